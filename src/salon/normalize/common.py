@@ -1,0 +1,78 @@
+"""Small helpers shared by the normalisers (parsing dates, ints, HTML to text)."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from salon.normalize import BadRecord
+
+
+def parse_time(value: Any) -> datetime | None:
+    """A timestamp as UTC-aware datetime: ISO 8601 (``2021-05-18T19:24:56.000Z``), X v1.1's
+    ``Wed Oct 10 20:19:24 +0000 2018``, epoch seconds/milliseconds. None when absent."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)):
+        secs = value / 1000 if value > 1e11 else value
+        return datetime.fromtimestamp(secs, UTC)
+    if not isinstance(value, str):
+        raise BadRecord(f"unreadable timestamp {value!r}")
+    s = value.strip()
+    try:
+        dt = datetime.fromisoformat(s.replace("Z", "+00:00") if s.endswith("Z") else s)
+    except ValueError:
+        try:
+            dt = datetime.strptime(s, "%a %b %d %H:%M:%S %z %Y")
+        except ValueError:
+            try:
+                dt = parsedate_to_datetime(s)
+            except (TypeError, ValueError):
+                raise BadRecord(f"unreadable timestamp {value!r}") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+def to_int(value: Any) -> int | None:
+    """An int from a number or numeric string (X archives write numbers as strings)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
+def to_bool(value: Any) -> bool | None:
+    """A bool from a bool or ``"true"``/``"false"`` string."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    return bool(value)
+
+
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_P_END = re.compile(r"</p\s*>\s*<p[^>]*>", re.IGNORECASE)
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def html_to_text(content: str) -> str:
+    """Mastodon's HTML ``content`` as plain text: paragraphs become blank lines, ``<br>`` a
+    newline, tags dropped, entities decoded."""
+    if not content:
+        return ""
+    s = _P_END.sub("\n\n", content)
+    s = _BR.sub("\n", s)
+    s = _TAGS.sub("", s)
+    return html.unescape(s).strip()
