@@ -6,7 +6,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["tag_key", "tag_norm", "hashtags_in_text"]
+__all__ = ["hashtags_in_text", "tag_key", "tag_norm"]
 
 
 @lru_cache(maxsize=65536)

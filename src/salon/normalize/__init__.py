@@ -22,7 +22,7 @@ from typing import Any
 
 from salon.model import Item
 
-__all__ = ["BadRecord", "Context", "FORMAT_MODULES", "formats", "get", "sniff", "normalize"]
+__all__ = ["FORMAT_MODULES", "BadRecord", "Context", "formats", "get", "normalize", "sniff"]
 
 
 class BadRecord(ValueError):

@@ -14,7 +14,13 @@ from salon.normalize.common import parse_time, to_bool, to_int
 
 FORMAT = "x-v2"
 
-_V2_TWEET_KEYS = ("edit_history_tweet_ids", "author_id", "public_metrics", "referenced_tweets", "conversation_id")
+_V2_TWEET_KEYS = (
+    "edit_history_tweet_ids",
+    "author_id",
+    "public_metrics",
+    "referenced_tweets",
+    "conversation_id",
+)
 
 
 def _is_v2_tweet(obj: Any) -> bool:
@@ -36,7 +42,9 @@ def sniff(obj: Any) -> bool:
     if not isinstance(obj, dict):
         return False
     data = obj.get("data")
-    if data is not None and ("includes" in obj or "meta" in obj or "matching_rules" in obj or "errors" in obj):
+    if data is not None and (
+        "includes" in obj or "meta" in obj or "matching_rules" in obj or "errors" in obj
+    ):
         return True
     if isinstance(data, list) and data and (_is_v2_tweet(data[0]) or _is_v2_user(data[0])):
         return True
@@ -51,13 +59,15 @@ def sniff(obj: Any) -> bool:
 class _Includes:
     """Lookup tables for a page's ``includes`` (users, tweets, media by key)."""
 
-    __slots__ = ("users", "tweets", "media")
+    __slots__ = ("media", "tweets", "users")
 
     def __init__(self, includes: dict[str, Any] | None) -> None:
         inc = includes or {}
         self.users = {u["id"]: u for u in inc.get("users") or () if isinstance(u, dict) and "id" in u}
         self.tweets = {t["id"]: t for t in inc.get("tweets") or () if isinstance(t, dict) and "id" in t}
-        self.media = {m["media_key"]: m for m in inc.get("media") or () if isinstance(m, dict) and "media_key" in m}
+        self.media = {
+            m["media_key"]: m for m in inc.get("media") or () if isinstance(m, dict) and "media_key" in m
+        }
 
 
 def author_from_user(user: dict[str, Any]) -> Author:
@@ -114,7 +124,9 @@ def _tweet_to_post(
         author = author_from_user(tweet["author"])
     elif tweet.get("author_id") in inc.users:
         author = author_from_user(inc.users[tweet["author_id"]])
-    author_uid = make_uid("x", str(tweet["author_id"])) if tweet.get("author_id") else (author.uid if author else None)
+    author_uid = (
+        make_uid("x", str(tweet["author_id"])) if tweet.get("author_id") else (author.uid if author else None)
+    )
 
     hashtags = [Hashtag(h["tag"], "entities") for h in entities.get("hashtags") or () if h.get("tag")]
     retweeted = refs.get("retweeted")
@@ -125,7 +137,9 @@ def _tweet_to_post(
         handle = orig_author.get("username") if isinstance(orig_author, dict) else None
         if handle:
             text = f"RT @{handle}: {orig_text}"
-        hashtags = [Hashtag(h["tag"], "entities") for h in orig_entities.get("hashtags") or () if h.get("tag")]
+        hashtags = [
+            Hashtag(h["tag"], "entities") for h in orig_entities.get("hashtags") or () if h.get("tag")
+        ]
 
     media: list[Media] = []
     att = tweet.get("attachments") or {}
@@ -173,7 +187,11 @@ def _tweet_to_post(
         sensitive=to_bool(tweet.get("possibly_sensitive")),
         hashtags=hashtags,
         mentions=[m["username"] for m in entities.get("mentions") or () if m.get("username")],
-        urls=[u.get("unwound_url") or u.get("expanded_url") or u.get("url") for u in entities.get("urls") or () if u.get("expanded_url") or u.get("url")],
+        urls=[
+            u.get("unwound_url") or u.get("expanded_url") or u.get("url")
+            for u in entities.get("urls") or ()
+            if u.get("expanded_url") or u.get("url")
+        ],
         media=media,
         engagement=engagement,
         context=context,
@@ -184,7 +202,9 @@ def _tweet_to_post(
 
 def _media(m: dict[str, Any]) -> Media:
     kind = {"animated_gif": "gif"}.get(m.get("type", ""), m.get("type") or "other")
-    return Media(type=kind, url=m.get("url"), alt_text=m.get("alt_text"), preview_url=m.get("preview_image_url"))
+    return Media(
+        type=kind, url=m.get("url"), alt_text=m.get("alt_text"), preview_url=m.get("preview_image_url")
+    )
 
 
 def normalize(obj: Any, ctx: Context) -> Iterator[Item]:

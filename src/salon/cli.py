@@ -1,0 +1,309 @@
+"""The ``salon`` command: a thin Typer layer over the library (``salon.importer``,
+``salon.info``, ``salon.exports``, ...). Every command calls a function a notebook can call."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from salon import __version__
+
+app = typer.Typer(
+    name="salon",
+    help="Run, archive and measure hashtag campaigns and scheduled chats on X, Mastodon and Bluesky.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+export_app = typer.Typer(help="Write what the archive holds back out.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+console = Console()
+err = Console(stderr=True)
+
+ArchiveOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--archive",
+        "-a",
+        help="Archive file (DuckDB). Default: $SALON_ARCHIVE or ./salon.duckdb.",
+        show_default=False,
+    ),
+]
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _open(path: str | None, *, read_only: bool) -> Any:
+    from salon.store.archive import ArchiveError, open_archive
+
+    try:
+        return open_archive(path, read_only=read_only)
+    except ArchiveError as exc:
+        _fail(str(exc))
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"salon {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Salon: collect every post of a campaign, keep it losslessly, count it exactly."""
+
+
+@app.command("import")
+def import_cmd(
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Files, directories (recursive), .gz/.zst/.zip files, or - for stdin.", show_default=False
+        ),
+    ],
+    archive: ArchiveOpt = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", "-f", help="Force a format instead of detecting it (see `salon formats`)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the import report as JSON.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
+) -> None:
+    """Import exports and archives into the archive, detecting each file's format.
+
+    Reads X API v2 (twarc2) and v1.1 JSON, Gnip, X account archives (tweets.js or the zip),
+    TAGS CSV, Mastodon statuses and streaming events, Bluesky post views, records and
+    Jetstream events, and Zeeschuimer NDJSON. Re-importing the same data changes no count; bad
+    records are reported with file and line and quarantined, and the rest is imported.
+    The exit code is 1 only when nothing could be read."""
+    from salon import normalize
+    from salon.importer import import_paths, summary
+    from salon.sources.files import InputError, iter_inputs
+
+    if fmt is not None and fmt not in normalize.formats():
+        _fail(f"unknown format {fmt!r}; known: {', '.join(normalize.formats())}", 2)
+    try:
+        total = sum(i.size or 0 for i in iter_inputs(paths))
+    except InputError as exc:
+        _fail(str(exc))
+    arc = _open(archive, read_only=False)
+    show_progress = not quiet and not as_json and err.is_terminal
+    try:
+        if show_progress:
+            report = _import_with_progress(import_paths, paths, arc, fmt, total)
+        else:
+            report = import_paths(paths, arc, fmt=fmt)
+    except KeyboardInterrupt:
+        arc.close()
+        err.print(
+            "[yellow]interrupted:[/] what was imported so far is kept; run the same command again to finish."
+        )
+        raise typer.Exit(130) from None
+    arc.close()
+    for problem in report.problems[:50]:
+        err.print(f"[yellow]warning:[/] {problem}", highlight=False, soft_wrap=True)
+    if len(report.problems) > 50:
+        err.print(f"[yellow]... and {len(report.problems) - 50} more (see `salon info`, quarantine)[/]")
+    if as_json:
+        print(json.dumps(summary(report), default=str, indent=2))
+    elif not quiet:
+        console.print(
+            f"[bold]{report.posts_new:,}[/] new posts from {report.records_in:,} records in {len(report.files)} file(s): "
+            f"{report.records_new:,} new, {report.records_duplicate:,} already in the archive, "
+            f"{report.records_bad:,} quarantined."
+        )
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _import_with_progress(import_paths: Any, paths: list[str], arc: Any, fmt: str | None, total: int) -> Any:
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    posts = 0
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TextColumn("{task.fields[posts]:,} posts ({task.fields[rate]:,.0f}/s)"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+    ) as bar:
+        task = bar.add_task("importing", total=total or None, posts=0, rate=0.0)
+
+        def advance(nbytes: int, nposts: int) -> None:
+            nonlocal posts
+            posts += nposts
+            elapsed = bar.tasks[0].elapsed or 1e-9
+            bar.update(task, advance=nbytes, posts=posts, rate=posts / elapsed)
+
+        def on_file(inp: Any) -> None:
+            bar.update(task, description=Path(inp.label.split("!")[-1]).name[:40])
+
+        return import_paths(paths, arc, fmt=fmt, progress=advance, on_file=on_file)
+
+
+@app.command()
+def info(
+    archive: ArchiveOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    top: Annotated[int, typer.Option(help="How many hashtags and quarantined records to list.")] = 10,
+) -> None:
+    """What the archive holds: posts by platform and kind, dates, authors, top hashtags,
+    imports history and quarantined records."""
+    from salon.info import archive_info
+
+    arc = _open(archive, read_only=True)
+    data = archive_info(arc, top=top)
+    arc.close()
+    if as_json:
+        print(json.dumps(data, default=str, indent=2))
+        return
+    console.print(f"[bold]{data['archive']}[/]")
+    console.print(
+        f"{data['posts']:,} posts ({data['context_posts']:,} more seen only as context, "
+        f"{data['deleted_posts']:,} deleted) by {data['authors']:,} authors, "
+        f"{data['first_post_at'] or '-'} → {data['last_post_at'] or '-'}"
+    )
+    console.print(
+        f"{data['raw_records']:,} raw records, {data['engagement_snapshots']:,} engagement snapshots, "
+        f"{data['tombstones']:,} tombstones, {data['quarantined']:,} quarantined"
+    )
+    t = Table(title="Posts by platform and kind")
+    for col in ("platform", "kind", "posts"):
+        t.add_column(col, justify="right" if col == "posts" else "left")
+    for row in data["by_platform_kind"]:
+        t.add_row(row["platform"], row["kind"], f"{row['posts']:,}")
+    console.print(t)
+    if data["top_hashtags"]:
+        t = Table(title="Top hashtags")
+        t.add_column("hashtag")
+        t.add_column("posts", justify="right")
+        for row in data["top_hashtags"]:
+            t.add_row("#" + row["display"], f"{row['posts']:,}")
+        console.print(t)
+    t = Table(title="Imports")
+    for col in ("id", "started", "status", "records", "new", "duplicate", "bad", "new posts"):
+        t.add_column(col)
+    for row in data["imports"]:
+        t.add_row(
+            str(row["import_id"]),
+            (row["started_at"] or "")[:19],
+            row["status"],
+            f"{row['records_in']:,}",
+            f"{row['records_new']:,}",
+            f"{row['records_duplicate']:,}",
+            f"{row['records_bad']:,}",
+            f"{row['posts_new']:,}",
+        )
+    console.print(t)
+    if data["quarantine"]:
+        t = Table(title=f"Quarantine ({data['quarantined']:,} records)")
+        t.add_column("where")
+        t.add_column("reason")
+        for row in data["quarantine"]:
+            t.add_row(f"{row['path']}:{row['line']}", row["reason"])
+        console.print(t)
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="A read-only SQL query over the archive's tables.")],
+    archive: ArchiveOpt = None,
+    output: Annotated[str, typer.Option("--output", "-o", help="table, csv or json.")] = "table",
+) -> None:
+    """Run a read-only SQL query (the schema is documented in docs/schema.md)."""
+    import duckdb
+
+    if output not in ("table", "csv", "json"):
+        _fail("--output must be table, csv or json", 2)
+    arc = _open(archive, read_only=True)
+    try:
+        cur = arc.con.execute(query)
+    except duckdb.Error as exc:
+        _fail(str(exc).splitlines()[0])
+    if cur.description is None:
+        return
+    names = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    arc.close()
+    if output == "json":
+        print(
+            json.dumps(
+                [dict(zip(names, r, strict=True)) for r in rows], default=str, ensure_ascii=False, indent=2
+            )
+        )
+    elif output == "csv":
+        import csv
+
+        w = csv.writer(sys.stdout)
+        w.writerow(names)
+        w.writerows(rows)
+    else:
+        t = Table()
+        for n in names:
+            t.add_column(n)
+        for r in rows:
+            t.add_row(*["" if v is None else str(v) for v in r])
+        console.print(t)
+
+
+@app.command()
+def formats() -> None:
+    """List the formats `salon import --format` accepts."""
+    from salon import normalize
+
+    for name in normalize.formats():
+        console.print(name)
+
+
+@export_app.command("raw")
+def export_raw_cmd(
+    archive: ArchiveOpt = None,
+    out: Annotated[str, typer.Option("--out", "-o", help="Output file (default: stdout).")] = "-",
+    fmt: Annotated[str | None, typer.Option("--format", "-f", help="Only records of this format.")] = None,
+) -> None:
+    """Write every raw record back, byte-identical to what was imported, one per line."""
+    from salon.exports import export_raw
+
+    arc = _open(archive, read_only=True)
+    if out == "-":
+        n = export_raw(arc, sys.stdout.buffer, fmt=fmt)
+        sys.stdout.buffer.flush()
+    else:
+        with open(out, "wb") as fh:
+            n = export_raw(arc, fh, fmt=fmt)
+    arc.close()
+    err.print(f"{n:,} raw records written")
+
+
+def main() -> None:
+    """Console entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+"""Opening an archive (one DuckDB file) and migrating its schema.
+
+Migrations are the ``NNNN_name.sql`` files in ``store/migrations``, applied in order, each in its
+own transaction, and recorded in ``schema_migrations`` so a later version of Salon upgrades an
+older archive in place.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from salon import __version__
+
+__all__ = ["DEFAULT_ARCHIVE", "Archive", "ArchiveError", "default_archive_path", "open_archive"]
+
+DEFAULT_ARCHIVE = "salon.duckdb"
+
+
+class ArchiveError(Exception):
+    """The archive cannot be opened (locked by another process, not a Salon archive, ...)."""
+
+
+def default_archive_path() -> str:
+    """``$SALON_ARCHIVE`` or ``./salon.duckdb``."""
+    return os.environ.get("SALON_ARCHIVE") or DEFAULT_ARCHIVE
+
+
+def _migrations() -> list[tuple[str, str]]:
+    folder = resources.files("salon.store") / "migrations"
+    names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".sql"))
+    return [(n.removesuffix(".sql"), (folder / n).read_text(encoding="utf-8")) for n in names]
+
+
+class Archive:
+    """An open archive. ``con`` is the DuckDB connection; writes go through
+    ``salon.store.writer.Writer`` so they stay in one place."""
+
+    def __init__(self, path: str, con: duckdb.DuckDBPyConnection, read_only: bool) -> None:
+        self.path = path
+        self.con = con
+        self.read_only = read_only
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run a query and return all rows."""
+        return self.con.execute(sql, params or []).fetchall()
+
+    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
+        """Run a query and return the first column of the first row."""
+        row = self.con.execute(sql, params or []).fetchone()
+        return row[0] if row else None
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A transaction committed on success, rolled back on any exception."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    def applied_migrations(self) -> list[str]:
+        return [r[0] for r in self.query("SELECT name FROM schema_migrations ORDER BY name")]
+
+
+def _migrate(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL,"
+        " salon_version VARCHAR NOT NULL)"
+    )
+    done = {r[0] for r in con.execute("SELECT name FROM schema_migrations").fetchall()}
+    for name, sql in _migrations():
+        if name in done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(sql)
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, ?)", [name, datetime.now(UTC), __version__]
+            )
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+
+
+def open_archive(
+    path: str | os.PathLike[str] | None = None, *, read_only: bool = False, create: bool = True
+) -> Archive:
+    """Open (and create/migrate unless ``read_only``) the archive at ``path``.
+
+    Read-only opens never create a file; a missing file raises ``ArchiveError``."""
+    p = str(path or default_archive_path())
+    exists = Path(p).exists()
+    if read_only and not exists:
+        raise ArchiveError(f"{p}: no archive here (run `salon import` first)")
+    if not exists and not create:
+        raise ArchiveError(f"{p}: no archive here")
+    try:
+        con = duckdb.connect(p, read_only=read_only)
+    except duckdb.IOException as exc:
+        msg = str(exc)
+        if "lock" in msg.lower():
+            raise ArchiveError(
+                f"{p}: the archive is in use by another Salon process ({msg.splitlines()[0]})"
+            ) from None
+        raise ArchiveError(f"{p}: cannot open archive: {msg.splitlines()[0]}") from None
+    except duckdb.Error as exc:
+        raise ArchiveError(f"{p}: not a Salon archive ({str(exc).splitlines()[0]})") from None
+    # Sessions see timestamps in UTC whatever the machine's zone; campaigns convert explicitly.
+    con.execute("SET TimeZone = 'UTC'")
+    if not read_only:
+        _migrate(con)
+    return Archive(p, con, read_only)

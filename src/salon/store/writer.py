@@ -1,0 +1,518 @@
+"""The single writer: normalised items in, Arrow batches out, one transaction per batch.
+
+Idempotence is by key: a raw record by the hash of its bytes, a post by its uid, a tombstone by
+uid, an engagement snapshot by (uid, observed_at, counts), an author snapshot by a digest of its
+fields. A batch is all-or-nothing, so a process killed mid-import leaves the archive as it was
+after the last committed batch and a re-run completes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+
+from salon import __version__
+from salon.hashtags import tag_key, tag_norm
+from salon.model import Author, Post, Tombstone
+from salon.store.archive import Archive
+
+__all__ = ["Batch", "BatchResult", "Writer", "raw_id"]
+
+TS = pa.timestamp("us", tz="UTC")
+
+
+def raw_id(payload: bytes) -> str:
+    """Key of a raw record: blake2b-128 of its bytes (fast, and collisions are not a concern)."""
+    return hashlib.blake2b(payload, digest_size=16).hexdigest()
+
+
+@dataclass
+class Batch:
+    """Rows accumulated for one transaction."""
+
+    raw: dict[str, list[Any]] = field(
+        default_factory=lambda: {
+            k: [] for k in ("raw_id", "format", "payload", "file_id", "line", "source", "retrieved_at")
+        }
+    )
+    posts: dict[str, Post] = field(default_factory=dict)
+    post_raw: dict[str, str] = field(default_factory=dict)
+    authors: dict[str, Author] = field(default_factory=dict)
+    author_seen: dict[str, datetime] = field(default_factory=dict)
+    snapshots: list[tuple[str, datetime, Any, Any, Any, Any, str]] = field(default_factory=list)
+    tombstones: dict[str, tuple[datetime | None, str]] = field(default_factory=dict)
+    quarantine: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.raw["raw_id"]) + len(self.quarantine)
+
+    def add_raw(
+        self,
+        rid: str,
+        fmt: str,
+        payload: bytes,
+        file_id: int | None,
+        line: int | None,
+        source: str | None,
+        retrieved_at: datetime | None,
+    ) -> None:
+        r = self.raw
+        r["raw_id"].append(rid)
+        r["format"].append(fmt)
+        r["payload"].append(payload)
+        r["file_id"].append(file_id)
+        r["line"].append(line)
+        r["source"].append(source)
+        r["retrieved_at"].append(retrieved_at)
+
+    def add_items(self, items: Iterable[Any], rid: str, observed_at: datetime) -> None:
+        """Add what a normaliser produced from raw record ``rid``."""
+        for item in items:
+            if isinstance(item, Post):
+                self._add_post(item, rid, observed_at)
+            elif isinstance(item, Author):
+                self._add_author(item, observed_at)
+            elif isinstance(item, Tombstone):
+                self.tombstones[item.uid] = (item.deleted_at, rid)
+
+    def _add_post(self, post: Post, rid: str, observed_at: datetime) -> None:
+        uid = post.uid
+        prev = self.posts.get(uid)
+        # Within a batch keep the best observation: a top-level one over a nested one, and the
+        # latest edit over an older version.
+        if prev is None or (prev.context and not post.context) or _newer_edit(post, prev):
+            if prev is not None and prev.context is False:
+                post.context = False
+            self.posts[uid] = post
+            self.post_raw[uid] = rid
+        elif not post.context:
+            prev.context = False
+        if post.author is not None:
+            self._add_author(post.author, observed_at)
+        e = post.engagement
+        if e is not None and any(v is not None for v in (e.likes, e.reposts, e.replies, e.quotes)):
+            self.snapshots.append(
+                (uid, e.observed_at or observed_at, e.likes, e.reposts, e.replies, e.quotes, rid)
+            )
+
+    def _add_author(self, author: Author, observed_at: datetime) -> None:
+        self.authors[author.uid] = author
+        self.author_seen[author.uid] = observed_at
+
+
+def _newer_edit(new: Post, old: Post) -> bool:
+    return new.edited_at is not None and (old.edited_at is None or new.edited_at > old.edited_at)
+
+
+@dataclass
+class BatchResult:
+    raw_new: int = 0
+    posts_new: int = 0
+    posts_updated: int = 0
+    tombstones_new: int = 0
+
+
+_AUTHOR_FIELDS = (
+    "handle",
+    "display_name",
+    "bio",
+    "url",
+    "followers",
+    "following",
+    "posts_count",
+    "bot",
+    "verified",
+    "created_at",
+    "indexable",
+)
+
+
+class Writer:
+    """Writes batches to an archive. Every write of Salon goes through one instance of this."""
+
+    def __init__(self, archive: Archive) -> None:
+        if archive.read_only:
+            raise ValueError("cannot write to an archive opened read-only")
+        self.archive = archive
+        self.con = archive.con
+
+    # -- imports bookkeeping ------------------------------------------------------------------
+
+    def start_import(self, kind: str, arguments: str) -> int:
+        iid = int(self.con.execute("SELECT nextval('import_id_seq')").fetchone()[0])  # type: ignore[index]
+        self.con.execute(
+            "INSERT INTO imports (import_id, kind, started_at, salon_version, arguments, status)"
+            " VALUES (?, ?, ?, ?, ?, 'running')",
+            [iid, kind, datetime.now(UTC), __version__, arguments],
+        )
+        return iid
+
+    def finish_import(self, import_id: int, status: str, counts: dict[str, int]) -> None:
+        self.con.execute(
+            "UPDATE imports SET finished_at = ?, status = ?, records_in = ?, records_new = ?, records_duplicate = ?,"
+            " records_bad = ?, posts_new = ? WHERE import_id = ?",
+            [
+                datetime.now(UTC),
+                status,
+                counts.get("in", 0),
+                counts.get("new", 0),
+                counts.get("duplicate", 0),
+                counts.get("bad", 0),
+                counts.get("posts_new", 0),
+                import_id,
+            ],
+        )
+
+    def start_file(self, import_id: int, path: str, size: int | None) -> int:
+        fid = int(self.con.execute("SELECT nextval('file_id_seq')").fetchone()[0])  # type: ignore[index]
+        self.con.execute(
+            "INSERT INTO import_files (import_id, file_id, path, size_bytes, status) VALUES (?, ?, ?, ?, 'reading')",
+            [import_id, fid, path, size],
+        )
+        return fid
+
+    def finish_file(
+        self, file_id: int, sha256: str | None, fmt: str | None, status: str, counts: dict[str, int]
+    ) -> None:
+        self.con.execute(
+            "UPDATE import_files SET sha256 = ?, format = ?, status = ?, records_in = ?, records_new = ?,"
+            " records_duplicate = ?, records_bad = ? WHERE file_id = ?",
+            [
+                sha256,
+                fmt,
+                status,
+                counts.get("in", 0),
+                counts.get("new", 0),
+                counts.get("duplicate", 0),
+                counts.get("bad", 0),
+                file_id,
+            ],
+        )
+
+    def existing_raw_ids(self, ids: list[str]) -> set[str]:
+        """Which of these raw ids the archive already holds."""
+        if not ids:
+            return set()
+        tbl = pa.table({"raw_id": pa.array(ids, pa.string())})
+        self.con.register("_probe_raw", tbl)
+        try:
+            rows = self.con.execute(
+                "SELECT r.raw_id FROM raw r SEMI JOIN _probe_raw p USING (raw_id)"
+            ).fetchall()
+        finally:
+            self.con.unregister("_probe_raw")
+        return {r[0] for r in rows}
+
+    # -- the batch ------------------------------------------------------------------------------
+
+    def write(self, batch: Batch, import_id: int | None = None) -> BatchResult:
+        """Write one batch in one transaction."""
+        result = BatchResult()
+        now = datetime.now(UTC)
+        with self.archive.transaction() as con:
+            if batch.raw["raw_id"]:
+                raw = pa.table(
+                    {
+                        **{k: batch.raw[k] for k in ("raw_id", "format")},
+                        "payload": pa.array(batch.raw["payload"], pa.binary()),
+                        "file_id": pa.array(batch.raw["file_id"], pa.int64()),
+                        "line": pa.array(batch.raw["line"], pa.int64()),
+                        "source": pa.array(batch.raw["source"], pa.string()),
+                        "retrieved_at": pa.array(batch.raw["retrieved_at"], TS),
+                    }
+                )
+                con.register("_b_raw", raw)
+                con.execute(
+                    "INSERT INTO raw SELECT raw_id, format, payload, file_id, line, source, retrieved_at, ?, ?"
+                    " FROM _b_raw WHERE raw_id NOT IN (SELECT raw_id FROM raw)",
+                    [__version__, now],
+                )
+                con.unregister("_b_raw")
+                result.raw_new = len(batch.raw["raw_id"])
+            if batch.posts:
+                self._write_posts(batch, now, result)
+            if batch.tombstones:
+                self._write_tombstones(batch, now, result)
+            if batch.snapshots:
+                self._write_snapshots(batch)
+            if batch.authors:
+                self._write_authors(batch)
+            if batch.quarantine:
+                con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?)", batch.quarantine)
+        return result
+
+    def _write_posts(self, batch: Batch, now: datetime, result: BatchResult) -> None:
+        con = self.con
+        uids = list(batch.posts)
+        probe = pa.table({"uid": pa.array(uids, pa.string())})
+        con.register("_probe_posts", probe)
+        existing = {
+            r[0]: (r[1], r[2])
+            for r in con.execute(
+                "SELECT p.uid, p.is_context, p.edited_at FROM posts p SEMI JOIN _probe_posts b USING (uid)"
+            ).fetchall()
+        }
+        con.unregister("_probe_posts")
+        insert: list[Post] = []
+        replace: list[Post] = []
+        promote: list[str] = []
+        for uid, post in batch.posts.items():
+            old = existing.get(uid)
+            if old is None:
+                insert.append(post)
+                continue
+            was_context, old_edited = old
+            if post.edited_at is not None and (old_edited is None or post.edited_at > old_edited):
+                replace.append(post)  # a newer version of an edited post replaces the old one
+            elif was_context and not post.context:
+                promote.append(uid)
+        if replace:
+            ids = pa.table({"uid": [p.uid for p in replace]})
+            con.register("_repl", ids)
+            for table in ("post_hashtags", "post_mentions", "post_urls", "post_media"):
+                con.execute(f"DELETE FROM {table} WHERE uid IN (SELECT uid FROM _repl)")
+            keep = con.execute(
+                "SELECT uid, collected_at, is_context, deleted_at FROM posts WHERE uid IN (SELECT uid FROM _repl)"
+            ).fetchall()
+            con.execute("DELETE FROM posts WHERE uid IN (SELECT uid FROM _repl)")
+            con.unregister("_repl")
+            kept = {r[0]: r for r in keep}
+            for p in replace:
+                if not kept[p.uid][2]:
+                    p.context = False
+            self._insert_posts(replace, batch, now)
+            result.posts_updated += len(replace)
+        if insert:
+            self._insert_posts(insert, batch, now)
+            result.posts_new = len(insert)
+        if promote:
+            con.register("_promote", pa.table({"uid": promote}))
+            con.execute("UPDATE posts SET is_context = false WHERE uid IN (SELECT uid FROM _promote)")
+            con.unregister("_promote")
+        # A deletion may have arrived before the post itself.
+        if insert or replace:
+            new_ids = pa.table({"uid": [p.uid for p in insert + replace]})
+            con.register("_newposts", new_ids)
+            con.execute(
+                "UPDATE posts SET deleted_at = coalesce(t.deleted_at, t.recorded_at) FROM tombstones t"
+                " WHERE posts.uid = t.uid AND posts.uid IN (SELECT uid FROM _newposts)"
+            )
+            con.unregister("_newposts")
+
+    def _insert_posts(self, posts: list[Post], batch: Batch, now: datetime) -> None:
+        cols: dict[str, list[Any]] = {
+            k: []
+            for k in (
+                "uid",
+                "platform",
+                "native_id",
+                "uri",
+                "url",
+                "author_uid",
+                "created_at",
+                "indexed_at",
+                "text",
+                "lang",
+                "kind",
+                "reply_to_uid",
+                "root_uid",
+                "quote_of_uid",
+                "repost_of_uid",
+                "edited_at",
+                "sensitive",
+                "is_context",
+                "raw_id",
+            )
+        }
+        tags: dict[str, list[str]] = {
+            "uid": [],
+            "tag_key": [],
+            "tag_norm": [],
+            "tag_display": [],
+            "source": [],
+        }
+        mentions: dict[str, list[str]] = {"uid": [], "handle": []}
+        urls: dict[str, list[str]] = {"uid": [], "url": []}
+        media: dict[str, list[Any]] = {
+            k: [] for k in ("uid", "position", "type", "url", "alt_text", "preview_url")
+        }
+        for p in posts:
+            uid = p.uid
+            for k, v in (
+                ("uid", uid),
+                ("platform", p.platform),
+                ("native_id", p.native_id),
+                ("uri", p.uri),
+                ("url", p.url),
+                ("author_uid", p.author_uid),
+                ("created_at", p.created_at),
+                ("indexed_at", p.indexed_at),
+                ("text", p.text),
+                ("lang", p.lang),
+                ("kind", p.kind),
+                ("reply_to_uid", p.reply_to_uid),
+                ("root_uid", p.root_uid),
+                ("quote_of_uid", p.quote_of_uid),
+                ("repost_of_uid", p.repost_of_uid),
+                ("edited_at", p.edited_at),
+                ("sensitive", p.sensitive),
+                ("is_context", p.context),
+                ("raw_id", batch.post_raw.get(uid)),
+            ):
+                cols[k].append(v)
+            seen_keys: set[str] = set()
+            for h in p.hashtags:
+                norm = tag_norm(h.display)
+                if not norm or norm in seen_keys:
+                    continue
+                seen_keys.add(norm)
+                tags["uid"].append(uid)
+                tags["tag_key"].append(tag_key(h.display))
+                tags["tag_norm"].append(norm)
+                tags["tag_display"].append(h.display.lstrip("#"))
+                tags["source"].append(h.source)
+            for m in dict.fromkeys(p.mentions):
+                mentions["uid"].append(uid)
+                mentions["handle"].append(m)
+            for u in dict.fromkeys(p.urls):
+                if u:
+                    urls["uid"].append(uid)
+                    urls["url"].append(u)
+            for i, md in enumerate(p.media):
+                media["uid"].append(uid)
+                media["position"].append(i)
+                media["type"].append(md.type)
+                media["url"].append(md.url)
+                media["alt_text"].append(md.alt_text)
+                media["preview_url"].append(md.preview_url)
+        con = self.con
+        tbl = pa.table(
+            {
+                **{
+                    k: pa.array(v, pa.string())
+                    for k, v in cols.items()
+                    if k not in _POST_TS and k not in _POST_BOOL
+                },
+                **{k: pa.array(cols[k], TS) for k in _POST_TS},
+                **{k: pa.array(cols[k], pa.bool_()) for k in _POST_BOOL},
+            }
+        )
+        con.register("_b_posts", tbl)
+        con.execute(
+            "INSERT INTO posts (uid, platform, native_id, uri, url, author_uid, created_at, indexed_at, collected_at,"
+            " text, lang, kind, reply_to_uid, root_uid, quote_of_uid, repost_of_uid, edited_at, deleted_at, sensitive,"
+            " is_context, raw_id) SELECT uid, platform, native_id, uri, url, author_uid, created_at, indexed_at, ?,"
+            " text, lang, kind, reply_to_uid, root_uid, quote_of_uid, repost_of_uid, edited_at, NULL, sensitive,"
+            " is_context, raw_id FROM _b_posts",
+            [now],
+        )
+        con.unregister("_b_posts")
+        for name, data in (("post_hashtags", tags), ("post_mentions", mentions), ("post_urls", urls)):
+            if data["uid"]:
+                con.register("_b_child", pa.table({k: pa.array(v, pa.string()) for k, v in data.items()}))
+                con.execute(f"INSERT INTO {name} SELECT * FROM _b_child")
+                con.unregister("_b_child")
+        if media["uid"]:
+            con.register("_b_child", pa.table({**media, "position": pa.array(media["position"], pa.int32())}))
+            con.execute(
+                "INSERT INTO post_media SELECT uid, position, type, url, alt_text, preview_url FROM _b_child"
+            )
+            con.unregister("_b_child")
+
+    def _write_tombstones(self, batch: Batch, now: datetime, result: BatchResult) -> None:
+        con = self.con
+        tbl = pa.table(
+            {
+                "uid": pa.array(list(batch.tombstones), pa.string()),
+                "deleted_at": pa.array([v[0] for v in batch.tombstones.values()], TS),
+                "raw_id": pa.array([v[1] for v in batch.tombstones.values()], pa.string()),
+            }
+        )
+        con.register("_b_tomb", tbl)
+        before = con.execute("SELECT count(*) FROM tombstones").fetchone()[0]  # type: ignore[index]
+        con.execute(
+            "INSERT INTO tombstones SELECT uid, deleted_at, raw_id, ? FROM _b_tomb"
+            " WHERE uid NOT IN (SELECT uid FROM tombstones)",
+            [now],
+        )
+        result.tombstones_new = con.execute("SELECT count(*) FROM tombstones").fetchone()[0] - before  # type: ignore[index]
+        con.execute(
+            "UPDATE posts SET deleted_at = coalesce(t.deleted_at, t.recorded_at) FROM tombstones t"
+            " WHERE posts.uid = t.uid AND posts.deleted_at IS NULL AND t.uid IN (SELECT uid FROM _b_tomb)"
+        )
+        con.unregister("_b_tomb")
+
+    def _write_snapshots(self, batch: Batch) -> None:
+        con = self.con
+        rows = list(dict.fromkeys(batch.snapshots))
+        tbl = pa.table(
+            {
+                "uid": pa.array([r[0] for r in rows], pa.string()),
+                "observed_at": pa.array([r[1] for r in rows], TS),
+                "likes": pa.array([r[2] for r in rows], pa.int64()),
+                "reposts": pa.array([r[3] for r in rows], pa.int64()),
+                "replies": pa.array([r[4] for r in rows], pa.int64()),
+                "quotes": pa.array([r[5] for r in rows], pa.int64()),
+                "raw_id": pa.array([r[6] for r in rows], pa.string()),
+            }
+        )
+        con.register("_b_snap", tbl)
+        # The same observation read again (an overlapping file) adds nothing.
+        con.execute(
+            "INSERT INTO metrics_snapshots SELECT b.* FROM (SELECT DISTINCT ON (uid, observed_at, likes, reposts,"
+            " replies, quotes) * FROM _b_snap) b WHERE NOT EXISTS (SELECT 1 FROM metrics_snapshots m WHERE"
+            " m.uid = b.uid AND m.observed_at = b.observed_at AND m.likes IS NOT DISTINCT FROM b.likes AND"
+            " m.reposts IS NOT DISTINCT FROM b.reposts AND m.replies IS NOT DISTINCT FROM b.replies AND"
+            " m.quotes IS NOT DISTINCT FROM b.quotes)"
+        )
+        con.unregister("_b_snap")
+
+    def _write_authors(self, batch: Batch) -> None:
+        con = self.con
+        cols: dict[str, list[Any]] = {
+            k: [] for k in ("uid", "platform", "native_id", *_AUTHOR_FIELDS, "observed_at", "digest")
+        }
+        for uid, a in batch.authors.items():
+            values = [getattr(a, f) for f in _AUTHOR_FIELDS]
+            cols["uid"].append(uid)
+            cols["platform"].append(a.platform)
+            cols["native_id"].append(a.native_id)
+            for f, v in zip(_AUTHOR_FIELDS, values, strict=True):
+                cols[f].append(v)
+            cols["observed_at"].append(batch.author_seen[uid])
+            cols["digest"].append(hashlib.blake2b(repr((uid, values)).encode(), digest_size=12).hexdigest())
+        types = {
+            "followers": pa.int64(),
+            "following": pa.int64(),
+            "posts_count": pa.int64(),
+            "bot": pa.bool_(),
+            "verified": pa.bool_(),
+            "indexable": pa.bool_(),
+            "created_at": TS,
+            "observed_at": TS,
+        }
+        tbl = pa.table({k: pa.array(v, types.get(k, pa.string())) for k, v in cols.items()})
+        con.register("_b_auth", tbl)
+        fields = ", ".join(_AUTHOR_FIELDS)
+        con.execute(
+            f"INSERT INTO author_snapshots SELECT uid, observed_at, {fields}, digest FROM _b_auth"
+            " WHERE digest NOT IN (SELECT digest FROM author_snapshots)"
+        )
+        # The latest snapshot wins; a sparse snapshot (a Jetstream DID with no profile) never
+        # erases what a fuller one said.
+        sets = ", ".join(f"{f} = coalesce(excluded.{f}, authors.{f})" for f in _AUTHOR_FIELDS)
+        con.execute(
+            f"INSERT INTO authors SELECT uid, platform, native_id, {fields}, observed_at FROM _b_auth"
+            f" ON CONFLICT (uid) DO UPDATE SET {sets}, observed_at = excluded.observed_at"
+            " WHERE excluded.observed_at >= authors.observed_at"
+        )
+        con.unregister("_b_auth")
+
+
+_POST_TS = ("created_at", "indexed_at", "edited_at")
+_POST_BOOL = ("sensitive", "is_context")
