@@ -83,6 +83,12 @@ def import_cmd(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the import report as JSON.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
+    batch_size: Annotated[
+        int,
+        typer.Option(
+            "--batch-size", min=1, help="Records per transaction (a crash loses at most one batch)."
+        ),
+    ] = 20_000,
 ) -> None:
     """Import exports and archives into the archive, detecting each file's format.
 
@@ -105,9 +111,9 @@ def import_cmd(
     show_progress = not quiet and not as_json and err.is_terminal
     try:
         if show_progress:
-            report = _import_with_progress(import_paths, paths, arc, fmt, total)
+            report = _import_with_progress(import_paths, paths, arc, fmt, total, batch_size)
         else:
-            report = import_paths(paths, arc, fmt=fmt)
+            report = import_paths(paths, arc, fmt=fmt, batch_size=batch_size)
     except KeyboardInterrupt:
         arc.close()
         err.print(
@@ -131,7 +137,9 @@ def import_cmd(
         raise typer.Exit(1)
 
 
-def _import_with_progress(import_paths: Any, paths: list[str], arc: Any, fmt: str | None, total: int) -> Any:
+def _import_with_progress(
+    import_paths: Any, paths: list[str], arc: Any, fmt: str | None, total: int, batch_size: int
+) -> Any:
     from rich.progress import (
         BarColumn,
         DownloadColumn,
@@ -163,7 +171,7 @@ def _import_with_progress(import_paths: Any, paths: list[str], arc: Any, fmt: st
         def on_file(inp: Any) -> None:
             bar.update(task, description=Path(inp.label.split("!")[-1]).name[:40])
 
-        return import_paths(paths, arc, fmt=fmt, progress=advance, on_file=on_file)
+        return import_paths(paths, arc, fmt=fmt, batch_size=batch_size, progress=advance, on_file=on_file)
 
 
 @app.command()

@@ -95,6 +95,11 @@ class _CountingReader(io.RawIOBase):
         return self._hash.hexdigest()
 
     def close(self) -> None:
+        # Text and decompression wrappers close what they wrap when they are dropped; the file
+        # stays open until ``release`` so the hash can cover every byte.
+        pass
+
+    def release(self) -> None:
         self._raw.close()
         super().close()
 
@@ -175,7 +180,7 @@ def _decompressed(stream: IO[bytes], label: str, notes: list[str]) -> IO[bytes]:
     if head == ZSTD_MAGIC:
         import zstandard
 
-        return zstandard.ZstdDecompressor().stream_reader(buffered, read_across_frames=True)  # type: ignore[return-value]
+        return zstandard.ZstdDecompressor().stream_reader(buffered, read_across_frames=True, closefd=False)  # type: ignore[return-value]
     return buffered  # type: ignore[return-value]
 
 
@@ -200,7 +205,7 @@ def read_records(inp: InputFile, fmt: str | None = None) -> Iterator[RawRecord]:
         while counter.read(CHUNK):
             pass
         inp.sha256 = counter.digest()
-        counter.close()
+        counter.release()
 
 
 def _split(stream: IO[bytes], inp: InputFile, fmt: str | None) -> Iterator[RawRecord]:

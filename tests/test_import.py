@@ -1,0 +1,139 @@
+"""The import pipeline end to end on the real corpora: counts, idempotence, provenance, raw export,
+compressed inputs, stdin. Expected values are computed from the raw files in the test."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import zstandard
+
+from salon.importer import import_paths
+from tests.conftest import TWARC
+
+X_FILES = ["2sets.jsonl", "flat.jsonl", "noflat.jsonl", "withheld.jsonl", "kpop.jsonl"]
+
+
+def tweet_ids(path: Path) -> set[str]:
+    """Every tweet id in a twarc2 file (data, flattened references, includes), from the JSON."""
+    ids: set[str] = set()
+    for raw in path.read_bytes().splitlines():
+        if not raw.strip():
+            continue
+        obj = json.loads(raw)
+        data = obj.get("data")
+        top = data if isinstance(data, list) else [data] if isinstance(data, dict) else [obj]
+        for t in top:
+            ids.add(t["id"])
+            ids.update(r["id"] for r in t.get("referenced_tweets") or () if "text" in r)
+        ids.update(t["id"] for t in (obj.get("includes") or {}).get("tweets") or ())
+    return ids
+
+
+def counts(archive: Path) -> dict[str, Any]:
+    con = duckdb.connect(str(archive), read_only=True)
+    out = {
+        t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[index]
+        for t in (
+            "raw",
+            "posts",
+            "post_hashtags",
+            "post_mentions",
+            "post_urls",
+            "post_media",
+            "authors",
+            "author_snapshots",
+            "metrics_snapshots",
+            "tombstones",
+        )
+    }
+    con.close()
+    return out
+
+
+def test_corpus_import_counts_and_idempotence(archive_path: Path, tmp_path: Path) -> None:
+    files = [str(TWARC / f) for f in X_FILES]
+    report = import_paths(files, archive_path)
+    expected = set().union(*(tweet_ids(TWARC / f) for f in X_FILES))
+    con = duckdb.connect(str(archive_path), read_only=True)
+    stored = {r[0] for r in con.execute("SELECT native_id FROM posts WHERE platform = 'x'").fetchall()}
+    con.close()
+    assert stored == expected
+    assert report.posts_new == len(expected)
+    before = counts(archive_path)
+    # The same files again, and the same posts in another shape (flat vs noflat), change nothing.
+    again = import_paths(files, archive_path)
+    assert again.posts_new == 0 and again.records_new == 0
+    assert again.records_duplicate == report.records_in
+    assert counts(archive_path) == before
+
+
+def test_overlapping_collection_adds_no_post(archive_path: Path, tmp_path: Path) -> None:
+    import_paths([str(TWARC / "noflat.jsonl")], archive_path)
+    before = counts(archive_path)
+    report = import_paths([str(TWARC / "flat.jsonl")], archive_path)  # same tweets, flattened
+    assert report.records_new > 0 and report.posts_new == 0
+    after = counts(archive_path)
+    assert after["posts"] == before["posts"]
+    assert after["post_hashtags"] == before["post_hashtags"]
+
+
+def test_provenance_and_byte_identical_raw_export(archive_path: Path, tmp_path: Path) -> None:
+    src = TWARC / "withheld.jsonl"
+    import_paths([str(src)], archive_path)
+    con = duckdb.connect(str(archive_path), read_only=True)
+    rows = con.execute(
+        "SELECT r.payload, r.line, r.source, f.sha256, r.salon_version FROM raw r JOIN import_files f USING (file_id)"
+    ).fetchall()
+    con.close()
+    lines = src.read_bytes().split(b"\n")
+    assert len(rows) == sum(1 for line in lines if line.strip())
+    digest = hashlib.sha256(src.read_bytes()).hexdigest()
+    for payload, line, source, sha, version in rows:
+        assert bytes(payload) == lines[line - 1]
+        assert source == str(src) and sha == digest and version
+    out = tmp_path / "raw.jsonl"
+    subprocess.run(
+        [sys.executable, "-m", "salon.cli", "export", "raw", "-a", str(archive_path), "-o", str(out)],
+        check=True,
+    )
+    assert sorted(out.read_bytes().split(b"\n")[:-1]) == sorted(line for line in lines if line.strip())
+
+
+def test_compressed_and_zipped_inputs_give_the_same_posts(archive_path: Path, tmp_path: Path) -> None:
+    src = TWARC / "2sets.jsonl"
+    data = src.read_bytes()
+    (tmp_path / "a.jsonl.gz").write_bytes(gzip.compress(data))
+    (tmp_path / "b.zst").write_bytes(zstandard.ZstdCompressor().compress(data))
+    with zipfile.ZipFile(tmp_path / "c.zip", "w") as zf:
+        zf.writestr("inner/2sets.jsonl", data)
+    expected = len(tweet_ids(src))
+    for name in ("a.jsonl.gz", "b.zst", "c.zip"):
+        arc = tmp_path / f"{name}.duckdb"
+        report = import_paths([str(tmp_path / name)], arc)
+        assert report.posts_new == expected, name
+        assert not report.problems
+
+
+def test_directory_recursion_and_stdin(archive_path: Path, tmp_path: Path) -> None:
+    d = tmp_path / "in" / "nested"
+    d.mkdir(parents=True)
+    shutil.copy(TWARC / "kpop.jsonl", d)
+    report = import_paths([str(tmp_path / "in")], archive_path)
+    assert report.posts_new == len(tweet_ids(TWARC / "kpop.jsonl"))
+    arc2 = tmp_path / "stdin.duckdb"
+    proc = subprocess.run(
+        [sys.executable, "-m", "salon.cli", "import", "-", "-a", str(arc2), "--json"],
+        input=(TWARC / "kpop.jsonl").read_bytes(),
+        capture_output=True,
+        check=True,
+    )
+    assert json.loads(proc.stdout)["posts_new"] == report.posts_new

@@ -1,0 +1,87 @@
+"""kill -9 in the middle of an import leaves a consistent archive, and running the same command
+again completes it to exactly what an uninterrupted import gives."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+from tests.conftest import TWARC
+
+TABLES = ("raw", "posts", "post_hashtags", "post_mentions", "post_urls", "authors", "metrics_snapshots")
+
+
+def big_file(path: Path, copies: int) -> None:
+    """Copies of a real twarc2 file with every id made distinct per copy."""
+    src = (TWARC / "flat.jsonl").read_bytes()
+    with path.open("wb") as out:
+        for k in range(copies):
+            out.write(re.sub(rb'"(\d{9,19})"', lambda m, k=k: b'"9%04d' % k + m.group(1) + b'"', src))
+
+
+def snapshot(archive: Path) -> dict[str, int]:
+    con = duckdb.connect(str(archive), read_only=True)
+    out = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}  # type: ignore[index]
+    orphans = con.execute(
+        "SELECT (SELECT count(*) FROM posts WHERE raw_id NOT IN (SELECT raw_id FROM raw))"
+        " + (SELECT count(*) FROM post_hashtags WHERE uid NOT IN (SELECT uid FROM posts))"
+    ).fetchone()[0]  # type: ignore[index]
+    con.close()
+    assert orphans == 0, "derived rows without their source"
+    return out
+
+
+def salon_import(path: Path, archive: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "salon.cli",
+            "import",
+            str(path),
+            "-a",
+            str(archive),
+            "--batch-size",
+            "100",
+            "-q",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def test_kill_9_mid_import_then_rerun_completes(tmp_path: Path) -> None:
+    src = tmp_path / "big.jsonl"
+    big_file(src, 30)
+    clean = tmp_path / "clean.duckdb"
+    t0 = time.monotonic()
+    assert salon_import(src, clean).wait() == 0
+    elapsed = time.monotonic() - t0
+    reference = snapshot(clean)
+
+    killed = tmp_path / "killed.duckdb"
+    proc = salon_import(src, killed)
+    # Kill once some batches are committed (the write-ahead log has grown), well before the end.
+    wal = Path(f"{killed}.wal")
+    deadline = time.monotonic() + elapsed * 3 + 10
+    while time.monotonic() < deadline and not (wal.exists() and wal.stat().st_size > 2_000_000):
+        time.sleep(0.01)
+    assert proc.poll() is None, "import finished before it could be killed: make the file bigger"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    partial = snapshot(killed)
+    assert 0 < partial["raw"] < reference["raw"]
+
+    assert salon_import(src, killed).wait() == 0
+    assert snapshot(killed) == reference
+    con = duckdb.connect(str(killed), read_only=True)
+    statuses = [r[0] for r in con.execute("SELECT status FROM imports ORDER BY import_id").fetchall()]
+    con.close()
+    assert statuses == ["interrupted", "done"]
