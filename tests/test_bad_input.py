@@ -37,7 +37,7 @@ def test_malformed_line_is_quarantined_and_the_rest_imported(tmp_path: Path, arc
     assert proc.returncode == 0
     assert f"{f}:11: malformed JSON".encode() in proc.stderr
     assert b"Traceback" not in proc.stderr
-    [(path, line, reason, payload)] = quarantine(archive_path)
+    [(path, line, _reason, payload)] = quarantine(archive_path)
     assert (path, line, payload) == (str(f), 11, bad)
     con = duckdb.connect(str(archive_path), read_only=True)
     assert con.execute("SELECT count(*) FROM raw").fetchone()[0] == 20  # type: ignore[index]
