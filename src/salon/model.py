@@ -116,6 +116,9 @@ class Post:
     media: list[Media] = field(default_factory=list)
     engagement: Engagement | None = None
     context: bool = False
+    # Other uids under which the platform refers to this post (Mastodon: the per-instance
+    # ``<host>/statuses/<id>`` key used by delete events and ``in_reply_to_id``).
+    aliases: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.author_uid is None and self.author is not None:

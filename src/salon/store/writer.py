@@ -302,8 +302,26 @@ class Writer:
         if insert or replace:
             new_ids = pa.table({"uid": [p.uid for p in insert + replace]})
             con.register("_newposts", new_ids)
+            aliases = [(a, p.uid) for p in insert + replace for a in p.aliases if a != p.uid]
+            if aliases:
+                con.register("_b_alias", pa.table({"alias_uid": [a[0] for a in aliases], "uid": [a[1] for a in aliases]}))
+                con.execute(
+                    "INSERT INTO post_aliases SELECT DISTINCT ON (alias_uid) alias_uid, uid FROM _b_alias"
+                    " WHERE alias_uid NOT IN (SELECT alias_uid FROM post_aliases)"
+                )
+                # Replies stored earlier under the alias now point at the real uid.
+                con.execute(
+                    "UPDATE posts SET reply_to_uid = a.uid FROM _b_alias a WHERE posts.reply_to_uid = a.alias_uid"
+                )
+                con.unregister("_b_alias")
             con.execute(
-                "UPDATE posts SET deleted_at = coalesce(t.deleted_at, t.recorded_at) FROM tombstones t"
+                "UPDATE posts SET reply_to_uid = a.uid FROM post_aliases a"
+                " WHERE posts.reply_to_uid = a.alias_uid AND posts.uid IN (SELECT uid FROM _newposts)"
+            )
+            con.execute(
+                "UPDATE posts SET deleted_at = coalesce(t.deleted_at, t.recorded_at) FROM"
+                " (SELECT coalesce(a.uid, t.uid) AS uid, t.deleted_at, t.recorded_at FROM tombstones t"
+                "  LEFT JOIN post_aliases a ON a.alias_uid = t.uid) t"
                 " WHERE posts.uid = t.uid AND posts.uid IN (SELECT uid FROM _newposts)"
             )
             con.unregister("_newposts")
@@ -446,8 +464,10 @@ class Writer:
         )
         result.tombstones_new = con.execute("SELECT count(*) FROM tombstones").fetchone()[0] - before  # type: ignore[index]
         con.execute(
-            "UPDATE posts SET deleted_at = coalesce(t.deleted_at, t.recorded_at) FROM tombstones t"
-            " WHERE posts.uid = t.uid AND posts.deleted_at IS NULL AND t.uid IN (SELECT uid FROM _b_tomb)"
+            "UPDATE posts SET deleted_at = coalesce(t.deleted_at, t.recorded_at) FROM"
+            " (SELECT coalesce(a.uid, t.uid) AS uid, t.deleted_at, t.recorded_at FROM tombstones t"
+            "  LEFT JOIN post_aliases a ON a.alias_uid = t.uid WHERE t.uid IN (SELECT uid FROM _b_tomb)) t"
+            " WHERE posts.uid = t.uid AND posts.deleted_at IS NULL"
         )
         con.unregister("_b_tomb")
 

@@ -74,6 +74,10 @@ CREATE TABLE post_hashtags (
     source      VARCHAR NOT NULL             -- entities | tags | facet | text
 );
 
+-- Other keys a platform uses for a post (Mastodon per-instance status ids); tombstones and
+-- reply links that carry an alias are resolved to the post's uid through this table.
+CREATE TABLE post_aliases (alias_uid VARCHAR PRIMARY KEY, uid VARCHAR NOT NULL);
+
 CREATE TABLE post_mentions (uid VARCHAR NOT NULL, handle VARCHAR NOT NULL);
 CREATE TABLE post_urls (uid VARCHAR NOT NULL, url VARCHAR NOT NULL);
 CREATE TABLE post_media (
