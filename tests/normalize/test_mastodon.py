@@ -175,6 +175,17 @@ def test_reply_to_uses_the_serving_instance_key() -> None:
         )
 
 
+def test_posts_carry_their_instance_key_as_alias() -> None:
+    for s in raw(lambda s: s.get("reblog")):
+        host = urlsplit(s["account"]["url"]).netloc
+        rp, orig = posts(s)
+        assert rp.aliases == [f"mastodon:{host}/statuses/{s['id']}"]
+        assert orig.aliases == [f"mastodon:{host}/statuses/{s['reblog']['id']}"]
+    s = raw(lambda s: not s.get("reblog"))[0]
+    s["account"]["acct"] += "@remote.example"
+    assert main(s).aliases == []  # serving instance unknown
+
+
 def test_reply_to_resolves_inside_a_page() -> None:
     parent, child = raw(lambda s: not s.get("reblog") and not s.get("in_reply_to_id"))[:2]
     child["in_reply_to_id"] = parent["id"]

@@ -7,9 +7,9 @@ Keys. A post's native id is its ActivityPub ``uri``: status ``id`` values are da
 servers give one post two ids. Where the API gives only such an id (``in_reply_to_id``, a
 shallow quote's ``quoted_status_id``, the payload of a ``delete`` event), Salon writes the
 synthetic key ``status_key(instance, id)`` = ``<serving host>/statuses/<id>``; it has no scheme,
-so it never collides with a real uri. The store resolves these keys: for every stored status it
-knows ``status_key(serving_instance(status), status["id"])`` from the raw payload, and maps a
-tombstone or ``reply_to_uid`` carrying that key to the real uri.
+so it never collides with a real uri. The store resolves these keys: every Post carries its own
+key in ``aliases`` (when the serving instance is known), and the store maps a tombstone or a
+``reply_to_uid`` carrying that key to the post's real uri.
 
 The serving instance is taken, in order, from an ``"instance"`` key that a collector adds to the
 event, status or wrapper it saves (Mastodon never sends one), else from any local account in the
@@ -325,6 +325,10 @@ def _post(status: dict[str, Any], ctx: Context, page: _Page, context: bool) -> I
             observed_at=ctx.observed_at,
         ),
         context=context,
+        # The store maps the per-instance key (used by delete events and in_reply_to_id) to the uri.
+        aliases=[make_uid(PLATFORM, status_key(page.instance, str(status["id"])))]
+        if page.instance and status.get("id") is not None
+        else [],
     )
     for nested in _nested(status):
         yield from _post(nested, ctx, page, True)
