@@ -12,6 +12,16 @@ from salon.normalize import BadRecord
 
 
 def parse_time(value: Any) -> datetime | None:
+    """See ``_parse_time``; anything unreadable raises ``BadRecord``."""
+    try:
+        return _parse_time(value)
+    except (ValueError, OverflowError, OSError) as exc:
+        if isinstance(exc, BadRecord):
+            raise
+        raise BadRecord(f"unreadable timestamp {value!r}") from None
+
+
+def _parse_time(value: Any) -> datetime | None:
     """A timestamp as UTC-aware datetime: ISO 8601 (``2021-05-18T19:24:56.000Z``), X v1.1's
     ``Wed Oct 10 20:19:24 +0000 2018``, epoch seconds/milliseconds. None when absent."""
     if value is None or value == "":
