@@ -16,13 +16,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from salon import normalize
 from salon.normalize import BadRecord, Context
 from salon.sources.files import InputFile, RawRecord, file_mtime, iter_inputs, read_records
 from salon.store.archive import Archive, open_archive
 from salon.store.writer import Batch, Writer, raw_id
 
-__all__ = ["FileReport", "ImportReport", "Problem", "import_paths"]
+__all__ = [
+    "BatchOutcome",
+    "FileReport",
+    "ImportReport",
+    "Problem",
+    "import_paths",
+    "ingest_batch",
+    "record_from_payload",
+]
 
 DEFAULT_BATCH = 20_000
 
@@ -140,6 +150,88 @@ def import_paths(
     return report
 
 
+@dataclass
+class BatchOutcome:
+    """What one batch of records did (see ``ingest_batch``)."""
+
+    records_in: int = 0
+    records_new: int = 0
+    records_duplicate: int = 0
+    records_bad: int = 0
+    posts_new: int = 0
+    formats: dict[str, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def record_from_payload(payload: bytes, line: int = 0, hint: str | None = None) -> RawRecord:
+    """A raw record from bytes received over the network (parsed; ``error`` set if not JSON)."""
+    try:
+        return RawRecord(payload, line, orjson.loads(payload), hint)
+    except orjson.JSONDecodeError as exc:
+        return RawRecord(payload, line, error=f"malformed JSON: {exc}")
+
+
+def ingest_batch(
+    writer: Writer,
+    records: list[RawRecord],
+    *,
+    source: str,
+    fmt: str | None = None,
+    observed_at: datetime | None = None,
+    retrieved_at: datetime | None = None,
+    file_id: int | None = None,
+    import_id: int | None = None,
+) -> BatchOutcome:
+    """Check, normalise and write one batch of raw records in one transaction.
+
+    The shared path of file imports and live collectors: records already stored (same bytes) are
+    counted as duplicates and skipped whole, bad ones are quarantined with ``source`` and line,
+    the rest are stored raw with their provenance and normalised."""
+    out = BatchOutcome()
+    observed = observed_at or retrieved_at or datetime.now(UTC)
+    ctx = Context(observed_at=observed)
+    batch = Batch()
+    ids = [raw_id(r.payload) for r in records]
+    existing = writer.existing_raw_ids(ids)
+    in_batch: set[str] = set()
+
+    def bad(rec: RawRecord, reason: str) -> None:
+        out.records_bad += 1
+        out.problems.append(Problem(source, rec.line, reason))
+        batch.quarantine.append(
+            (import_id, file_id, source, rec.line, reason, rec.payload, datetime.now(UTC))
+        )
+
+    for rec, rid in zip(records, ids, strict=True):
+        out.records_in += 1
+        if rec.error is not None:
+            bad(rec, rec.error)
+            continue
+        if rid in existing or rid in in_batch:
+            out.records_duplicate += 1
+            continue
+        try:
+            rec_fmt = fmt or rec.hint or normalize.sniff(rec.obj)
+            if rec_fmt is None:
+                raise BadRecord("unknown format: no normaliser recognises this record")
+            items = list(normalize.get(rec_fmt)(rec.obj, ctx))
+        except BadRecord as exc:
+            bad(rec, str(exc))
+            continue
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            # A payload whose shape surprises a normaliser is quarantined, not fatal.
+            bad(rec, f"unexpected record shape ({type(exc).__name__}: {exc})")
+            continue
+        in_batch.add(rid)
+        out.formats[rec_fmt] = out.formats.get(rec_fmt, 0) + 1
+        batch.add_raw(rid, rec_fmt, rec.payload, file_id, rec.line, source, retrieved_at)
+        batch.add_items(items, rid, observed)
+    result = writer.write(batch, import_id)
+    out.records_new = result.raw_new
+    out.posts_new = result.posts_new
+    return out
+
+
 def _import_file(
     writer: Writer,
     report: ImportReport,
@@ -152,59 +244,36 @@ def _import_file(
     file_id = writer.start_file(report.import_id, inp.label, inp.size)
     mtime = file_mtime(inp)
     observed = datetime.fromtimestamp(mtime, UTC) if mtime else datetime.now(UTC)
-    ctx = Context(observed_at=observed)
     formats_seen: dict[str, int] = {}
     last_bytes = 0
     status = "failed"
     try:
         for chunk in _chunks(read_records(inp, fmt), batch_size):
-            batch = Batch()
-            ids = [raw_id(r.payload) for r in chunk]
-            existing = writer.existing_raw_ids(ids)
-            in_batch: set[str] = set()
-            for rec, rid in zip(chunk, ids, strict=True):
-                fr.records_in += 1
-                if rec.error is not None:
-                    _quarantine(batch, report, fr, inp, file_id, rec, rec.error)
-                    continue
-                if rid in existing or rid in in_batch:
-                    fr.records_duplicate += 1
-                    continue
-                try:
-                    rec_fmt = fmt or rec.hint or normalize.sniff(rec.obj)
-                    if rec_fmt is None:
-                        raise BadRecord("unknown format: no normaliser recognises this record")
-                    items = list(normalize.get(rec_fmt)(rec.obj, ctx))
-                except BadRecord as exc:
-                    _quarantine(batch, report, fr, inp, file_id, rec, str(exc))
-                    continue
-                except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-                    # A payload whose shape surprises a normaliser is quarantined, not fatal.
-                    _quarantine(
-                        batch,
-                        report,
-                        fr,
-                        inp,
-                        file_id,
-                        rec,
-                        f"unexpected record shape ({type(exc).__name__}: {exc})",
-                    )
-                    continue
-                in_batch.add(rid)
-                formats_seen[rec_fmt] = formats_seen.get(rec_fmt, 0) + 1
-                batch.add_raw(rid, rec_fmt, rec.payload, file_id, rec.line, inp.label, None)
-                batch.add_items(items, rid, observed)
-            result = writer.write(batch, report.import_id)
-            fr.records_new += result.raw_new
-            fr.posts_new += result.posts_new
+            out = ingest_batch(
+                writer,
+                chunk,
+                source=inp.label,
+                fmt=fmt,
+                observed_at=observed,
+                file_id=file_id,
+                import_id=report.import_id,
+            )
+            fr.records_in += out.records_in
+            fr.records_new += out.records_new
+            fr.records_duplicate += out.records_duplicate
+            fr.records_bad += out.records_bad
+            fr.posts_new += out.posts_new
+            report.problems.extend(out.problems)
+            for k, v in out.formats.items():
+                formats_seen[k] = formats_seen.get(k, 0) + v
             if progress:
-                progress(inp.bytes_read - last_bytes, result.posts_new)
+                progress(inp.bytes_read - last_bytes, out.posts_new)
                 last_bytes = inp.bytes_read
         status = "done"
     finally:
         fr.notes = list(inp.notes)
         fr.format = max(formats_seen, key=formats_seen.__getitem__) if formats_seen else None
-        if fr.records_in == 0 and fr.records_bad == 0 and "empty file" in inp.notes:
+        if fr.records_in == 0 and "empty file" in inp.notes:
             report.problems.append(Problem(inp.label, 0, "empty file: nothing to import"))
         counts = {
             "in": fr.records_in,
@@ -216,22 +285,6 @@ def _import_file(
         if progress and inp.bytes_read > last_bytes:
             progress(inp.bytes_read - last_bytes, 0)
     return fr
-
-
-def _quarantine(
-    batch: Batch,
-    report: ImportReport,
-    fr: FileReport,
-    inp: InputFile,
-    file_id: int,
-    rec: RawRecord,
-    reason: str,
-) -> None:
-    fr.records_bad += 1
-    report.problems.append(Problem(inp.label, rec.line, reason))
-    batch.quarantine.append(
-        (report.import_id, file_id, inp.label, rec.line, reason, rec.payload, datetime.now(UTC))
-    )
 
 
 def _chunks(records: Iterator[RawRecord], size: int) -> Iterator[list[RawRecord]]:
