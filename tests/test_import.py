@@ -137,3 +137,22 @@ def test_directory_recursion_and_stdin(archive_path: Path, tmp_path: Path) -> No
         check=True,
     )
     assert json.loads(proc.stdout)["posts_new"] == report.posts_new
+
+
+def test_x_account_archive_folder_and_zip_get_the_owner_as_author(tmp_path: Path) -> None:
+    root = TWARC.parent.parent / "twitter-archive-milahu104"
+    raw = (root / "data" / "tweets.js").read_text(encoding="utf-8")
+    expected = len(json.loads(raw.split("=", 1)[1]))
+    manifest = json.loads((root / "data" / "manifest.js").read_text(encoding="utf-8").split("=", 1)[1])
+    owner = "x:" + manifest["userInfo"]["accountId"]
+    with zipfile.ZipFile(tmp_path / "twitter-archive.zip", "w") as zf:
+        for name in ("data/tweets.js", "data/manifest.js"):
+            zf.write(root / name, name)
+    for src in (root, tmp_path / "twitter-archive.zip"):
+        arc = tmp_path / f"{src.name}.duckdb"
+        report = import_paths([str(src)], arc)
+        assert report.posts_new == expected and not report.problems, report.problems
+        con = duckdb.connect(str(arc), read_only=True)
+        assert con.execute("SELECT DISTINCT author_uid FROM posts").fetchall() == [(owner,)]
+        assert con.execute("SELECT handle FROM authors").fetchall() == [(manifest["userInfo"]["userName"],)]
+        con.close()

@@ -19,8 +19,9 @@ from typing import Any
 import orjson
 
 from salon import normalize
+from salon.model import Author
 from salon.normalize import BadRecord, Context
-from salon.sources.files import InputFile, RawRecord, file_mtime, iter_inputs, read_records
+from salon.sources.files import InputFile, RawRecord, file_mtime, iter_inputs, read_records, x_archive_owner
 from salon.store.archive import Archive, open_archive
 from salon.store.writer import Batch, Writer, raw_id
 
@@ -181,6 +182,7 @@ def ingest_batch(
     retrieved_at: datetime | None = None,
     file_id: int | None = None,
     import_id: int | None = None,
+    account: Author | None = None,
 ) -> BatchOutcome:
     """Check, normalise and write one batch of raw records in one transaction.
 
@@ -189,7 +191,7 @@ def ingest_batch(
     the rest are stored raw with their provenance and normalised."""
     out = BatchOutcome()
     observed = observed_at or retrieved_at or datetime.now(UTC)
-    ctx = Context(observed_at=observed)
+    ctx = Context(observed_at=observed, account=account)
     batch = Batch()
     ids = [raw_id(r.payload) for r in records]
     existing = writer.existing_raw_ids(ids)
@@ -247,6 +249,12 @@ def _import_file(
     formats_seen: dict[str, int] = {}
     last_bytes = 0
     status = "failed"
+    owner = x_archive_owner(inp)
+    account = (
+        Author("x", owner["accountId"], handle=owner.get("userName"), display_name=owner.get("displayName"))
+        if owner
+        else None
+    )
     try:
         for chunk in _chunks(read_records(inp, fmt), batch_size):
             out = ingest_batch(
@@ -257,6 +265,7 @@ def _import_file(
                 observed_at=observed,
                 file_id=file_id,
                 import_id=report.import_id,
+                account=account,
             )
             fr.records_in += out.records_in
             fr.records_new += out.records_new

@@ -20,7 +20,7 @@ from datetime import datetime
 from types import ModuleType
 from typing import Any
 
-from salon.model import Item
+from salon.model import Author, Item
 
 __all__ = ["FORMAT_MODULES", "BadRecord", "Context", "formats", "get", "normalize", "sniff"]
 
@@ -35,6 +35,8 @@ class Context:
 
     # When the payload was retrieved, if the file itself does not say (file mtime, request time).
     observed_at: datetime | None = None
+    # The account an X account archive belongs to (from its manifest.js): its tweets' author.
+    account: Author | None = None
 
 
 Normalizer = Callable[[Any, Context], Iterator[Item]]

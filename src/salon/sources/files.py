@@ -69,6 +69,8 @@ class InputFile:
     bytes_read: int = 0
     sha256: str | None = None
     notes: list[str] = field(default_factory=list)
+    # Reads another file of the same folder or zip by relative path (X archives: manifest.js).
+    sibling: Callable[[str], bytes | None] | None = None
 
 
 class _CountingReader(io.RawIOBase):
@@ -115,7 +117,7 @@ def iter_inputs(paths: list[str]) -> Iterator[InputFile]:
             raise InputError(f"{p}: no such file or directory")
         if path.is_dir():
             for child in sorted(path.rglob("*")):
-                if child.is_file() and not child.name.startswith("."):
+                if child.is_file() and not child.name.startswith(".") and _wanted_member(str(child.relative_to(path))):
                     yield from _file_inputs(child)
         else:
             yield from _file_inputs(path)
@@ -147,16 +149,61 @@ def _file_inputs(path: Path) -> Iterator[InputFile]:
                 (lambda n=name: zf.open(n)),  # type: ignore[misc]
                 info.file_size,
                 st.st_mtime,
+                sibling=(lambda rel, n=name: _zip_sibling(zf, n, rel)),  # type: ignore[misc]
             )
         return
-    yield InputFile(str(path), lambda: path.open("rb"), st.st_size, st.st_mtime)
+    yield InputFile(
+        str(path),
+        lambda: path.open("rb"),
+        st.st_size,
+        st.st_mtime,
+        sibling=lambda rel: _disk_sibling(path, rel),
+    )
+
+
+def _disk_sibling(path: Path, rel: str) -> bytes | None:
+    try:
+        return (path.parent / rel).read_bytes()
+    except OSError:
+        return None
+
+
+def _zip_sibling(zf: zipfile.ZipFile, member: str, rel: str) -> bytes | None:
+    target = str(Path(member).parent / rel)
+    try:
+        return zf.read(target)
+    except KeyError:
+        return None
+
+
+def x_archive_owner(inp: InputFile) -> dict[str, str] | None:
+    """``userInfo`` of the X account archive a ``data/tweets*.js`` input belongs to, read from
+    its ``manifest.js`` (``accountId``, ``userName``, ``displayName``), or None."""
+    base = Path(inp.label.split("!")[-1]).name
+    if (
+        not base.endswith(".js")
+        or not base.startswith(("tweet", "community-tweet", "note-tweet"))
+        or not inp.sibling
+    ):
+        return None
+    data = inp.sibling("manifest.js")
+    if not data or b"=" not in data:
+        return None
+    try:
+        manifest = json.loads(data.split(b"=", 1)[1].decode("utf-8").strip().rstrip(";"))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    info = manifest.get("userInfo") if isinstance(manifest, dict) else None
+    if not isinstance(info, dict) or not info.get("accountId"):
+        return None
+    return {k: str(v) for k, v in info.items() if v is not None}
 
 
 def _wanted_member(name: str) -> bool:
     """In an X account archive zip only the tweets files hold posts; media and the other
     ``data/*.js`` files (likes, DMs, ads) are skipped. Other zips: every data-like member."""
     base = Path(name).name
-    if "/data/" in f"/{name}" and base.endswith(".js"):
+    if base.endswith(".js"):
         return base.startswith(("tweets", "tweet.js", "tweet-part", "community-tweet", "note-tweet"))
     return Path(name).suffix.lower() in (
         ".json",
