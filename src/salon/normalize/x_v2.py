@@ -95,8 +95,15 @@ def _full_text(tweet: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Text and entities, preferring ``note_tweet`` (long posts are truncated in ``text``)."""
     note = tweet.get("note_tweet")
     if isinstance(note, dict) and note.get("text"):
-        return note["text"], note.get("entities") or tweet.get("entities") or {}
-    return tweet.get("text") or "", tweet.get("entities") or {}
+        return unescape_x(note["text"]), note.get("entities") or tweet.get("entities") or {}
+    return unescape_x(tweet.get("text") or ""), tweet.get("entities") or {}
+
+
+def unescape_x(text: str) -> str:
+    """X escapes exactly ``&``, ``<`` and ``>`` in post text (all API versions); undo only those."""
+    if "&" not in text:
+        return text
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _tweet_to_post(
