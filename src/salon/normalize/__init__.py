@@ -62,12 +62,7 @@ def _modules() -> dict[str, ModuleType]:
     if _loaded is None:
         mods: dict[str, ModuleType] = {}
         for name in FORMAT_MODULES:
-            try:
-                mod = importlib.import_module(f"salon.normalize.{name}")
-            except ModuleNotFoundError as exc:  # TODO(issue 2): strict once every module lands
-                if exc.name != f"salon.normalize.{name}":
-                    raise
-                continue
+            mod = importlib.import_module(f"salon.normalize.{name}")
             mods[mod.FORMAT] = mod
         _loaded = mods
     return _loaded
