@@ -215,7 +215,7 @@ def ingest_batch(
         try:
             rec_fmt = fmt or rec.hint or normalize.sniff(rec.obj)
             if rec_fmt is None:
-                raise BadRecord("unknown format: no normaliser recognises this record")
+                raise BadRecord(_unknown(rec.obj))
             items = list(normalize.get(rec_fmt)(rec.obj, ctx))
         except BadRecord as exc:
             bad(rec, str(exc))
@@ -294,6 +294,18 @@ def _import_file(
         if progress and inp.bytes_read > last_bytes:
             progress(inp.bytes_read - last_bytes, 0)
     return fr
+
+
+def _unknown(obj: Any) -> str:
+    """Why a record is of no known format, naming what it looks like."""
+    if isinstance(obj, dict):
+        keys = ", ".join(sorted(map(str, obj))[:8]) + (", ..." if len(obj) > 8 else "")
+        what = f"a JSON object with keys {keys}" if obj else "an empty JSON object"
+    elif isinstance(obj, list):
+        what = f"a JSON array of {len(obj)} items" if obj else "an empty JSON array"
+    else:
+        what = f"a JSON {type(obj).__name__}"
+    return f"unknown format: {what}, not a post format Salon reads (see `salon formats`)"
 
 
 def _chunks(records: Iterator[RawRecord], size: int) -> Iterator[list[RawRecord]]:
