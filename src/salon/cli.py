@@ -309,6 +309,13 @@ def export_raw_cmd(
     err.print(f"{n:,} raw records written")
 
 
+from salon.commands import campaign as _campaign  # noqa: E402  (campaigns, tally, compare)
+
+app.add_typer(_campaign.app, name="campaign")
+app.command("tally")(_campaign.tally_cmd)
+app.command("compare")(_campaign.compare_cmd)
+
+
 def main() -> None:
     """Console entry point."""
     app()

@@ -1,0 +1,394 @@
+"""The campaign tally: one function per definition, composed by ``tally``.
+
+>>> from salon.store.archive import open_archive
+>>> from salon.campaigns.tally import tally
+>>> with open_archive("salon.duckdb") as arc:                     # doctest: +SKIP
+...     t = tally(arc, "museumweek-2015")                          # a stored slug, or a Campaign
+>>> t["posts"], t["reposts"], t["institutions"], t["by_day"]       # doctest: +SKIP
+
+What is counted is defined in ``salon.campaigns.definitions`` (read its docstring). A figure is
+computed over a *scope*: the campaign's members (campaign posts and reposts) either read from
+the precomputed index (``salon.store.campaign_index``; stored campaigns, ``at=None``) or
+computed from the archive tables (campaign files, ``at=...``, or a read-only archive whose
+index is stale). Both give the same numbers; the index is only faster.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pyarrow as pa
+
+from salon.campaigns.config import Campaign
+from salon.campaigns.definitions import author_match_sql, member_tags_sql, members_sql
+from salon.store.archive import Archive
+
+__all__ = [
+    "CampaignNotFound",
+    "Scope",
+    "countries",
+    "engagement",
+    "institutions",
+    "participants",
+    "posts",
+    "reposts",
+    "resolve_campaign",
+    "scope",
+    "tally",
+]
+
+_ids = itertools.count(1)
+
+
+class CampaignNotFound(LookupError):
+    """No stored campaign has this slug (and it is no campaign file)."""
+
+
+def resolve_campaign(archive: Archive, campaign: Campaign | str) -> Campaign:
+    """A Campaign from a Campaign, a stored slug, or a path to a campaign file. A file whose
+    slug is stored is tallied with the stored registry's learned account ids."""
+    if isinstance(campaign, Campaign):
+        return campaign
+    from pathlib import Path
+
+    from salon.campaigns.config import load_campaign
+
+    if campaign.endswith(".toml") or Path(campaign).is_file():
+        c = load_campaign(campaign)
+        stored = _stored(archive, c.slug)
+        if stored is not None and _same(stored, c):
+            return stored
+        return c
+    c2 = _stored(archive, campaign)
+    if c2 is None:
+        raise CampaignNotFound(f"no campaign {campaign!r} in {archive.path} (see `salon campaign list`)")
+    return c2
+
+
+def _stored(archive: Archive, slug: str) -> Campaign | None:
+    from salon.store.campaigns import get_campaign
+
+    try:
+        return get_campaign(archive, slug)
+    except Exception as exc:  # an archive from before campaigns: no table
+        if "campaigns" in str(exc):
+            return None
+        raise
+
+
+def _same(a: Campaign, b: Campaign) -> bool:
+    from salon.store.campaign_index import digest
+
+    return digest(a) == digest(b)
+
+
+@dataclass
+class Scope:
+    """The members of one campaign as relations a query can name:
+
+    - ``m``: one row per campaign post or repost (uid, is_repost, platform, author_uid,
+      participant_id, created_at, day, hour, likes, reposts, replies, quotes);
+    - ``tags``: (uid, tag_key, day) official keys carried by campaign posts;
+    - ``reg``: the registry (participant_id, name, country, city, kind).
+    """
+
+    archive: Archive
+    campaign: Campaign
+    at: datetime | None
+    m: str
+    tags: str
+    reg: str
+    source: str  # index | scan
+    registered: list[str] = field(default_factory=list)
+
+    def q(self, sql: str) -> list[tuple[Any, ...]]:
+        return self.archive.con.execute(sql).fetchall()
+
+    def one(self, sql: str) -> Any:
+        row = self.archive.con.execute(sql).fetchone()
+        return row[0] if row else None
+
+
+def _registry_table(c: Campaign) -> pa.Table:
+    ps = c.participants
+    return pa.table(
+        {
+            "participant_id": pa.array(range(len(ps)), pa.int32()),
+            "name": pa.array([p.name for p in ps], pa.string()),
+            "country": pa.array([p.country for p in ps], pa.string()),
+            "city": pa.array([p.city for p in ps], pa.string()),
+            "kind": pa.array([p.kind for p in ps], pa.string()),
+            "pkey": pa.array([p.key for p in ps], pa.string()),
+        }
+    )
+
+
+@contextmanager
+def scope(
+    archive: Archive,
+    campaign: Campaign | str,
+    at: datetime | None = None,
+    *,
+    basis: str = "created",
+    use_index: bool = True,
+) -> Iterator[Scope]:
+    """The members of ``campaign`` (as of ``at``) ready to be counted."""
+    from salon.store import campaign_index
+
+    c = resolve_campaign(archive, campaign)
+    if at is not None and at.tzinfo is None:
+        raise ValueError("at must be timezone-aware")
+    if basis not in ("created", "collected"):
+        raise ValueError("basis is 'created' or 'collected'")
+    con = archive.con
+    n = next(_ids)
+    reg = f"_t_reg{n}"
+    con.register(reg, _registry_table(c))
+    names = [reg]
+    try:
+        indexed = False
+        if use_index and at is None and c.campaign_id is not None:
+            if not archive.read_only:
+                campaign_index.refresh(archive, c)
+                indexed = True
+            else:
+                indexed = campaign_index.is_fresh(archive, c)
+        if indexed:
+            cid = int(c.campaign_id)  # type: ignore[arg-type]
+            m = (
+                "(SELECT uid, is_repost, platform, author_uid, participant_id, created_at, day, hour, likes,"
+                f" reposts, replies, quotes FROM campaign_posts WHERE campaign_id = {cid})"
+            )
+            tags = f"(SELECT uid, tag_key, day FROM campaign_post_tags WHERE campaign_id = {cid})"
+            yield Scope(archive, c, at, m, tags, reg, "index", names)
+            return
+        acc, raw_m, mm, tg = f"_t_acc{n}", f"_t_raw{n}", f"_t_m{n}", f"_t_tags{n}"
+        con.register(acc, campaign_index.accounts_table(c))
+        names.append(acc)
+        con.register(raw_m, con.sql(members_sql(c, at, basis)).to_arrow_table())
+        names.append(raw_m)
+        match = con.sql(author_match_sql(raw_m, acc)).to_arrow_table()
+        am = f"_t_am{n}"
+        con.register(am, match)
+        names.append(am)
+        members = con.sql(
+            f"SELECT m.uid, m.is_repost, m.platform, m.author_uid, am.participant_id, m.created_at, m.day, m.hour,"
+            f" m.likes, m.reposts, m.replies, m.quotes FROM {raw_m} m LEFT JOIN {am} am ON am.author_uid = m.author_uid"
+        ).to_arrow_table()
+        con.register(mm, members)
+        names.append(mm)
+        con.register(tg, con.sql(member_tags_sql(c, mm)).to_arrow_table())
+        names.append(tg)
+        yield Scope(archive, c, at, mm, tg, reg, "scan", names)
+    finally:
+        for name in names:
+            con.unregister(name)
+
+
+# -- one function per definition ----------------------------------------------------------------
+# Each is an SQL aggregate over the scope's members ``m`` (joined to the registry as ``r``);
+# ``tally`` computes them in one pass with the same expressions.
+
+POSTS = "count(CASE WHEN NOT m.is_repost THEN 1 END)"
+REPOSTS = "count(CASE WHEN m.is_repost THEN 1 END)"
+ENGAGEMENT = {
+    "likes": "coalesce(sum(m.likes), 0)",
+    "reposts": "coalesce(sum(m.reposts), 0)",
+    "replies": "coalesce(sum(m.replies), 0)",
+    "quotes": "coalesce(sum(m.quotes), 0)",
+}
+PARTICIPANTS = "count(DISTINCT CASE WHEN NOT m.is_repost THEN m.author_uid END)"
+INSTITUTIONS = "count(DISTINCT CASE WHEN NOT m.is_repost THEN m.participant_id END)"
+COUNTRIES = "count(DISTINCT CASE WHEN NOT m.is_repost THEN r.country END)"
+
+
+def _agg(s: Scope, exprs: list[str]) -> tuple[Any, ...]:
+    row = s.archive.con.execute(
+        f"SELECT {', '.join(exprs)} FROM {s.m} m LEFT JOIN {s.reg} r ON r.participant_id = m.participant_id"
+    ).fetchone()
+    assert row is not None
+    return row
+
+
+def posts(s: Scope) -> int:
+    """Campaign posts."""
+    return int(_agg(s, [POSTS])[0])
+
+
+def reposts(s: Scope) -> int:
+    """Reposts of campaign hashtags (never added to posts)."""
+    return int(_agg(s, [REPOSTS])[0])
+
+
+def engagement(s: Scope) -> dict[str, int]:
+    """Platform-reported counts summed over the latest snapshot of each campaign post."""
+    return {k: int(v) for k, v in zip(ENGAGEMENT, _agg(s, list(ENGAGEMENT.values())), strict=True)}
+
+
+def participants(s: Scope) -> int:
+    """Distinct authors of campaign posts."""
+    return int(_agg(s, [PARTICIPANTS])[0])
+
+
+def institutions(s: Scope) -> int:
+    """Participants matched to the registry."""
+    return int(_agg(s, [INSTITUTIONS])[0])
+
+
+def countries(s: Scope) -> int:
+    """Distinct registry countries of the institutions."""
+    return int(_agg(s, [COUNTRIES])[0])
+
+
+# -- the tally ----------------------------------------------------------------------------------
+
+
+def tally(
+    archive: Archive,
+    campaign: Campaign | str,
+    at: datetime | None = None,
+    *,
+    basis: str = "created",
+    top: int = 10,
+    use_index: bool = True,
+) -> dict[str, Any]:
+    """The campaign's exact figures (JSON-ready). ``at``: as the counter stood then (see
+    ``salon.campaigns.definitions``); ``top``: how many institutions to list."""
+    with scope(archive, campaign, at, basis=basis, use_index=use_index) as s:
+        return _tally(s, top)
+
+
+def _tally(s: Scope, top: int) -> dict[str, Any]:
+    c = s.campaign
+    con = s.archive.con
+    row = _agg(s, [POSTS, REPOSTS, *ENGAGEMENT.values(), PARTICIPANTS, INSTITUTIONS, COUNTRIES])
+    n_posts, n_reposts = int(row[0]), int(row[1])
+    eng = {k: int(v) for k, v in zip(ENGAGEMENT, row[2:6], strict=True)}
+    n_participants, n_institutions, n_countries = int(row[6]), int(row[7]), int(row[8])
+
+    # Breakdowns in one pass: per day, platform, hour and participant.
+    groups = con.execute(
+        "SELECT m.day, m.platform, m.hour, m.participant_id, GROUPING(m.day, m.platform, m.hour, m.participant_id),"
+        f" {POSTS}, {REPOSTS} FROM {s.m} m"
+        " GROUP BY GROUPING SETS ((m.day), (m.platform), (m.hour), (m.participant_id))"
+    ).fetchall()
+    by_day_p: dict[Any, int] = {}
+    by_day_r: dict[Any, int] = {}
+    by_platform: dict[str, dict[str, int]] = {}
+    by_hour: dict[Any, tuple[int, int]] = {}
+    by_part: dict[int, tuple[int, int]] = {}
+    for day, platform, hour, pid, g, p, r in groups:
+        if g == 0b0111:
+            by_day_p[day], by_day_r[day] = int(p), int(r)
+        elif g == 0b1011:
+            by_platform[platform] = {"posts": int(p), "reposts": int(r)}
+        elif g == 0b1101:
+            by_hour[hour] = (int(p), int(r))
+        elif g == 0b1110 and pid is not None:
+            by_part[int(pid)] = (int(p), int(r))
+
+    # Hashtags and themes.
+    tag_rows = con.execute(f"SELECT tag_key, day, count(*) FROM {s.tags} GROUP BY tag_key, day").fetchall()
+    tag_day: dict[str, dict[Any, int]] = {}
+    for k, d, n in tag_rows:
+        tag_day.setdefault(k, {})[d] = int(n)
+    by_hashtag = {k: sum(tag_day.get(k, {}).values()) for _, k, _ in c.official_tags()}
+    display = {k: t for t, k, _ in c.official_tags()}
+    themes: dict[str, dict[str, Any]] = {}
+    theme_defs = c.themes()
+    for name, t in theme_defs.items():
+        keys, dates = t["keys"], t["dates"]
+        if len(keys) == 1 or not keys:
+            per_day = tag_day.get(keys[0], {}) if keys else {}
+            total, on_day = sum(per_day.values()), sum(per_day.get(d, 0) for d in dates)
+        else:  # a post may carry several of the theme's tags: count it once
+            klist = ", ".join(f"'{k}'" for k in keys)
+            dlist = ", ".join(f"DATE '{d.isoformat()}'" for d in dates)
+            total, on_day = con.execute(
+                f"SELECT count(DISTINCT uid), count(DISTINCT CASE WHEN day IN ({dlist}) THEN uid END)"
+                f" FROM {s.tags} WHERE tag_key IN ({klist})"
+            ).fetchone() or (0, 0)
+        themes[name] = {
+            "dates": [d.isoformat() for d in dates],
+            "hashtags": t["hashtags"],
+            "posts": int(total),
+            "on_the_day": int(on_day),
+        }
+
+    # Institutions and countries (from the registry).
+    reg = {
+        int(pid): (name, country, pkey)
+        for pid, name, country, pkey in con.execute(
+            f"SELECT participant_id, name, country, pkey FROM {s.reg}"
+        ).fetchall()
+    }
+    active = {pid: pr for pid, pr in by_part.items() if pr[0] > 0}
+    by_country: dict[str, dict[str, int]] = {}
+    for pid, (p, _r) in active.items():
+        cc = reg[pid][1] or "??"
+        e = by_country.setdefault(cc, {"posts": 0, "institutions": 0})
+        e["posts"] += p
+        e["institutions"] += 1
+    top_inst = sorted(by_part.items(), key=lambda kv: (-kv[1][0], -kv[1][1], reg[kv[0]][0]))[:top]
+
+    # Series over the whole window, zeros included.
+    tz = c.tz
+    by_day = {d.isoformat(): by_day_p.get(d, 0) for d in c.local_dates()}
+    reposts_by_day = {d.isoformat(): by_day_r.get(d, 0) for d in c.local_dates()}
+    hourly = []
+    h = c.start_utc.replace(minute=0, second=0, microsecond=0)
+    end = c.end_utc if s.at is None else min(c.end_utc, s.at.astimezone(UTC))
+    hour_map = {(k.astimezone(UTC) if k is not None else None): v for k, v in by_hour.items()}
+    while h < end:
+        p, r = hour_map.get(h, (0, 0))
+        hourly.append(
+            {"hour": h.isoformat(), "local": h.astimezone(tz).isoformat(), "posts": p, "reposts": r}
+        )
+        h += timedelta(hours=1)
+
+    return {
+        "campaign": {
+            "slug": c.slug,
+            "name": c.name,
+            "series": c.series,
+            "edition": c.edition,
+            "timezone": c.timezone,
+            "start": c.start.isoformat(),
+            "end": c.end.isoformat(),
+            "start_utc": c.start_utc.isoformat(),
+            "end_utc": c.end_utc.isoformat(),
+            "official_hashtags": [t for t, _, _ in c.official_tags()],
+            "registered_participants": len(c.participants),
+        },
+        "at": s.at.astimezone(UTC).isoformat() if s.at else None,
+        "source": s.source,
+        "posts": n_posts,
+        "reposts": n_reposts,
+        "engagement": eng,
+        "participants": n_participants,
+        "institutions": n_institutions,
+        "countries": n_countries,
+        "by_hashtag": by_hashtag,
+        "hashtag_display": display,
+        "by_day": by_day,
+        "reposts_by_day": reposts_by_day,
+        "themes": themes,
+        "by_platform": dict(sorted(by_platform.items())),
+        "by_country": dict(sorted(by_country.items(), key=lambda kv: (-kv[1]["posts"], kv[0]))),
+        "top_institutions": [
+            {
+                "name": reg[pid][0],
+                "country": reg[pid][1],
+                "posts": p,
+                "reposts": r,
+            }
+            for pid, (p, r) in top_inst
+        ],
+        "hourly": hourly,
+        "computed_at": datetime.now(UTC).isoformat(),
+    }

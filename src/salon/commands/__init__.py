@@ -1,0 +1,1 @@
+"""Typer sub-apps and commands registered by ``salon.cli``."""
