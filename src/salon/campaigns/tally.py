@@ -110,8 +110,8 @@ class Scope:
         return self.archive.con.execute(sql).fetchall()
 
     def one(self, sql: str) -> Any:
-        row = self.archive.con.execute(sql).fetchone()
-        return row[0] if row else None
+        rows = self.archive.con.execute(sql).fetchall()
+        return rows[0][0] if rows else None
 
 
 def _registry_table(c: Campaign) -> pa.Table:
@@ -210,8 +210,7 @@ COUNTRIES = "count(DISTINCT CASE WHEN NOT m.is_repost THEN r.country END)"
 def _agg(s: Scope, exprs: list[str]) -> tuple[Any, ...]:
     row = s.archive.con.execute(
         f"SELECT {', '.join(exprs)} FROM {s.m} m LEFT JOIN {s.reg} r ON r.participant_id = m.participant_id"
-    ).fetchone()
-    assert row is not None
+    ).fetchall()[0]
     return row
 
 
@@ -312,7 +311,7 @@ def _tally(s: Scope, top: int) -> dict[str, Any]:
             total, on_day = con.execute(
                 f"SELECT count(DISTINCT uid), count(DISTINCT CASE WHEN day IN ({dlist}) THEN uid END)"
                 f" FROM {s.tags} WHERE tag_key IN ({klist})"
-            ).fetchone() or (0, 0)
+            ).fetchall()[0]
         themes[name] = {
             "dates": [d.isoformat() for d in dates],
             "hashtags": t["hashtags"],

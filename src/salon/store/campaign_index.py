@@ -52,16 +52,16 @@ def marks(archive: Archive) -> tuple[Any, Any, Any]:
     row = archive.con.execute(
         "SELECT (SELECT max(collected_at) FROM posts), (SELECT max(recorded_at) FROM tombstones),"
         " (SELECT max(received_at) FROM raw)"
-    ).fetchone()
-    assert row is not None
+    ).fetchall()[0]
     return row[0], row[1], row[2]
 
 
 def index_state(archive: Archive, campaign_id: int) -> tuple[Any, ...] | None:
-    return archive.con.execute(
+    rows = archive.con.execute(
         "SELECT digest, posts_mark, tombs_mark, raw_mark FROM campaign_index_state WHERE campaign_id = ?",
         [campaign_id],
-    ).fetchone()
+    ).fetchall()
+    return rows[0] if rows else None
 
 
 def is_fresh(archive: Archive, c: Campaign, current: tuple[Any, Any, Any] | None = None) -> bool:

@@ -39,7 +39,8 @@ def save_campaign(archive: Archive, c: Campaign, source_toml: str | None = None)
     """Store ``c`` (insert, or update the campaign of the same slug); returns (id, created)."""
     now = datetime.now(UTC)
     with archive.transaction() as con:
-        row = con.execute("SELECT campaign_id, added_at FROM campaigns WHERE slug = ?", [c.slug]).fetchone()
+        found = con.execute("SELECT campaign_id, added_at FROM campaigns WHERE slug = ?", [c.slug]).fetchall()
+        row = found[0] if found else None
         learned: dict[tuple[str, str], tuple[str, Any]] = {}
         if row is not None:
             cid, added = int(row[0]), row[1]
@@ -58,7 +59,7 @@ def save_campaign(archive: Archive, c: Campaign, source_toml: str | None = None)
             ):
                 con.execute(f"DELETE FROM {t} WHERE campaign_id = ?", [cid])
         else:
-            cid = int(con.execute("SELECT nextval('campaign_id_seq')").fetchone()[0])  # type: ignore[index]
+            cid = int(con.execute("SELECT nextval('campaign_id_seq')").fetchall()[0][0])
             added = now
         if c.series:
             con.execute(
@@ -142,13 +143,14 @@ def list_campaigns(archive: Archive) -> list[dict[str, Any]]:
 def get_campaign(archive: Archive, slug: str) -> Campaign | None:
     """The stored campaign ``slug`` (with learned account ids), or None."""
     con = archive.con
-    row = con.execute(
+    rows = con.execute(
         "SELECT campaign_id, slug, name, series, edition, timezone, start_local, end_local, hashtags,"
         " accent_sensitive, description, participants_file, extra FROM campaigns WHERE slug = ?",
         [slug],
-    ).fetchone()
-    if row is None:
+    ).fetchall()
+    if not rows:
         return None
+    row = rows[0]
     cid = int(row[0])
     days = [
         Day(d, theme, json.loads(tags))
@@ -201,7 +203,8 @@ def campaigns_in_series(archive: Archive, series: str) -> list[str]:
 def remove_campaign(archive: Archive, slug: str) -> bool:
     """Delete a stored campaign and its index; False when there was none."""
     with archive.transaction() as con:
-        row = con.execute("SELECT campaign_id FROM campaigns WHERE slug = ?", [slug]).fetchone()
+        found = con.execute("SELECT campaign_id FROM campaigns WHERE slug = ?", [slug]).fetchall()
+        row = found[0] if found else None
         if row is None:
             return False
         for t in (
