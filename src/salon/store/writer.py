@@ -130,6 +130,12 @@ _AUTHOR_FIELDS = (
     "created_at",
     "indexable",
 )
+# Digest of an author snapshot's content (uid and fields), computed in SQL so every write path
+# (the Python batch and the bulk X v2 path) keys snapshots the same way.
+_AUTHOR_DIGEST = (
+    "substr(md5(to_json(struct_pack(uid, handle, display_name, bio, url, followers, following, posts_count,"
+    " bot, verified, created_at, indexable))), 1, 24)"
+)
 
 
 class Writer:
@@ -251,200 +257,71 @@ class Writer:
         return result
 
     def _write_posts(self, batch: Batch, now: datetime, result: BatchResult) -> None:
-        con = self.con
-        uids = list(batch.posts)
-        probe = pa.table({"uid": pa.array(uids, pa.string())})
-        con.register("_probe_posts", probe)
-        existing = {
-            r[0]: (r[1], r[2])
-            for r in con.execute(
-                "SELECT p.uid, p.is_context, p.edited_at FROM posts p SEMI JOIN _probe_posts b USING (uid)"
-            ).fetchall()
-        }
-        con.unregister("_probe_posts")
-        insert: list[Post] = []
-        replace: list[Post] = []
-        promote: list[str] = []
-        for uid, post in batch.posts.items():
-            old = existing.get(uid)
-            if old is None:
-                insert.append(post)
-                continue
-            was_context, old_edited = old
-            if post.edited_at is not None and (old_edited is None or post.edited_at > old_edited):
-                replace.append(post)  # a newer version of an edited post replaces the old one
-            elif was_context and not post.context:
-                promote.append(uid)
-        if replace:
-            ids = pa.table({"uid": [p.uid for p in replace]})
-            con.register("_repl", ids)
-            for table in ("post_hashtags", "post_mentions", "post_urls", "post_media"):
-                con.execute(f"DELETE FROM {table} WHERE uid IN (SELECT uid FROM _repl)")
-            keep = con.execute(
-                "SELECT uid, collected_at, is_context, deleted_at FROM posts WHERE uid IN (SELECT uid FROM _repl)"
-            ).fetchall()
-            con.execute("DELETE FROM posts WHERE uid IN (SELECT uid FROM _repl)")
-            con.unregister("_repl")
-            kept = {r[0]: r for r in keep}
-            for p in replace:
-                if not kept[p.uid][2]:
-                    p.context = False
-            self._insert_posts(replace, batch, now)
-            result.posts_updated += len(replace)
-        if insert:
-            self._insert_posts(insert, batch, now)
-            result.posts_new = len(insert)
-        if promote:
-            con.register("_promote", pa.table({"uid": promote}))
-            con.execute("UPDATE posts SET is_context = false WHERE uid IN (SELECT uid FROM _promote)")
-            con.unregister("_promote")
-        # A deletion may have arrived before the post itself.
-        if insert or replace:
-            new_ids = pa.table({"uid": [p.uid for p in insert + replace]})
-            con.register("_newposts", new_ids)
-            aliases = [(a, p.uid) for p in insert + replace for a in p.aliases if a != p.uid]
-            if aliases:
-                con.register("_b_alias", pa.table({"alias_uid": [a[0] for a in aliases], "uid": [a[1] for a in aliases]}))
-                con.execute(
-                    "INSERT INTO post_aliases SELECT DISTINCT ON (alias_uid) alias_uid, uid FROM _b_alias"
-                    " WHERE alias_uid NOT IN (SELECT alias_uid FROM post_aliases)"
-                )
-                # Replies stored earlier under the alias now point at the real uid.
-                con.execute(
-                    "UPDATE posts SET reply_to_uid = a.uid FROM _b_alias a WHERE posts.reply_to_uid = a.alias_uid"
-                )
-                con.unregister("_b_alias")
-            con.execute(
-                "UPDATE posts SET reply_to_uid = a.uid FROM post_aliases a"
-                " WHERE posts.reply_to_uid = a.alias_uid AND posts.uid IN (SELECT uid FROM _newposts)"
-            )
-            con.execute(
-                "UPDATE posts SET deleted_at = coalesce(t.deleted_at, t.recorded_at) FROM"
-                " (SELECT coalesce(a.uid, t.uid) AS uid, t.deleted_at, t.recorded_at FROM tombstones t"
-                "  LEFT JOIN post_aliases a ON a.alias_uid = t.uid) t"
-                " WHERE posts.uid = t.uid AND posts.uid IN (SELECT uid FROM _newposts)"
-            )
-            con.unregister("_newposts")
+        tables = _post_tables(list(batch.posts.values()), batch)
+        for name, tbl in tables.items():
+            self.con.register(name, tbl)
+        try:
+            self.merge_posts(now, result)
+        finally:
+            for name in tables:
+                self.con.unregister(name)
 
-    def _insert_posts(self, posts: list[Post], batch: Batch, now: datetime) -> None:
-        cols: dict[str, list[Any]] = {
-            k: []
-            for k in (
-                "uid",
-                "platform",
-                "native_id",
-                "uri",
-                "url",
-                "author_uid",
-                "created_at",
-                "indexed_at",
-                "text",
-                "lang",
-                "kind",
-                "reply_to_uid",
-                "root_uid",
-                "quote_of_uid",
-                "repost_of_uid",
-                "edited_at",
-                "sensitive",
-                "is_context",
-                "raw_id",
-            )
-        }
-        tags: dict[str, list[str]] = {
-            "uid": [],
-            "tag_key": [],
-            "tag_norm": [],
-            "tag_display": [],
-            "source": [],
-        }
-        mentions: dict[str, list[str]] = {"uid": [], "handle": []}
-        urls: dict[str, list[str]] = {"uid": [], "url": []}
-        media: dict[str, list[Any]] = {
-            k: [] for k in ("uid", "position", "type", "url", "alt_text", "preview_url")
-        }
-        for p in posts:
-            uid = p.uid
-            for k, v in (
-                ("uid", uid),
-                ("platform", p.platform),
-                ("native_id", p.native_id),
-                ("uri", p.uri),
-                ("url", p.url),
-                ("author_uid", p.author_uid),
-                ("created_at", p.created_at),
-                ("indexed_at", p.indexed_at),
-                ("text", p.text),
-                ("lang", p.lang),
-                ("kind", p.kind),
-                ("reply_to_uid", p.reply_to_uid),
-                ("root_uid", p.root_uid),
-                ("quote_of_uid", p.quote_of_uid),
-                ("repost_of_uid", p.repost_of_uid),
-                ("edited_at", p.edited_at),
-                ("sensitive", p.sensitive),
-                ("is_context", p.context),
-                ("raw_id", batch.post_raw.get(uid)),
-            ):
-                cols[k].append(v)
-            seen_keys: set[str] = set()
-            for h in p.hashtags:
-                norm = tag_norm(h.display)
-                if not norm or norm in seen_keys:
-                    continue
-                seen_keys.add(norm)
-                tags["uid"].append(uid)
-                tags["tag_key"].append(tag_key(h.display))
-                tags["tag_norm"].append(norm)
-                tags["tag_display"].append(h.display.lstrip("#"))
-                tags["source"].append(h.source)
-            for m in dict.fromkeys(p.mentions):
-                mentions["uid"].append(uid)
-                mentions["handle"].append(m)
-            for u in dict.fromkeys(p.urls):
-                if u:
-                    urls["uid"].append(uid)
-                    urls["url"].append(u)
-            for i, md in enumerate(p.media):
-                media["uid"].append(uid)
-                media["position"].append(i)
-                media["type"].append(md.type)
-                media["url"].append(md.url)
-                media["alt_text"].append(md.alt_text)
-                media["preview_url"].append(md.preview_url)
+    def merge_posts(self, now: datetime, result: BatchResult) -> None:
+        """Merge a batch's posts into the archive, set-based. The batch is in relations
+        ``_s_posts`` (one row per uid, the batch's best observation), ``_s_tags``,
+        ``_s_mentions``, ``_s_urls`` and ``_s_media`` (its entities): a new uid is inserted, a
+        newer version of an edited post replaces the stored one (entities included), and a
+        post stored only as context becomes top-level when seen top-level."""
         con = self.con
-        tbl = pa.table(
-            {
-                **{
-                    k: pa.array(v, pa.string())
-                    for k, v in cols.items()
-                    if k not in _POST_TS and k not in _POST_BOOL
-                },
-                **{k: pa.array(cols[k], TS) for k in _POST_TS},
-                **{k: pa.array(cols[k], pa.bool_()) for k in _POST_BOOL},
-            }
-        )
-        con.register("_b_posts", tbl)
         con.execute(
-            "INSERT INTO posts (uid, platform, native_id, uri, url, author_uid, created_at, indexed_at, collected_at,"
-            " text, lang, kind, reply_to_uid, root_uid, quote_of_uid, repost_of_uid, edited_at, deleted_at, sensitive,"
-            " is_context, raw_id) SELECT uid, platform, native_id, uri, url, author_uid, created_at, indexed_at, ?,"
-            " text, lang, kind, reply_to_uid, root_uid, quote_of_uid, repost_of_uid, edited_at, NULL, sensitive,"
-            " is_context, raw_id FROM _b_posts",
-            [now],
+            "CREATE OR REPLACE TEMP TABLE _s_class AS SELECT s.uid,"
+            " CASE WHEN p.uid IS NULL THEN 'insert'"
+            " WHEN s.edited_at IS NOT NULL AND (p.edited_at IS NULL OR s.edited_at > p.edited_at) THEN 'replace'"
+            " WHEN p.is_context AND NOT s.is_context THEN 'promote' END AS action,"
+            " p.is_context AS old_context"
+            " FROM _s_posts s LEFT JOIN posts p ON p.uid = s.uid"
         )
-        con.unregister("_b_posts")
-        for name, data in (("post_hashtags", tags), ("post_mentions", mentions), ("post_urls", urls)):
-            if data["uid"]:
-                con.register("_b_child", pa.table({k: pa.array(v, pa.string()) for k, v in data.items()}))
-                con.execute(f"INSERT INTO {name} SELECT * FROM _b_child")
-                con.unregister("_b_child")
-        if media["uid"]:
-            con.register("_b_child", pa.table({**media, "position": pa.array(media["position"], pa.int32())}))
+        counts = dict(
             con.execute(
-                "INSERT INTO post_media SELECT uid, position, type, url, alt_text, preview_url FROM _b_child"
+                "SELECT action, count(*) FROM _s_class WHERE action IS NOT NULL GROUP BY action"
+            ).fetchall()
+        )
+        changed = "(SELECT uid FROM _s_class WHERE action IN ('insert', 'replace'))"
+        if counts.get("replace"):
+            repl = "(SELECT uid FROM _s_class WHERE action = 'replace')"
+            for table in ("post_hashtags", "post_mentions", "post_urls", "post_media"):
+                con.execute(f"DELETE FROM {table} WHERE uid IN {repl}")
+            con.execute(f"DELETE FROM posts WHERE uid IN {repl}")
+            result.posts_updated += counts["replace"]
+        if counts.get("insert") or counts.get("replace"):
+            # A replaced post stays top-level once it was stored top-level.
+            con.execute(
+                f"INSERT INTO posts ({_POST_COLUMNS}) SELECT s.uid, s.platform, s.native_id, s.uri, s.url,"
+                " s.author_uid, s.created_at, s.indexed_at, ?, s.text, s.lang, s.kind, s.reply_to_uid, s.root_uid,"
+                " s.quote_of_uid, s.repost_of_uid, s.edited_at, NULL, s.sensitive,"
+                " s.is_context AND coalesce(c.old_context, true), s.raw_id"
+                " FROM _s_posts s JOIN _s_class c ON c.uid = s.uid WHERE c.action IN ('insert', 'replace')",
+                [now],
             )
-            con.unregister("_b_child")
+            for table, src, cols in (
+                ("post_hashtags", "_s_tags", "uid, tag_key, tag_norm, tag_display, source"),
+                ("post_mentions", "_s_mentions", "uid, handle"),
+                ("post_urls", "_s_urls", "uid, url"),
+                ("post_media", "_s_media", "uid, position, type, url, alt_text, preview_url"),
+            ):
+                con.execute(f"INSERT INTO {table} SELECT {cols} FROM {src} WHERE uid IN {changed}")
+            # A deletion may have arrived before the post itself.
+            con.execute(
+                "UPDATE posts SET deleted_at = coalesce(t.deleted_at, t.recorded_at) FROM tombstones t"
+                f" WHERE posts.uid = t.uid AND posts.uid IN {changed}"
+            )
+        result.posts_new += counts.get("insert", 0)
+        if counts.get("promote"):
+            con.execute(
+                "UPDATE posts SET is_context = false WHERE uid IN"
+                " (SELECT uid FROM _s_class WHERE action = 'promote')"
+            )
+        con.execute("DROP TABLE _s_class")
 
     def _write_tombstones(self, batch: Batch, now: datetime, result: BatchResult) -> None:
         con = self.con
@@ -483,33 +360,41 @@ class Writer:
                 "replies": pa.array([r[4] for r in rows], pa.int64()),
                 "quotes": pa.array([r[5] for r in rows], pa.int64()),
                 "raw_id": pa.array([r[6] for r in rows], pa.string()),
+                "ord": pa.array(range(len(rows)), pa.int64()),
             }
         )
         con.register("_b_snap", tbl)
-        # The same observation read again (an overlapping file) adds nothing.
-        con.execute(
-            "INSERT INTO metrics_snapshots SELECT b.* FROM (SELECT DISTINCT ON (uid, observed_at, likes, reposts,"
-            " replies, quotes) * FROM _b_snap) b WHERE NOT EXISTS (SELECT 1 FROM metrics_snapshots m WHERE"
+        try:
+            self.insert_snapshots("_b_snap")
+        finally:
+            con.unregister("_b_snap")
+
+    def insert_snapshots(self, rel: str) -> None:
+        """Insert engagement observations from relation ``rel`` (uid, observed_at, likes,
+        reposts, replies, quotes, raw_id, ord). The same observation read again (an overlapping
+        file) adds nothing; within a batch the first one (by ``ord``) is kept."""
+        self.con.execute(
+            "INSERT INTO metrics_snapshots SELECT b.uid, b.observed_at, b.likes, b.reposts, b.replies, b.quotes,"
+            " b.raw_id FROM (SELECT DISTINCT ON (uid, observed_at, likes, reposts, replies, quotes) *"
+            f" FROM {rel} ORDER BY uid, observed_at, likes, reposts, replies, quotes, ord) b"
+            " WHERE NOT EXISTS (SELECT 1 FROM metrics_snapshots m WHERE"
             " m.uid = b.uid AND m.observed_at = b.observed_at AND m.likes IS NOT DISTINCT FROM b.likes AND"
             " m.reposts IS NOT DISTINCT FROM b.reposts AND m.replies IS NOT DISTINCT FROM b.replies AND"
             " m.quotes IS NOT DISTINCT FROM b.quotes)"
         )
-        con.unregister("_b_snap")
 
     def _write_authors(self, batch: Batch) -> None:
         con = self.con
         cols: dict[str, list[Any]] = {
-            k: [] for k in ("uid", "platform", "native_id", *_AUTHOR_FIELDS, "observed_at", "digest")
+            k: [] for k in ("uid", "platform", "native_id", *_AUTHOR_FIELDS, "observed_at")
         }
         for uid, a in batch.authors.items():
-            values = [getattr(a, f) for f in _AUTHOR_FIELDS]
             cols["uid"].append(uid)
             cols["platform"].append(a.platform)
             cols["native_id"].append(a.native_id)
-            for f, v in zip(_AUTHOR_FIELDS, values, strict=True):
-                cols[f].append(v)
+            for f in _AUTHOR_FIELDS:
+                cols[f].append(getattr(a, f))
             cols["observed_at"].append(batch.author_seen[uid])
-            cols["digest"].append(hashlib.blake2b(repr((uid, values)).encode(), digest_size=12).hexdigest())
         types = {
             "followers": pa.int64(),
             "following": pa.int64(),
@@ -522,21 +407,148 @@ class Writer:
         }
         tbl = pa.table({k: pa.array(v, types.get(k, pa.string())) for k, v in cols.items()})
         con.register("_b_auth", tbl)
+        try:
+            self.upsert_authors("_b_auth")
+        finally:
+            con.unregister("_b_auth")
+
+    def upsert_authors(self, rel: str) -> None:
+        """Author snapshots from relation ``rel`` (one row per uid: uid, platform, native_id, the
+        author fields, observed_at): a snapshot row when its content is new (by digest), and the
+        ``authors`` row updated to the latest."""
+        con = self.con
         fields = ", ".join(_AUTHOR_FIELDS)
         con.execute(
-            f"INSERT INTO author_snapshots SELECT uid, observed_at, {fields}, digest FROM _b_auth"
-            " WHERE digest NOT IN (SELECT digest FROM author_snapshots)"
+            f"INSERT INTO author_snapshots SELECT uid, observed_at, {fields}, digest FROM"
+            f" (SELECT *, {_AUTHOR_DIGEST} AS digest FROM {rel}) b"
+            " WHERE NOT EXISTS (SELECT 1 FROM author_snapshots s WHERE s.digest = b.digest)"
         )
         # The latest snapshot wins; a sparse snapshot (a Jetstream DID with no profile) never
         # erases what a fuller one said.
         sets = ", ".join(f"{f} = coalesce(excluded.{f}, authors.{f})" for f in _AUTHOR_FIELDS)
         con.execute(
-            f"INSERT INTO authors SELECT uid, platform, native_id, {fields}, observed_at FROM _b_auth"
+            f"INSERT INTO authors SELECT uid, platform, native_id, {fields}, observed_at FROM {rel}"
             f" ON CONFLICT (uid) DO UPDATE SET {sets}, observed_at = excluded.observed_at"
             " WHERE excluded.observed_at >= authors.observed_at"
         )
-        con.unregister("_b_auth")
+
+
+def _post_tables(posts: list[Post], batch: Batch) -> dict[str, pa.Table]:
+    """A batch's posts as the Arrow relations ``Writer.merge_posts`` reads."""
+    cols: dict[str, list[Any]] = {
+        k: []
+        for k in (
+            "uid",
+            "platform",
+            "native_id",
+            "uri",
+            "url",
+            "author_uid",
+            "created_at",
+            "indexed_at",
+            "text",
+            "lang",
+            "kind",
+            "reply_to_uid",
+            "root_uid",
+            "quote_of_uid",
+            "repost_of_uid",
+            "edited_at",
+            "sensitive",
+            "is_context",
+            "raw_id",
+        )
+    }
+    tags: dict[str, list[str]] = {
+        "uid": [],
+        "tag_key": [],
+        "tag_norm": [],
+        "tag_display": [],
+        "source": [],
+    }
+    mentions: dict[str, list[str]] = {"uid": [], "handle": []}
+    urls: dict[str, list[str]] = {"uid": [], "url": []}
+    media: dict[str, list[Any]] = {
+        k: [] for k in ("uid", "position", "type", "url", "alt_text", "preview_url")
+    }
+    for p in posts:
+        uid = p.uid
+        for k, v in (
+            ("uid", uid),
+            ("platform", p.platform),
+            ("native_id", p.native_id),
+            ("uri", p.uri),
+            ("url", p.url),
+            ("author_uid", p.author_uid),
+            ("created_at", p.created_at),
+            ("indexed_at", p.indexed_at),
+            ("text", p.text),
+            ("lang", p.lang),
+            ("kind", p.kind),
+            ("reply_to_uid", p.reply_to_uid),
+            ("root_uid", p.root_uid),
+            ("quote_of_uid", p.quote_of_uid),
+            ("repost_of_uid", p.repost_of_uid),
+            ("edited_at", p.edited_at),
+            ("sensitive", p.sensitive),
+            ("is_context", p.context),
+            ("raw_id", batch.post_raw.get(uid)),
+        ):
+            cols[k].append(v)
+        seen_keys: set[str] = set()
+        for h in p.hashtags:
+            norm = tag_norm(h.display)
+            if not norm or norm in seen_keys:
+                continue
+            seen_keys.add(norm)
+            tags["uid"].append(uid)
+            tags["tag_key"].append(tag_key(h.display))
+            tags["tag_norm"].append(norm)
+            tags["tag_display"].append(h.display.lstrip("#"))
+            tags["source"].append(h.source)
+        for m in dict.fromkeys(p.mentions):
+            mentions["uid"].append(uid)
+            mentions["handle"].append(m)
+        for u in dict.fromkeys(p.urls):
+            if u:
+                urls["uid"].append(uid)
+                urls["url"].append(u)
+        for i, md in enumerate(p.media):
+            media["uid"].append(uid)
+            media["position"].append(i)
+            media["type"].append(md.type)
+            media["url"].append(md.url)
+            media["alt_text"].append(md.alt_text)
+            media["preview_url"].append(md.preview_url)
+    posts_tbl = pa.table(
+        {
+            **{
+                k: pa.array(v, pa.string())
+                for k, v in cols.items()
+                if k not in _POST_TS and k not in _POST_BOOL
+            },
+            **{k: pa.array(cols[k], TS) for k in _POST_TS},
+            **{k: pa.array(cols[k], pa.bool_()) for k in _POST_BOOL},
+        }
+    )
+    return {
+        "_s_posts": posts_tbl,
+        "_s_tags": pa.table({k: pa.array(v, pa.string()) for k, v in tags.items()}),
+        "_s_mentions": pa.table({k: pa.array(v, pa.string()) for k, v in mentions.items()}),
+        "_s_urls": pa.table({k: pa.array(v, pa.string()) for k, v in urls.items()}),
+        "_s_media": pa.table(
+            {
+                "uid": pa.array(media["uid"], pa.string()),
+                "position": pa.array(media["position"], pa.int32()),
+                **{k: pa.array(media[k], pa.string()) for k in ("type", "url", "alt_text", "preview_url")},
+            }
+        ),
+    }
 
 
 _POST_TS = ("created_at", "indexed_at", "edited_at")
+_POST_COLUMNS = (
+    "uid, platform, native_id, uri, url, author_uid, created_at, indexed_at, collected_at, text, lang, kind,"
+    " reply_to_uid, root_uid, quote_of_uid, repost_of_uid, edited_at, deleted_at, sensitive, is_context, raw_id"
+)
 _POST_BOOL = ("sensitive", "is_context")

@@ -1,0 +1,1 @@
+"""Salon's benchmarks (DESIGN.md, Performance). ``python -m bench`` runs them all."""

@@ -1,0 +1,28 @@
+"""``python -m bench [name] [options]``: run one benchmark (``import``), or all of them."""
+
+from __future__ import annotations
+
+import sys
+
+BENCHMARKS = {"import": "bench.import_bench"}
+
+
+def main(argv: list[str]) -> None:
+    import importlib
+
+    if argv and argv[0] in ("-h", "--help"):
+        print(__doc__)
+        print("benchmarks:", ", ".join(BENCHMARKS))
+        return
+    if argv and not argv[0].startswith("-"):
+        name, rest = argv[0], argv[1:]
+        if name not in BENCHMARKS:
+            raise SystemExit(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}")
+        importlib.import_module(BENCHMARKS[name]).main(rest)
+        return
+    for module in BENCHMARKS.values():
+        importlib.import_module(module).main(argv)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
