@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-BENCHMARKS = {"import": "bench.import_bench"}
+BENCHMARKS = {"import": "bench.import_bench", "tally": "bench.tally_bench"}
 
 
 def main(argv: list[str]) -> None:

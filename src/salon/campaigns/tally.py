@@ -15,6 +15,7 @@ index is stale). Both give the same numbers; the index is only faster.
 
 from __future__ import annotations
 
+import copy
 import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -257,9 +258,42 @@ def tally(
     use_index: bool = True,
 ) -> dict[str, Any]:
     """The campaign's exact figures (JSON-ready). ``at``: as the counter stood then (see
-    ``salon.campaigns.definitions``); ``top``: how many institutions to list."""
-    with scope(archive, campaign, at, basis=basis, use_index=use_index) as s:
-        return _tally(s, top)
+    ``salon.campaigns.definitions``); ``top``: how many institutions to list.
+
+    The tally of a stored campaign (``at=None``) is kept in memory until the archive changes:
+    the key holds the archive's watermarks (``salon.store.campaign_index.marks``, which move
+    with every post written, deleted or re-observed) and the campaign's definition, so a
+    cached tally is always the exact one."""
+    from salon.store.campaign_index import digest, marks
+
+    c = resolve_campaign(archive, campaign)
+    key: tuple[Any, ...] | None = None
+    if at is None and use_index and c.campaign_id is not None:
+        key = (
+            archive.path,
+            c.campaign_id,
+            digest(c),
+            marks(archive),
+            top,
+            repr(
+                (c.name, c.series, c.edition, c.start, c.end, c.hashtags, [(d.date, d.theme) for d in c.days])
+            ),
+            repr([(p.name, p.country) for p in c.participants]),
+        )
+        hit = _CACHE.get(key)
+        if hit is not None:
+            return copy.deepcopy(hit)
+    with scope(archive, c, at, basis=basis, use_index=use_index) as s:
+        out = _tally(s, top)
+    if key is not None and out["source"] == "index":
+        while len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = copy.deepcopy(out)
+    return out
+
+
+_CACHE: dict[tuple[Any, ...], dict[str, Any]] = {}
+_CACHE_SIZE = 32
 
 
 def _tally(s: Scope, top: int) -> dict[str, Any]:

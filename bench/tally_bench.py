@@ -1,0 +1,272 @@
+"""Tally benchmark: latency of the full campaign tally at 1M and 10M stored posts.
+
+    .venv/bin/python -m bench.tally_bench [--sizes 1000000,10000000] [--runs 30] [--keep]
+
+For each size, builds a synthetic archive directly with DuckDB SQL (this measures the tally, not
+the import): eight MuseumWeek editions (2014-2021, one week each, Europe/Paris, an official tag
+and seven theme tags, 2,000 registered institutions from 58 countries), with 80% of the posts in
+the editions' weeks (40% of them reposts), 20% elsewhere; one engagement snapshot per original,
+0.5% deleted; one author per ten posts. Then measures, on the largest edition:
+
+- ``cold``: building the campaign index from scratch (what `salon campaign add` pays once);
+- ``tally``: the full tally (``salon.campaigns.tally.tally``, every figure of `salon tally
+  --json`) as served when the archive has not changed since the last call (freshness check
+  and in-memory result keyed by the archive's watermarks): p50/p95 over ``--runs`` calls;
+- ``compute``: the same with the in-memory result dropped before each call (the tally
+  computed from the fresh index);
+- ``after_write``: a batch of 1,000 new posts and 100 deletions written, then the full tally
+  (incremental refresh included): p50/p95;
+- ``scan``: the same tally computed from the archive tables without the index (reference).
+
+Prints a table and writes ``bench/results/tally-<timestamp>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+RESULTS = HERE / "results"
+
+EDITIONS = list(range(2014, 2022))
+THEMES = ["Secrets", "Souvenirs", "Architecture", "Inspiration", "Family", "Favourites", "Poses"]
+COUNTRIES = [
+    "FR", "GB", "US", "IT", "ES", "DE", "NL", "BE", "CH", "AT", "PT", "IE", "SE", "NO", "DK", "FI",
+    "PL", "CZ", "GR", "TR", "RU", "UA", "CA", "MX", "BR", "AR", "CL", "CO", "PE", "JP", "KR", "CN",
+    "IN", "AU", "NZ", "ZA", "EG", "MA", "TN", "SN", "NG", "KE", "IL", "AE", "SA", "QA", "LB", "IR",
+    "TH", "SG", "MY", "ID", "PH", "VN", "HU", "RO", "BG", "HR",
+]  # fmt: skip
+N_PARTICIPANTS = 2000
+
+
+def _start(year: int) -> date:
+    """MuseumWeek-like: the last full week of March."""
+    d = date(year, 3, 31)
+    return d - timedelta(days=(d.weekday() + 7) % 7 + 7)
+
+
+def campaign_toml(year: int) -> tuple[str, str]:
+    s = _start(year)
+    days = "".join(
+        f'\n[[days]]\ndate = {s + timedelta(days=i)}\ntheme = "{t}"\nhashtags = ["{t}MW"]\n'
+        for i, t in enumerate(THEMES)
+    )
+    toml = (
+        f'[campaign]\nname = "MuseumWeek {year}"\nslug = "mw-{year}"\nseries = "MuseumWeek"\n'
+        f'timezone = "Europe/Paris"\nstart = {s}\nend = {s + timedelta(days=7)}\nhashtags = ["MuseumWeek"]\n'
+        + days
+    )
+    rows = ["name,country,city,kind,x"]
+    for k in range(N_PARTICIPANTS):
+        rows.append(f"Museum {k},{COUNTRIES[k % len(COUNTRIES)]},,museum,user{k * 7}")
+    return toml, "\n".join(rows) + "\n"
+
+
+def build(path: Path, n: int) -> None:
+    """A synthetic archive of ``n`` posts, in SQL."""
+    from salon.store.archive import open_archive
+
+    authors = max(n // 10, 10_000)
+    with open_archive(path) as arc:
+        con = arc.con
+        starts = [datetime.combine(_start(y), datetime.min.time()) - timedelta(hours=1) for y in EDITIONS]
+        # Edition e (0..7) or noise (8, 9) by i % 10; the week's offset by a hash of i.
+        case_start = " ".join(f"WHEN {e} THEN TIMESTAMPTZ '{s.isoformat()}+00'" for e, s in enumerate(starts))
+        con.execute("SET preserve_insertion_order = false")
+        con.execute(
+            f"""CREATE TEMP TABLE g AS SELECT i, i % 10 AS e, hash(i) AS h,
+            (hash(i * 7 + 1) % 100) AS r
+            FROM range({n}) t(i)"""
+        )
+        con.execute(
+            f"""INSERT INTO posts (uid, platform, native_id, author_uid, created_at, collected_at, text, kind,
+            repost_of_uid, deleted_at, is_context)
+            SELECT 'x:' || i, 'x', CAST(i AS VARCHAR), 'x:u' || (h % {authors}),
+              CASE WHEN e < 8 THEN (CASE e {case_start} END) + to_seconds(CAST(h % (7 * 86400) AS BIGINT))
+                   ELSE TIMESTAMPTZ '2013-01-01 00:00:00+00' + to_seconds(CAST(h % (9 * 365 * 86400) AS BIGINT)) END,
+              TIMESTAMPTZ '2024-01-01 00:00:00+00', 'post ' || i,
+              CASE WHEN r < 40 THEN 'repost' WHEN r < 50 THEN 'reply' WHEN r < 55 THEN 'quote' ELSE 'original' END,
+              CASE WHEN r < 40 THEN 'x:' || (CASE WHEN i >= 10 * (1 + h % 500) THEN i - 10 * (1 + h % 500) ELSE i + 10 END) END,
+              CASE WHEN (h >> 20) % 200 = 0 THEN TIMESTAMPTZ '2024-01-02 00:00:00+00' END,
+              false
+            FROM g"""
+        )
+        # Hashtags: campaign posts carry the official tag (90%) and/or the theme tag of a day.
+        theme_case = " ".join(f"WHEN {k} THEN '{t.lower()}mw'" for k, t in enumerate(THEMES))
+        con.execute(
+            f"""INSERT INTO post_hashtags
+            SELECT 'x:' || i, 'museumweek', 'museumweek', 'MuseumWeek', 'entities' FROM g
+              WHERE e < 8 AND r % 10 <> 0
+            UNION ALL
+            SELECT 'x:' || i, CASE (h >> 8) % 7 {theme_case} END, CASE (h >> 8) % 7 {theme_case} END,
+              'ThemeMW', 'entities' FROM g WHERE e < 8 AND (r % 10 = 0 OR (h >> 4) % 3 = 0)
+            UNION ALL
+            SELECT 'x:' || i, 'art', 'art', 'art', 'entities' FROM g WHERE e >= 8 OR (h >> 12) % 4 = 0"""
+        )
+        con.execute(
+            """INSERT INTO metrics_snapshots SELECT 'x:' || i, TIMESTAMPTZ '2024-01-01 00:00:00+00',
+            h % 50, (h >> 8) % 10, (h >> 16) % 5, (h >> 24) % 3, NULL FROM g WHERE r >= 40"""
+        )
+        con.execute(
+            f"""INSERT INTO authors (uid, platform, native_id, handle, observed_at)
+            SELECT 'x:u' || k, 'x', 'u' || k, 'User' || k, TIMESTAMPTZ '2024-01-01 00:00:00+00'
+            FROM range({authors}) t(k)"""
+        )
+        con.execute("DROP TABLE g")
+        con.execute("CHECKPOINT")
+
+
+def _pct(xs: list[float], p: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, max(0, round(p / 100 * len(xs) + 0.5) - 1))]
+
+
+def _write_batch(arc: Any, n0: int, k: int) -> None:
+    """1,000 new campaign posts and 100 deletions, as the writer would (collected_at = now)."""
+    con = arc.con
+    now = datetime.now(UTC)
+    tag = f"{int(now.timestamp() * 1e6)}-{k}"
+    con.execute(
+        f"""INSERT INTO posts (uid, platform, native_id, author_uid, created_at, collected_at, text, kind, is_context)
+        SELECT 'x:new{tag}-' || i, 'x', 'new{tag}-' || i, 'x:u' || (i * 7), TIMESTAMPTZ '{_start(2021)} 12:00:00+00',
+        ?, 'new', 'original', false FROM range(1000) t(i)""",
+        [now],
+    )
+    con.execute(
+        f"""INSERT INTO post_hashtags SELECT 'x:new{tag}-' || i, 'museumweek', 'museumweek', 'MuseumWeek', 'entities'
+        FROM range(1000) t(i)"""
+    )
+    con.execute(
+        f"""INSERT INTO tombstones SELECT 'x:' || (i * 10 + 7 + {k * 1000}), NULL, NULL, ? FROM range(100) t(i)
+        WHERE 'x:' || (i * 10 + 7 + {k * 1000}) NOT IN (SELECT uid FROM tombstones)""",
+        [now],
+    )
+    con.execute(
+        "UPDATE posts SET deleted_at = t.recorded_at FROM tombstones t WHERE posts.uid = t.uid"
+        " AND posts.deleted_at IS NULL AND t.recorded_at = ?",
+        [now],
+    )
+
+
+def run_size(n: int, runs: int, keep: bool) -> dict[str, Any]:
+    from salon.campaigns import tally as tally_mod
+    from salon.campaigns.config import parse_campaign
+    from salon.campaigns.tally import tally
+    from salon.store.archive import open_archive
+    from salon.store.campaign_index import refresh
+    from salon.store.campaigns import get_campaign, save_campaign
+
+    DATA.mkdir(parents=True, exist_ok=True)
+    path = DATA / f"tally-{n}.duckdb"
+    t0 = time.perf_counter()
+    if not (keep and path.exists()):
+        path.unlink(missing_ok=True)
+        build(path, n)
+    build_s = time.perf_counter() - t0
+    out: dict[str, Any] = {"posts_stored": n, "build_s": round(build_s, 1)}
+    with open_archive(path) as arc:
+        cold = {}
+        for y in EDITIONS:
+            toml, csv = campaign_toml(y)
+            c = parse_campaign(toml, participants_csv=csv)
+            save_campaign(arc, c)
+            t = time.perf_counter()
+            refresh(arc, c, force=True)
+            cold[y] = time.perf_counter() - t
+        sizes = {
+            y: arc.scalar("SELECT count(*) FROM campaign_posts WHERE campaign_id = ?", [i + 1])
+            for i, y in enumerate(EDITIONS)
+        }
+        target = max(sizes, key=lambda y: sizes[y])
+        c = get_campaign(arc, f"mw-{target}")
+        assert c is not None
+        out["campaign"] = c.slug
+        out["campaign_members"] = sizes[target]
+        out["cold_index_build_ms"] = round(1000 * cold[target], 1)
+        first = tally(arc, c)
+        out["figures"] = {
+            k: first[k] for k in ("posts", "reposts", "participants", "institutions", "countries")
+        }
+        lat = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            r = tally(arc, c)
+            lat.append(1000 * (time.perf_counter() - t))
+            assert r["source"] == "index"
+        out["tally_ms"] = {"p50": round(_pct(lat, 50), 1), "p95": round(_pct(lat, 95), 1), "runs": runs}
+        lat1 = []
+        for _ in range(runs):
+            tally_mod._CACHE.clear()
+            t = time.perf_counter()
+            r = tally(arc, c)
+            lat1.append(1000 * (time.perf_counter() - t))
+        out["compute_ms"] = {"p50": round(_pct(lat1, 50), 1), "p95": round(_pct(lat1, 95), 1), "runs": runs}
+        lat2 = []
+        before = first["posts"]
+        for k in range(max(5, runs // 3)):
+            _write_batch(arc, n, k)
+            t = time.perf_counter()
+            r = tally(arc, c)
+            lat2.append(1000 * (time.perf_counter() - t))
+        out["after_write_ms"] = {
+            "p50": round(_pct(lat2, 50), 1),
+            "p95": round(_pct(lat2, 95), 1),
+            "runs": len(lat2),
+        }
+        scan = tally(arc, c, use_index=False)
+        drop = ("source", "computed_at")
+        assert {k: v for k, v in r.items() if k not in drop} == {
+            k: v for k, v in scan.items() if k not in drop
+        }, "index and scan disagree"
+        out["posts_after_writes"] = r["posts"]
+        out["posts_added_net"] = r["posts"] - before
+        lat3 = []
+        for _ in range(3):
+            t = time.perf_counter()
+            tally(arc, c, use_index=False)
+            lat3.append(1000 * (time.perf_counter() - t))
+        out["scan_ms"] = {"p50": round(statistics.median(lat3), 1), "runs": 3}
+    if not keep:
+        path.unlink(missing_ok=True)
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m bench.tally_bench", description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="1000000,10000000", help="Comma-separated numbers of stored posts.")
+    ap.add_argument("--runs", type=int, default=30)
+    ap.add_argument(
+        "--keep", action="store_true", help="Keep (and reuse) the generated archives in bench/data."
+    )
+    args = ap.parse_args(argv)
+    results = []
+    for n in (int(x) for x in args.sizes.split(",")):
+        print(f"tally bench: {n:,} posts ...", flush=True)
+        results.append(run_size(n, args.runs, args.keep))
+        r = results[-1]
+        print(
+            f"  {n:>12,} posts  campaign {r['campaign']} ({r['campaign_members']:,} members)  "
+            f"tally p50 {r['tally_ms']['p50']} ms  p95 {r['tally_ms']['p95']} ms  "
+            f"uncached p50 {r['compute_ms']['p50']} ms  p95 {r['compute_ms']['p95']} ms  "
+            f"after a write p50 {r['after_write_ms']['p50']} ms  p95 {r['after_write_ms']['p95']} ms  "
+            f"scan {r['scan_ms']['p50']} ms  cold index {r['cold_index_build_ms']} ms  (build {r['build_s']} s)",
+            flush=True,
+        )
+    RESULTS.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    meta = {"machine": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()}
+    (RESULTS / f"tally-{stamp}.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2))
+    print(f"wrote bench/results/tally-{stamp}.json")
+
+
+if __name__ == "__main__":
+    main()
