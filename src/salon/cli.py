@@ -315,6 +315,10 @@ app.add_typer(_campaign.app, name="campaign")
 app.command("tally")(_campaign.tally_cmd)
 app.command("compare")(_campaign.compare_cmd)
 
+from salon.commands import web as _web  # noqa: E402  (serve, users, tokens; import into a served archive)
+
+_web.register(app)
+
 
 def main() -> None:
     """Console entry point."""

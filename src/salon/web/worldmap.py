@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import math
 from functools import lru_cache
@@ -74,7 +75,7 @@ def _project(lon: float, lat: float) -> tuple[float, float]:
 def _unwrap(ring: list[tuple[float, float]]) -> list[tuple[float, float]]:
     """A ring crossing the antimeridian (Russia, Fiji, the Aleutians) moved to the side where
     most of it lies, the overhang clamped to ±180°, so no polygon streaks across the map."""
-    if not any(abs(a[0] - b[0]) > 180 for a, b in zip(ring, ring[1:], strict=False)):
+    if not any(abs(a[0] - b[0]) > 180 for a, b in itertools.pairwise(ring)):
         return ring
     east = sum(1 for lon, _ in ring if lon > 0) >= len(ring) / 2
     if east:

@@ -1,0 +1,144 @@
+"""What every route needs: the service, the templates, the language, the logged-in user, CSRF
+checks and the permission check for writes."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from fastapi import HTTPException, Request
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
+
+from salon.web import auth
+from salon.web.i18n import fmt_int, pick_lang, t
+from salon.web.service import ArchiveService
+
+__all__ = [
+    "SESSION_COOKIE",
+    "csrf_ok",
+    "lang_of",
+    "render",
+    "require_writer",
+    "svc",
+    "templates",
+    "user_of",
+]
+
+SESSION_COOKIE = "salon_session"
+CSRF_COOKIE = "salon_csrf"
+LANG_COOKIE = "salon_lang"
+HERE = Path(__file__).resolve().parent
+
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+
+def _linkify(text: str | None) -> Markup:
+    """Post text as HTML: escaped, line breaks kept, URLs and hashtags linked (no remote
+    resource is ever loaded from a post)."""
+    import re
+    from urllib.parse import quote
+
+    out = []
+    pos = 0
+    s = text or ""
+    for m in re.finditer(r"https?://[^\s<>\"]+|(?<![\w&])#(\w+)", s):
+        out.append(str(escape(s[pos : m.start()])))
+        tok = m.group(0)
+        if tok.startswith("#"):
+            out.append(f'<a href="/explore?hashtag={quote(m.group(1))}">{escape(tok)}</a>')
+        else:
+            out.append(f'<a href="{escape(tok)}" rel="nofollow noopener ugc">{escape(tok)}</a>')
+        pos = m.end()
+    out.append(str(escape(s[pos:])))
+    return Markup("".join(out).replace("\n", "<br>"))
+
+
+templates.env.filters["linkify"] = _linkify
+templates.env.globals["fmt_int"] = fmt_int
+
+
+def svc(request: Request) -> ArchiveService:
+    s: ArchiveService = request.app.state.svc
+    return s
+
+
+def lang_of(request: Request) -> str:
+    return pick_lang(
+        request.cookies.get(LANG_COOKIE),
+        request.query_params.get("lang"),
+        request.headers.get("accept-language"),
+    )
+
+
+def user_of(request: Request) -> auth.User | None:
+    """The logged-in user (cached on the request)."""
+    if "user" not in request.state._state:
+        value = request.cookies.get(SESSION_COOKIE)
+        request.state.user = auth.session_user(svc(request).reader(), value) if value else None
+    u: auth.User | None = request.state.user
+    return u
+
+
+def csrf_token(request: Request) -> str:
+    """The CSRF token forms of this page carry: the session's, else the double-submit cookie's
+    (created when missing and set on the response by ``render``)."""
+    u = user_of(request)
+    if u is not None:
+        return u.csrf_token
+    tok = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf", None)
+    if not tok:
+        tok = secrets.token_urlsafe(24)
+        request.state.new_csrf = tok
+    return str(tok)
+
+
+def csrf_ok(request: Request, submitted: str | None) -> bool:
+    u = user_of(request)
+    expected = u.csrf_token if u is not None else (request.cookies.get(CSRF_COOKIE) or "")
+    return auth.same(submitted or "", expected)
+
+
+def secure(request: Request) -> bool:
+    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+
+
+def render(request: Request, name: str, status_code: int = 200, **ctx: Any) -> Any:
+    """Render a template with the page context (language, user, CSRF token, ``t``)."""
+    lang = lang_of(request)
+    user = user_of(request)
+    base = {
+        "request": request,
+        "lang": lang,
+        "t": lambda key, **v: t(lang, key, **v),
+        "n": lambda v: fmt_int(lang, v),
+        "user": user,
+        "csrf": csrf_token(request) if ctx.pop("with_csrf", user is not None) else "",
+        "path": request.url.path,
+    }
+    base.update(ctx)
+    resp = templates.TemplateResponse(request, name, base, status_code=status_code)
+    new = getattr(request.state, "new_csrf", None)
+    if new:
+        resp.set_cookie(CSRF_COOKIE, new, httponly=True, samesite="strict", secure=secure(request), path="/")
+    return resp
+
+
+def require_writer(request: Request, scope: str = "campaigns:write") -> str:
+    """Who may write: a logged-in editor (with the CSRF header or form token checked by the
+    caller for cookie-authenticated requests) or an API token with ``scope``. Raises 401/403."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        scopes = auth.token_scopes(svc(request).reader(), header[7:].strip())
+        if scope in scopes:
+            return "token"
+        raise HTTPException(403, "this token does not have the scope " + scope)
+    u = user_of(request)
+    if u is None:
+        raise HTTPException(401, "log in as an editor or send an API token (Authorization: Bearer ...)")
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not csrf_ok(
+        request, request.headers.get("x-csrf-token")
+    ):
+        raise HTTPException(403, "missing or wrong CSRF token (X-CSRF-Token)")
+    return f"user:{u.username}"

@@ -1,0 +1,222 @@
+"""Editors' pages: log in and out, create and edit campaigns (the campaign file and its
+participants CSV, so what is edited here is exactly what exports back to TOML), add a
+participant with a form. Every form checks its CSRF token; every page needs a session."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from salon.web import auth
+from salon.web.api import save_campaign_text
+from salon.web.deps import SESSION_COOKIE, csrf_ok, render, secure, svc, user_of
+
+__all__ = ["NEW_CAMPAIGN", "router"]
+
+router = APIRouter(include_in_schema=False)
+login_limiter = auth.RateLimiter(limit=5, window=300)
+
+NEW_CAMPAIGN = """[campaign]
+name = "MuseumWeek 2026"
+slug = "museumweek-2026"
+timezone = "Europe/Paris"
+start = 2026-03-23
+end = 2026-03-30          # exclusive
+hashtags = ["MuseumWeek"]
+
+[[days]]
+date = 2026-03-23
+theme = "Secrets"
+hashtags = ["SecretsMW"]
+"""
+
+
+def _editor(request: Request) -> auth.User:
+    u = user_of(request)
+    if u is None:
+        raise HTTPException(401, "log in first")
+    return u
+
+
+async def _form(request: Request) -> dict[str, str]:
+    form = await request.form()
+    data = {k: str(v) for k, v in form.items()}
+    if not csrf_ok(request, data.get("csrf") or request.headers.get("x-csrf-token")):
+        raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
+    return data
+
+
+@router.get("/login")
+async def login_page(request: Request) -> Response:
+    return render(request, "login.html", with_csrf=True, error=None, username="")
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    data = await _form(request)
+    username, password = data.get("username", ""), data.get("password", "")
+    ip = request.client.host if request.client else "?"
+    if not login_limiter.allow(f"ip:{ip}", f"user:{username.lower()}"):
+        return render(request, "login.html", 429, with_csrf=True, error="login.limited", username=username)
+    s = svc(request)
+    user = await run_in_threadpool(auth.check_password, s.reader(), username, password)
+    if user is None:
+        return render(request, "login.html", 401, with_csrf=True, error="login.failed", username=username)
+    login_limiter.reset(f"user:{username.lower()}")
+    value, _csrf = await s.write(lambda a, w: auth.create_session(a, user))
+    nxt = request.query_params.get("next", "/edit")
+    resp = RedirectResponse(
+        nxt if nxt.startswith("/") and not nxt.startswith("//") else "/edit", status_code=303
+    )
+    resp.set_cookie(
+        SESSION_COOKIE,
+        value,
+        max_age=auth.SESSION_DAYS * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=secure(request),
+        path="/",
+    )
+    return resp
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    await _form(request)
+    value = request.cookies.get(SESSION_COOKIE)
+    if value:
+        await svc(request).write(lambda a, w: auth.delete_session(a, value))
+    resp = RedirectResponse("/", status_code=303)
+    resp.delete_cookie(SESSION_COOKIE, path="/")
+    return resp
+
+
+@router.get("/edit")
+async def edit_home(request: Request) -> Response:
+    _editor(request)
+    from salon.store.campaigns import list_campaigns
+
+    campaigns = await run_in_threadpool(list_campaigns, svc(request).reader())
+    return render(request, "edit_list.html", campaigns=campaigns)
+
+
+@router.get("/edit/new")
+async def new_page(request: Request) -> Response:
+    _editor(request)
+    return render(request, "edit.html", slug=None, toml=NEW_CAMPAIGN, csv="", errors=[], saved=False)
+
+
+@router.post("/edit/new")
+async def new_save(request: Request) -> Response:
+    _editor(request)
+    data = await _form(request)
+    slug, errors = await run_in_threadpool(
+        save_campaign_text, request, data.get("toml", ""), data.get("csv"), None
+    )
+    if errors:
+        return render(
+            request,
+            "edit.html",
+            422,
+            slug=None,
+            toml=data.get("toml", ""),
+            csv=data.get("csv", ""),
+            errors=errors,
+            saved=False,
+        )
+    return RedirectResponse(f"/edit/{slug}?saved=1", status_code=303)
+
+
+def _texts(request: Request, slug: str) -> tuple[str, str]:
+    from salon.campaigns.export import participants_csv, to_toml
+    from salon.store.campaigns import get_campaign
+
+    c = get_campaign(svc(request).reader(), slug)
+    if c is None:
+        raise HTTPException(404, f"no campaign {slug!r}")
+    return to_toml(c), participants_csv(c)
+
+
+@router.get("/edit/{slug}")
+async def edit_page(request: Request, slug: str) -> Response:
+    _editor(request)
+    toml_text, csv_text = await run_in_threadpool(_texts, request, slug)
+    return render(
+        request,
+        "edit.html",
+        slug=slug,
+        toml=toml_text,
+        csv=csv_text,
+        errors=[],
+        saved=request.query_params.get("saved") == "1",
+    )
+
+
+@router.post("/edit/{slug}")
+async def edit_save(request: Request, slug: str) -> Response:
+    _editor(request)
+    data = await _form(request)
+    saved, errors = await run_in_threadpool(
+        save_campaign_text, request, data.get("toml", ""), data.get("csv"), slug
+    )
+    if errors:
+        return render(
+            request,
+            "edit.html",
+            422,
+            slug=slug,
+            toml=data.get("toml", ""),
+            csv=data.get("csv", ""),
+            errors=errors,
+            saved=False,
+        )
+    return RedirectResponse(f"/edit/{saved}?saved=1", status_code=303)
+
+
+@router.post("/edit/{slug}/participants")
+async def add_participant(request: Request, slug: str) -> Response:
+    """Append one participant (a CSV row built from the form) and save."""
+    _editor(request)
+    data = await _form(request)
+    toml_text, csv_text = await run_in_threadpool(_texts, request, slug)
+    cols = ("name", "country", "city", "kind", "x", "mastodon", "bluesky")
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    if not csv_text.strip():
+        w.writerow(cols)
+    w.writerow([data.get(c, "").strip() for c in cols])
+    new_csv = (csv_text if csv_text.endswith("\n") or not csv_text else csv_text + "\n") + buf.getvalue()
+    if "[participants]" not in toml_text:
+        toml_text = toml_text.rstrip("\n") + '\n\n[participants]\nfile = "participants.csv"\n'
+    saved, errors = await run_in_threadpool(save_campaign_text, request, toml_text, new_csv, slug)
+    if errors:
+        return render(
+            request, "edit.html", 422, slug=slug, toml=toml_text, csv=new_csv, errors=errors, saved=False
+        )
+    return RedirectResponse(f"/edit/{saved}?saved=1", status_code=303)
+
+
+@router.get("/edit/{slug}/campaign.toml")
+async def export_toml(request: Request, slug: str) -> Response:
+    _editor(request)
+    toml_text, _ = await run_in_threadpool(_texts, request, slug)
+    return Response(
+        toml_text,
+        media_type="application/toml; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{slug}.toml"'},
+    )
+
+
+@router.get("/edit/{slug}/participants.csv")
+async def export_csv(request: Request, slug: str) -> Response:
+    _editor(request)
+    _, csv_text = await run_in_threadpool(_texts, request, slug)
+    return Response(
+        csv_text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="participants.csv"'},
+    )

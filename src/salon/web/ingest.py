@@ -1,0 +1,239 @@
+"""Writing while serving: the server's ingest endpoints and the file that advertises them.
+
+While ``salon serve`` holds the archive, ``<archive>.serve.json`` (mode 0600) says where it
+listens and carries a random token. ``salon import`` on the same archive finds it, reads and
+splits the files itself, and streams the raw records here (``salon.web.remote``); the server
+checks, normalises and writes them on its writer thread with ``salon.importer.ingest_batch``,
+the path file imports and live collectors share, so the archive ends up exactly as a direct
+import would leave it, and live pages update as batches land.
+
+Records travel framed: for each record a JSON header line ``{"n": bytes, "line": int, "hint":
+str|null, "error": str|null, "obj": ...}`` then the ``n`` payload bytes and a newline. ``obj`` is
+sent only when the parse is not the payload's JSON (TAGS CSV rows); otherwise the server parses
+the payload again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Body, HTTPException, Request
+from fastapi.responses import Response
+
+from salon import __version__
+from salon.importer import BatchOutcome, ingest_batch
+from salon.model import Author
+from salon.sources.files import RawRecord
+from salon.web import auth
+from salon.web.deps import svc
+
+__all__ = [
+    "ServerFile",
+    "decode_records",
+    "encode_records",
+    "outcome_dict",
+    "read_server_file",
+    "router",
+    "server_file_path",
+    "write_server_file",
+]
+
+router = APIRouter(prefix="/api/local", include_in_schema=False)
+JsonBody = Annotated[dict[str, Any], Body()]
+TOKEN_HEADER = "x-salon-local-token"
+
+
+def server_file_path(archive: str) -> Path:
+    return Path(str(archive) + ".serve.json")
+
+
+ServerFile = dict[str, Any]
+
+
+def write_server_file(archive: str, host: str, port: int) -> ServerFile:
+    """Advertise the running server beside the archive (mode 0600: only this user may read the
+    token). Returns what was written."""
+    info: ServerFile = {
+        "pid": os.getpid(),
+        "url": f"http://{'127.0.0.1' if host in ('0.0.0.0', '::', '') else host}:{port}",
+        "token": secrets.token_urlsafe(32),
+        "archive": str(Path(archive).resolve()),
+        "started_at": datetime.now(UTC).isoformat(),
+        "salon_version": __version__,
+    }
+    path = server_file_path(archive)
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(info, fh, indent=2)
+    os.replace(tmp, path)
+    return info
+
+
+def remove_server_file(archive: str) -> None:
+    """Remove the file if this process wrote it."""
+    path = server_file_path(archive)
+    with contextlib.suppress(OSError, ValueError):
+        if json.loads(path.read_text(encoding="utf-8")).get("pid") == os.getpid():
+            path.unlink()
+
+
+def read_server_file(archive: str) -> ServerFile | None:
+    """The advertised server of ``archive`` if its process is alive, else None."""
+    path = server_file_path(archive)
+    try:
+        info: ServerFile = json.loads(path.read_text(encoding="utf-8"))
+        os.kill(int(info["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return info
+
+
+def encode_records(records: list[RawRecord]) -> bytes:
+    parts = []
+    for r in records:
+        head: dict[str, Any] = {"n": len(r.payload), "line": r.line, "hint": r.hint, "error": r.error}
+        if r.error is None and r.hint == "tags-csv":
+            head["obj"] = r.obj
+        parts.append(orjson.dumps(head))
+        parts.append(b"\n")
+        parts.append(r.payload)
+        parts.append(b"\n")
+    return b"".join(parts)
+
+
+def decode_records(body: bytes) -> Iterator[RawRecord]:
+    pos = 0
+    while pos < len(body):
+        nl = body.index(b"\n", pos)
+        head = orjson.loads(body[pos:nl])
+        start = nl + 1
+        payload = body[start : start + int(head["n"])]
+        pos = start + int(head["n"]) + 1
+        line, hint, error = int(head.get("line") or 0), head.get("hint"), head.get("error")
+        if error is not None:
+            yield RawRecord(payload, line, hint=hint, error=error)
+        elif "obj" in head:
+            yield RawRecord(payload, line, head["obj"], hint)
+        else:
+            try:
+                yield RawRecord(payload, line, orjson.loads(payload), hint)
+            except orjson.JSONDecodeError as exc:
+                yield RawRecord(payload, line, hint=hint, error=f"malformed JSON: {exc}")
+
+
+def outcome_dict(o: BatchOutcome) -> dict[str, Any]:
+    d = asdict(o)
+    d["problems"] = [[p.path, p.line, p.reason] for p in o.problems]
+    return d
+
+
+def _check(request: Request) -> None:
+    """The local token (loopback only) or an API token with the ``ingest`` scope."""
+    s = svc(request)
+    local = getattr(request.app.state, "local_token", None)
+    given = request.headers.get(TOKEN_HEADER, "")
+    if given:
+        host = request.client.host if request.client else ""
+        if local and auth.same(given, local) and host in ("127.0.0.1", "::1", "localhost", "testclient"):
+            return
+        raise HTTPException(403, "wrong local token")
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer ") and "ingest" in auth.token_scopes(s.reader(), header[7:].strip()):
+        return
+    raise HTTPException(401, "ingest needs the server's local token or an API token with the ingest scope")
+
+
+@router.post("/imports")
+async def start_import(request: Request, body: JsonBody) -> dict[str, int]:
+    _check(request)
+    kind, args = str(body.get("kind", "import")), str(body.get("arguments", ""))
+    iid = await svc(request).write(lambda a, w: w.start_import(kind, args))
+    return {"import_id": iid}
+
+
+@router.post("/imports/{iid}/files")
+async def start_file(request: Request, iid: int, body: JsonBody) -> dict[str, int]:
+    _check(request)
+    path, size = str(body["path"]), body.get("size")
+    fid = await svc(request).write(lambda a, w: w.start_file(iid, path, size))
+    return {"file_id": fid}
+
+
+@router.post("/imports/{iid}/files/{fid}/records")
+async def records(request: Request, iid: int, fid: int) -> Response:
+    _check(request)
+    q = request.query_params
+    body = await request.body()
+    try:
+        recs = list(decode_records(body))
+    except (ValueError, KeyError) as exc:
+        raise HTTPException(400, f"bad record framing: {exc}") from None
+    observed = datetime.fromisoformat(q["observed_at"]) if q.get("observed_at") else None
+    account = None
+    if q.get("account"):
+        acc = orjson.loads(q["account"])
+        account = Author(
+            "x", acc["accountId"], handle=acc.get("userName"), display_name=acc.get("displayName")
+        )
+    out = await svc(request).write(
+        lambda a, w: ingest_batch(
+            w,
+            recs,
+            source=q.get("source", "remote"),
+            fmt=q.get("format") or None,
+            observed_at=observed,
+            file_id=fid,
+            import_id=iid,
+            account=account,
+        )
+    )
+    return Response(orjson.dumps(outcome_dict(out)), media_type="application/json")
+
+
+@router.post("/imports/{iid}/files/{fid}/finish")
+async def finish_file(request: Request, iid: int, fid: int, body: JsonBody) -> dict[str, bool]:
+    _check(request)
+    await svc(request).write(
+        lambda a, w: w.finish_file(
+            fid,
+            body.get("sha256"),
+            body.get("format"),
+            str(body.get("status", "done")),
+            body.get("counts", {}),
+        )
+    )
+    return {"ok": True}
+
+
+@router.post("/imports/{iid}/finish")
+async def finish_import(request: Request, iid: int, body: JsonBody) -> dict[str, bool]:
+    _check(request)
+    await svc(request).write(
+        lambda a, w: w.finish_import(iid, str(body.get("status", "done")), body.get("counts", {}))
+    )
+    return {"ok": True}
+
+
+@router.post("/admin")
+async def admin(request: Request, body: JsonBody) -> Response:
+    """``salon users`` and ``salon tokens`` while the server holds the archive (local token only)."""
+    if not request.headers.get(TOKEN_HEADER):
+        raise HTTPException(401, "local token required")
+    _check(request)
+    from salon.web import accounts
+
+    try:
+        result = await svc(request).write(lambda a, w: accounts.run(a, body))
+    except auth.AuthError as exc:
+        return Response(orjson.dumps({"error": str(exc)}), status_code=400, media_type="application/json")
+    return Response(orjson.dumps({"result": result}, default=str), media_type="application/json")

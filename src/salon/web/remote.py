@@ -1,0 +1,159 @@
+"""``salon import`` into an archive a running ``salon serve`` holds: read and split the files
+here, stream the raw records to the server (``salon.web.ingest``), which writes them. The report
+is the same ``ImportReport`` a direct import returns."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import orjson
+
+from salon.importer import DEFAULT_BATCH, FileReport, ImportReport, Problem
+from salon.sources.files import InputFile, RawRecord, file_mtime, iter_inputs, read_records, x_archive_owner
+from salon.web.ingest import TOKEN_HEADER, ServerFile, encode_records
+
+__all__ = ["RemoteError", "remote_admin", "remote_import"]
+
+# Records per request: small enough that live pages update often during a large import.
+REMOTE_BATCH = 5_000
+
+
+class RemoteError(RuntimeError):
+    """The server refused or failed a request."""
+
+
+def _client(server: ServerFile) -> httpx.Client:
+    return httpx.Client(
+        base_url=server["url"], headers={TOKEN_HEADER: server["token"]}, timeout=600, trust_env=False
+    )
+
+
+def _post(c: httpx.Client, url: str, **kw: Any) -> Any:
+    r = c.post(url, **kw)
+    if r.status_code >= 400:
+        raise RemoteError(f"{url}: HTTP {r.status_code}: {r.text[:300]}")
+    return r.json()
+
+
+def remote_admin(server: ServerFile, op: dict[str, Any]) -> Any:
+    """Run an account operation (``salon.web.accounts``) on the server."""
+    with _client(server) as c:
+        r = c.post("/api/local/admin", json=op)
+        body = r.json()
+        if r.status_code >= 400:
+            raise RemoteError(body.get("error") or body.get("detail") or r.text)
+        return body["result"]
+
+
+def remote_import(
+    paths: list[str],
+    server: ServerFile,
+    *,
+    fmt: str | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    progress: Callable[[int, int], None] | None = None,
+    on_file: Callable[[InputFile], None] | None = None,
+) -> ImportReport:
+    """Like ``salon.importer.import_paths`` but written by the server."""
+    report = ImportReport()
+    inputs = list(iter_inputs(paths))
+    batch = min(batch_size, REMOTE_BATCH)
+    args = shlex.join(["import", *paths] + (["--format", fmt] if fmt else []))
+    with _client(server) as c:
+        report.import_id = _post(c, "/api/local/imports", json={"kind": "import", "arguments": args})[
+            "import_id"
+        ]
+        status = "done"
+        try:
+            for inp in inputs:
+                if on_file:
+                    on_file(inp)
+                report.files.append(_file(c, report, inp, fmt, batch, progress))
+        except KeyboardInterrupt:
+            status = "interrupted"
+            report.interrupted = True
+            raise
+        finally:
+            counts = {
+                "in": report.records_in,
+                "new": report.records_new,
+                "duplicate": report.records_duplicate,
+                "bad": report.records_bad,
+                "posts_new": report.posts_new,
+            }
+            _post(
+                c, f"/api/local/imports/{report.import_id}/finish", json={"status": status, "counts": counts}
+            )
+    return report
+
+
+def _file(
+    c: httpx.Client,
+    report: ImportReport,
+    inp: InputFile,
+    fmt: str | None,
+    batch: int,
+    progress: Callable[[int, int], None] | None,
+) -> FileReport:
+    fr = FileReport(inp.label)
+    iid = report.import_id
+    fid = _post(c, f"/api/local/imports/{iid}/files", json={"path": inp.label, "size": inp.size})["file_id"]
+    mtime = file_mtime(inp)
+    observed = datetime.fromtimestamp(mtime, UTC) if mtime else datetime.now(UTC)
+    owner = x_archive_owner(inp)
+    params = {"source": inp.label, "observed_at": observed.isoformat()}
+    if fmt:
+        params["format"] = fmt
+    if owner:
+        params["account"] = orjson.dumps(owner).decode()
+    formats: dict[str, int] = {}
+    status, last = "failed", 0
+    chunk: list[RawRecord] = []
+
+    def send() -> None:
+        nonlocal last
+        out = _post(
+            c, f"/api/local/imports/{iid}/files/{fid}/records", params=params, content=encode_records(chunk)
+        )
+        fr.records_in += out["records_in"]
+        fr.records_new += out["records_new"]
+        fr.records_duplicate += out["records_duplicate"]
+        fr.records_bad += out["records_bad"]
+        fr.posts_new += out["posts_new"]
+        report.problems.extend(Problem(p, line, reason) for p, line, reason in out["problems"])
+        for k, v in out["formats"].items():
+            formats[k] = formats.get(k, 0) + v
+        if progress:
+            progress(inp.bytes_read - last, out["posts_new"])
+            last = inp.bytes_read
+        chunk.clear()
+
+    try:
+        for rec in read_records(inp, fmt):
+            chunk.append(rec)
+            if len(chunk) >= batch:
+                send()
+        if chunk:
+            send()
+        status = "done"
+    finally:
+        fr.notes = list(inp.notes)
+        fr.format = max(formats, key=formats.__getitem__) if formats else None
+        if fr.records_in == 0 and "empty file" in inp.notes:
+            report.problems.append(Problem(inp.label, 0, "empty file: nothing to import"))
+        counts = {
+            "in": fr.records_in,
+            "new": fr.records_new,
+            "duplicate": fr.records_duplicate,
+            "bad": fr.records_bad,
+        }
+        _post(
+            c,
+            f"/api/local/imports/{iid}/files/{fid}/finish",
+            json={"sha256": inp.sha256, "format": fr.format, "status": status, "counts": counts},
+        )
+    return fr
