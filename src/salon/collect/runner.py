@@ -1,0 +1,166 @@
+"""Run a campaign's live collectors: the library API behind ``salon collect`` and ``salon serve``.
+
+>>> from salon.collect import run
+>>> report = run("salon.duckdb", "museumweek-2026", sources=["bluesky"], stop_event=ev)  # doctest: +SKIP
+
+``run`` blocks until ``stop_event`` (a ``threading.Event`` or ``asyncio.Event``) is set or the
+process is interrupted; ``run_async`` is the same coroutine for an event loop that is already
+running (the web app passes its writer queue as ``write``, so the archive keeps one writer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import threading
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from salon.campaigns.config import Campaign
+from salon.collect import state
+from salon.collect.config import Sources, sources_of
+from salon.collect.context import Ctx
+from salon.collect.credentials import Credentials
+from salon.collect.sink import Sink, ThreadWriter, WriteFn
+from salon.collect.status import StatusBoard
+from salon.importer import BatchOutcome
+from salon.store.archive import Archive, open_archive
+
+__all__ = ["RunReport", "run", "run_async"]
+
+SOURCE_NAMES = ("mastodon", "bluesky", "x")
+
+
+@dataclass
+class RunReport:
+    run_id: int
+    campaign: str
+    sources: list[str]
+    totals: BatchOutcome
+    status: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+
+
+def _resolve(arc: Archive, campaign: Campaign | str) -> Campaign:
+    from salon.campaigns.tally import resolve_campaign
+
+    return resolve_campaign(arc, campaign)
+
+
+async def _watch(stop_event: threading.Event, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        if stop_event.is_set():
+            stop.set()
+            return
+        await asyncio.sleep(0.1)
+
+
+async def run_async(
+    archive: Archive,
+    campaign: Campaign | str,
+    *,
+    sources: list[str] | None = None,
+    stop_event: threading.Event | asyncio.Event | None = None,
+    write: WriteFn | None = None,
+    board: StatusBoard | None = None,
+    credentials: Credentials | None = None,
+) -> RunReport:
+    """Collect ``campaign`` (a Campaign, a stored slug or a campaign file path) from its
+    ``[sources.*]`` until stopped. ``sources`` limits to some of mastodon, bluesky, x."""
+    own_writer = ThreadWriter(archive) if write is None else None
+    write_fn: WriteFn = write or own_writer  # type: ignore[assignment]
+    board = board or StatusBoard()
+    creds = credentials or Credentials()
+    for w in creds.warnings:
+        board.say(w)
+    stop = stop_event if isinstance(stop_event, asyncio.Event) else asyncio.Event()
+    watcher = asyncio.ensure_future(_watch(stop_event, stop)) if isinstance(stop_event, threading.Event) else None
+    try:
+        camp: Campaign = await write_fn(lambda arc, _w: _resolve(arc, campaign))
+        cfg = sources_of(camp)
+        for p in cfg.problems:
+            board.say(p)
+        chosen = [s for s in cfg.names() if sources is None or s in sources]
+        for s in sources or ():
+            if s not in SOURCE_NAMES:
+                raise ValueError(f"unknown source {s!r} (known: {', '.join(SOURCE_NAMES)})")
+            if s not in cfg.names():
+                board.say(f"the campaign file has no [sources.{s}] table: nothing to collect from {s}")
+        args = shlex.join(["collect", camp.slug, *chosen])
+        run_id = await write_fn(lambda arc, _w: state.start_run(arc, args, datetime.now(UTC)))
+        slug = camp.slug
+        await write_fn(lambda arc, _w: state.close_orphans(arc, slug))
+        ctx = Ctx(camp, Sink(write_fn, slug, run_id), board, stop, creds, run_id)
+        jobs = _jobs(ctx, cfg, chosen)
+        status = "done"
+        try:
+            await asyncio.gather(*jobs)
+            while ctx.tasks:
+                await asyncio.gather(*list(ctx.tasks), return_exceptions=True)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            status = "interrupted"
+            raise
+        except Exception:
+            status = "failed"
+            raise
+        finally:
+            stop.set()
+            t = ctx.sink.totals
+            counts = {
+                "in": t.records_in,
+                "new": t.records_new,
+                "duplicate": t.records_duplicate,
+                "bad": t.records_bad,
+                "posts_new": t.posts_new,
+            }
+            await asyncio.shield(
+                write_fn(lambda arc, _w: state.finish_run(arc, run_id, status, datetime.now(UTC), counts))
+            )
+        return RunReport(run_id, slug, chosen, ctx.sink.totals, board.snapshot(), list(board.messages))
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+        if own_writer is not None:
+            own_writer.close()
+
+
+def _jobs(ctx: Ctx, cfg: Sources, chosen: list[str]) -> list[Coroutine[Any, Any, None]]:
+    jobs: list[Coroutine[Any, Any, None]] = []
+    if "mastodon" in chosen and cfg.mastodon is not None:
+        from salon.collect.mastodon import collect_mastodon
+
+        jobs.append(collect_mastodon(ctx, cfg.mastodon))
+    if "bluesky" in chosen and cfg.bluesky is not None:
+        from salon.collect.bluesky_search import register_backfill
+        from salon.collect.jetstream import collect_jetstream
+
+        register_backfill(ctx, cfg.bluesky)
+        jobs.append(collect_jetstream(ctx, cfg.bluesky))
+    if "x" in chosen and cfg.x is not None:
+        from salon.collect.x_api import collect_x
+
+        jobs.append(collect_x(ctx, cfg.x))
+    return jobs
+
+
+def run(
+    archive: Archive | str | None,
+    campaign: Campaign | str,
+    *,
+    sources: list[str] | None = None,
+    stop_event: threading.Event | None = None,
+    board: StatusBoard | None = None,
+    credentials: Credentials | None = None,
+) -> RunReport:
+    """Blocking ``run_async`` in a new event loop (``archive``: an Archive or a path)."""
+    own = not isinstance(archive, Archive)
+    arc = archive if isinstance(archive, Archive) else open_archive(archive)
+    try:
+        return asyncio.run(
+            run_async(arc, campaign, sources=sources, stop_event=stop_event, board=board, credentials=credentials)
+        )
+    finally:
+        if own:
+            arc.close()

@@ -1,0 +1,269 @@
+"""X (API v2) live collection with a bearer token: recent search (resume by ``since_id``, pages
+by ``next_token``) and the filtered stream with rules; stream gaps are backfilled by a recent
+search over the gap. Without a token, the collector says how to import exports instead.
+
+Every response page and stream line is stored exactly as received (format ``x-v2``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import orjson
+
+from salon.collect import state
+from salon.collect.config import XConfig
+from salon.collect.context import Ctx
+from salon.collect.http import Backoff, GiveUp, pause, request, wake_or_stop
+from salon.collect.sink import Page
+from salon.collect.status import SourceStatus
+from salon.importer import record_from_payload
+
+__all__ = ["FIELDS", "NO_TOKEN", "RecentSearch", "collect_x", "query_of"]
+
+SEARCH, STREAM = "x:search", "x:stream"
+NO_TOKEN = (
+    "X collection needs an API bearer token (set ${env} or run `salon auth x`). Without API access,"
+    " export the posts another way (twarc2 JSONL, an X account archive, TAGS, Zeeschuimer) and load"
+    " them with `salon import FILE`."
+)
+# The fields twarc2 asks for, so what is stored is as complete as a twarc2 collection.
+FIELDS = {
+    "expansions": "author_id,referenced_tweets.id,referenced_tweets.id.author_id,entities.mentions.username,"
+    "attachments.media_keys,in_reply_to_user_id,geo.place_id,edit_history_tweet_ids",
+    "tweet.fields": "attachments,author_id,context_annotations,conversation_id,created_at,edit_controls,"
+    "edit_history_tweet_ids,entities,geo,id,in_reply_to_user_id,lang,note_tweet,public_metrics,"
+    "possibly_sensitive,referenced_tweets,reply_settings,source,text,withheld",
+    "user.fields": "created_at,description,entities,id,location,name,pinned_tweet_id,profile_image_url,"
+    "protected,public_metrics,url,username,verified,verified_type,withheld",
+    "media.fields": "alt_text,duration_ms,height,media_key,preview_image_url,public_metrics,type,url,width",
+    "place.fields": "contained_within,country,country_code,full_name,geo,id,name,place_type",
+}
+RECENT_WINDOW = timedelta(days=7)
+
+
+def query_of(ctx: Ctx) -> str:
+    tags = [f"#{d}" for d, _k, _day in ctx.campaign.official_tags()]
+    return tags[0] if len(tags) == 1 else "(" + " OR ".join(tags) + ")"
+
+
+class RecentSearch:
+    """``/2/tweets/search/recent`` sweeps: newest first by ``next_token``; the next sweep
+    starts after the newest id of the last complete one (``since_id``)."""
+
+    def __init__(self, ctx: Ctx, cfg: XConfig, client: httpx.AsyncClient) -> None:
+        self.ctx, self.cfg, self.client = ctx, cfg, client
+        self.st: SourceStatus = ctx.board.get(SEARCH)
+        self.url = f"{cfg.api.rstrip('/')}/2/tweets/search/recent"
+        self.wake = asyncio.Event()
+        self.connection_id: int | None = None
+
+    def _start_time(self) -> datetime:
+        floor = datetime.now(UTC) - RECENT_WINDOW + timedelta(minutes=1)
+        return max(self.ctx.campaign.start_utc, floor)
+
+    async def _pages(self, params: dict[str, Any], cursor_of: Any) -> tuple[int, int]:
+        """Follow ``next_token`` from ``params``; store each page with ``cursor_of(meta)``."""
+        records = posts = 0
+        while not self.ctx.stop.is_set():
+            resp = await request(self.client, "GET", self.url, params=params, stop=self.ctx.stop, status=self.st,
+                                 backoff=Backoff(cap=900))
+            body = resp.content
+            try:
+                obj = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                obj = None
+            meta = obj.get("meta", {}) if isinstance(obj, dict) else {}
+            has_data = isinstance(obj, dict) and bool(obj.get("data"))
+            recs = [record_from_payload(body, 0, "x-v2")] if has_data or obj is None else []
+            out = await self.ctx.sink.put(
+                Page(SEARCH, str(resp.url), recs, cursor=cursor_of(meta), connection_id=self.connection_id), self.st
+            )
+            records, posts = records + out.records_in, posts + out.posts_new
+            token = meta.get("next_token")
+            if not token:
+                break
+            params = {**params, "next_token": token}
+        return records, posts
+
+    async def sweep(self) -> None:
+        """One resumable sweep of everything newer than the saved ``since_id``."""
+        cur = await self.ctx.sink.cursors(SEARCH)
+        params: dict[str, Any] = {"query": query_of(self.ctx), "max_results": 100, **FIELDS}
+        since = cur.get("since_id")
+        if since:
+            params["since_id"] = since
+        else:
+            params["start_time"] = self._start_time().isoformat().replace("+00:00", "Z")
+        if cur.get("next_token"):
+            params["next_token"] = cur["next_token"]
+        top = cur.get("sweep_newest")
+
+        def cursor_of(meta: dict[str, Any]) -> dict[str, str | None]:
+            nonlocal top
+            if top is None and meta.get("newest_id"):
+                top = str(meta["newest_id"])
+            if meta.get("next_token"):
+                return {"sweep_newest": top, "next_token": str(meta["next_token"])}
+            return {"since_id": top or since, "sweep_newest": None, "next_token": None}
+
+        try:
+            await self._pages(params, cursor_of)
+        except GiveUp as exc:
+            if exc.status_code == 400 and "next_token" in params:
+                # an expired pagination token: sweep again from since_id (duplicates are skipped)
+                await self.ctx.sink.put(Page(SEARCH, self.url, [], cursor={"next_token": None}))
+                return
+            raise
+
+    async def backfill(self, gap: state.Gap) -> None:
+        """Search the time range of a stream gap (widened by 30 s each side)."""
+        now = datetime.now(UTC)
+        await self.ctx.gap_call(lambda arc: state.start_backfill(arc, gap.gap_id, SEARCH, now))
+        start = max(gap.start - timedelta(seconds=30), now - RECENT_WINDOW + timedelta(minutes=1))
+        end = min(gap.end + timedelta(seconds=30), now - timedelta(seconds=10))
+        params: dict[str, Any] = {
+            "query": query_of(self.ctx),
+            "max_results": 100,
+            "start_time": start.isoformat().replace("+00:00", "Z"),
+            **FIELDS,
+        }
+        if end > start:
+            params["end_time"] = end.isoformat().replace("+00:00", "Z")
+        status, note, records, posts = "backfilled", None, 0, 0
+        try:
+            records, posts = await self._pages(params, lambda meta: {})
+        except GiveUp as exc:
+            status, note = "failed", self.ctx.creds.redact(str(exc))
+        done = datetime.now(UTC)
+        await self.ctx.gap_call(
+            lambda arc: state.finish_backfill(arc, gap.gap_id, status, done, records, posts, note=note)
+        )
+
+    async def run(self) -> None:
+        ctx = self.ctx
+        backoff = Backoff(base=5.0, cap=900.0)
+        while not ctx.stop.is_set():
+            try:
+                if self.connection_id is None:
+                    cid, gap = await ctx.open_connection(SEARCH, self.url)
+                    self.connection_id = cid
+                    if gap is not None:
+                        n = datetime.now(UTC)
+                        await ctx.gap_call(lambda arc, g=gap, n=n: state.finish_backfill(  # type: ignore[misc]
+                            arc, g.gap_id, "backfilled", n, note="recent search resumed from since_id",
+                            backfill_source=SEARCH))
+                self.st.set("polling", query_of(ctx))
+                await self.sweep()
+                backoff.reset()
+                self.wake.clear()
+                await wake_or_stop(ctx.stop, self.wake, self.cfg.poll_seconds)
+            except GiveUp as exc:
+                if ctx.stop.is_set():
+                    break
+                msg = ctx.creds.redact(str(exc))
+                self.st.problem(msg)
+                if exc.status_code in (401, 403):
+                    ctx.board.say(f"X refused the bearer token for recent search ({exc.status_code}): {msg}")
+                    self.st.set("failed", "token refused")
+                    break
+                if await pause(backoff.next(), ctx.stop, self.st, "to retry"):
+                    break
+        if self.connection_id is not None:
+            await ctx.close_connection(self.connection_id, "stopped")
+        if self.st.state != "failed":
+            self.st.set("stopped")
+
+
+async def sync_rules(ctx: Ctx, client: httpx.AsyncClient, api: str, st: SourceStatus) -> None:
+    """Make the stream's rules hold exactly this campaign's rule (tagged ``salon:<slug>``)."""
+    url = f"{api}/2/tweets/search/stream/rules"
+    tag, value = f"salon:{ctx.slug}", query_of(ctx).strip("()")
+    resp = await request(client, "GET", url, stop=ctx.stop, status=st, max_attempts=5)
+    rules = resp.json().get("data") or []
+    mine = [r for r in rules if r.get("tag") == tag]
+    stale = [r["id"] for r in mine if r.get("value") != value]
+    if stale:
+        await request(client, "POST", url, json={"delete": {"ids": stale}}, stop=ctx.stop, status=st, max_attempts=5)
+    if not any(r.get("value") == value for r in mine):
+        await request(client, "POST", url, json={"add": [{"value": value, "tag": tag}]}, stop=ctx.stop, status=st,
+                      max_attempts=5)
+
+
+async def stream(ctx: Ctx, cfg: XConfig, client: httpx.AsyncClient, search: RecentSearch) -> None:
+    """The filtered stream: every line stored; a line silent past ``stall_seconds`` reconnects
+    (X sends a heartbeat every 20 s); each gap is backfilled by a recent search."""
+    st = ctx.board.get(STREAM)
+    api = cfg.api.rstrip("/")
+    url = f"{api}/2/tweets/search/stream"
+    ctx.backfillers[STREAM] = search.backfill
+    backoff = Backoff(base=1.0, cap=320.0)
+    timeout = httpx.Timeout(10.0, read=cfg.stall_seconds)
+    while not ctx.stop.is_set():
+        reason, cid, opened = "stopped", None, time.monotonic()
+        st.set("connecting", api)
+        try:
+            await sync_rules(ctx, client, api, st)
+            async with client.stream("GET", url, params=FIELDS, timeout=timeout) as resp:
+                if resp.status_code != 200:
+                    await resp.aread()
+                    raise GiveUp(f"HTTP {resp.status_code} on {url}: {resp.text[:200]}", resp.status_code)
+                cid, gap = await ctx.open_connection(STREAM, url)
+                st.connections += 1
+                st.set("live", "")
+                if gap is not None:
+                    ctx.backfill(gap, STREAM)
+                lines = resp.aiter_lines()
+                while not ctx.stop.is_set():
+                    try:
+                        line = await asyncio.wait_for(lines.__anext__(), 1.0)
+                    except TimeoutError:
+                        continue
+                    except StopAsyncIteration:
+                        raise httpx.RemoteProtocolError("stream ended") from None
+                    if not line.strip():
+                        continue  # keep-alive heartbeat
+                    rec = record_from_payload(line.encode(), 0, "x-v2")
+                    await ctx.sink.put(Page(STREAM, url, [rec], connection_id=cid), st)
+        except GiveUp as exc:
+            reason = ctx.creds.redact(str(exc))
+            st.problem(reason)
+            st.disconnects += cid is not None
+            if exc.status_code in (401, 403):
+                ctx.board.say(f"X refused the filtered stream ({exc.status_code}); recent search goes on")
+                st.set("failed", "not allowed")
+                break
+        except (httpx.HTTPError, OSError) as exc:
+            reason = ctx.creds.redact(f"{type(exc).__name__}: {exc}")
+            st.disconnects += 1
+            st.problem(reason)
+        finally:
+            if cid is not None:
+                await ctx.close_connection(cid, reason)
+        if ctx.stop.is_set():
+            break
+        if time.monotonic() - opened > 30:
+            backoff.reset()
+        if await pause(backoff.next(), ctx.stop, st, "to reconnect"):
+            break
+    if st.state != "failed":
+        st.set("stopped")
+
+
+async def collect_x(ctx: Ctx, cfg: XConfig) -> None:
+    token = ctx.creds.get(cfg.token_env)
+    if token is None:
+        ctx.board.say(NO_TOKEN.replace("${env}", f"${cfg.token_env}"))
+        ctx.board.get(SEARCH).set("failed", "no bearer token")
+        return
+    headers = {"Authorization": f"Bearer {token.reveal()}", "User-Agent": "salon (campaign archiver)"}
+    async with httpx.AsyncClient(timeout=httpx.Timeout(30.0), headers=headers) as client:
+        search = RecentSearch(ctx, cfg, client)
+        jobs = [search.run()] if cfg.search else []
+        if cfg.stream:
+            jobs.append(stream(ctx, cfg, client, search))
+        await asyncio.gather(*jobs)

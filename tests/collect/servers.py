@@ -1,0 +1,499 @@
+"""Real servers on 127.0.0.1 that replay recorded payloads of ``../shared/corpora`` with each
+platform's paging, cursor and rate-limit semantics, plus fault injection (dropped connections,
+429s, 5xx, malformed frames, stalls). The payload texts are served exactly as recorded; only
+the framing (JSON array, SSE, WebSocket, zstd) is added, as each platform's server does."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+
+import zstandard
+from websockets.asyncio.server import ServerConnection, serve
+
+CORPORA = Path(__file__).resolve().parents[3] / "shared" / "corpora"
+MASTODON_STATUSES = CORPORA / "mastodon-py" / "extracted" / "statuses_test_instance_localhost.jsonl"
+JETSTREAM_EVENTS = CORPORA / "bluesky-jetstream" / "internal" / "corpus" / "testdata" / "expected_v1.jsonl"
+JETSTREAM_GOLDEN = CORPORA / "bluesky-jetstream" / "internal" / "subscribe" / "testdata" / "golden_v1.jsonl"
+TWARC = CORPORA / "docnow-twarc-csv" / "test-data"
+
+
+def lines(path: Path) -> list[str]:
+    return [ln.rstrip("\n") for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+
+
+# -- plain HTTP ---------------------------------------------------------------------------------
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    app: HttpApp
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.app.handle(self, "GET", b"")
+
+    def do_POST(self) -> None:
+        n = int(self.headers.get("Content-Length") or 0)
+        self.app.handle(self, "POST", self.rfile.read(n) if n else b"")
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+
+    def q(self, name: str) -> str | None:
+        v = self.query.get(name)
+        return v[0] if v else None
+
+
+class HttpApp:
+    """A threaded HTTP server; subclasses implement ``route``. Faults: ``faults`` is a list of
+    actions consumed one per request: an int (an error status), ``"drop"`` (close without a
+    response)."""
+
+    def __init__(self) -> None:
+        handler = type("H", (_Handler,), {"app": self})
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.faults: list[int | str] = []
+        self.requests: list[Request] = []
+        self.closing = threading.Event()
+        self.lock = threading.Lock()
+
+    @property
+    def base(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def host(self) -> str:
+        return self.base.split("://", 1)[1]
+
+    def __enter__(self) -> HttpApp:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.closing.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def handle(self, h: _Handler, method: str, body: bytes) -> None:
+        parts = urlsplit(h.path)
+        req = Request(method, unquote(parts.path), parse_qs(parts.query), {k.lower(): v for k, v in h.headers.items()}, body)
+        with self.lock:
+            self.requests.append(req)
+            fault = self.faults.pop(0) if self.faults else None
+        if fault == "drop":
+            h.close_connection = True
+            h.connection.shutdown(2)
+            return
+        if isinstance(fault, int):
+            self.send(h, fault, b'{"error":"injected"}', self.fault_headers(fault))
+            return
+        self.route(h, req)
+
+    def fault_headers(self, status: int) -> dict[str, str]:
+        return {}
+
+    def route(self, h: _Handler, req: Request) -> None:
+        raise NotImplementedError
+
+    def send(self, h: _Handler, status: int, body: bytes, headers: dict[str, str] | None = None,
+             ctype: str = "application/json; charset=utf-8") -> None:
+        h.send_response(status)
+        h.send_header("Content-Type", ctype)
+        h.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            h.send_header(k, v)
+        h.end_headers()
+        h.wfile.write(body)
+
+    def start_stream(self, h: _Handler, ctype: str) -> None:
+        h.send_response(200)
+        h.send_header("Content-Type", ctype)
+        h.send_header("Cache-Control", "no-cache")
+        h.send_header("Connection", "close")
+        h.end_headers()
+        h.close_connection = True
+
+
+# -- Mastodon -----------------------------------------------------------------------------------
+
+
+class MastodonServer(HttpApp):
+    """Tag timelines (``max_id``/``min_id``/``since_id``, ``Link`` headers, ``X-RateLimit-*``)
+    over the recorded statuses, and the hashtag SSE stream (needs ``token``).
+
+    ``visible`` is how many statuses (oldest first) exist so far; ``reveal(n)`` makes more
+    appear, as new posts do. ``rate_limit``: requests allowed per ``rate_window`` seconds."""
+
+    def __init__(self, statuses: list[str] | None = None, token: str = "test-token", visible: int | None = None) -> None:
+        super().__init__()
+        texts = statuses if statuses is not None else lines(MASTODON_STATUSES)
+        objs = [json.loads(t) for t in texts]
+        order = sorted(range(len(texts)), key=lambda i: int(objs[i]["id"]))
+        self.texts = [texts[i] for i in order]
+        self.objs = [objs[i] for i in order]
+        self.visible = len(self.texts) if visible is None else visible
+        self.token = token
+        self.rate_limit: int | None = None
+        self.rate_window = 1.0
+        self._window_start = time.time()
+        self._used = 0
+        self.page_size_cap = 40
+        self.stream_events: queue.Queue[tuple[str, str] | str] = queue.Queue()
+        self.stream_connections = 0
+
+    def reveal(self, n: int) -> None:
+        self.visible = min(len(self.texts), self.visible + n)
+
+    def tagged(self, tag: str) -> list[int]:
+        t = tag.casefold()
+        return [
+            i for i in range(self.visible)
+            if any(x.get("name", "").casefold() == t for x in self.objs[i].get("tags") or ())
+        ]
+
+    def _rate(self) -> tuple[bool, dict[str, str]]:
+        if self.rate_limit is None:
+            return True, {}
+        now = time.time()
+        if now - self._window_start >= self.rate_window:
+            self._window_start, self._used = now, 0
+        self._used += 1
+        reset = datetime.fromtimestamp(self._window_start + self.rate_window, UTC).isoformat().replace("+00:00", "Z")
+        remaining = max(0, self.rate_limit - self._used)
+        hdrs = {"X-RateLimit-Limit": str(self.rate_limit), "X-RateLimit-Remaining": str(remaining),
+                "X-RateLimit-Reset": reset}
+        return self._used <= self.rate_limit, hdrs
+
+    def route(self, h: _Handler, req: Request) -> None:
+        if req.path.startswith("/api/v1/timelines/tag/"):
+            self.timeline(h, req, req.path.rsplit("/", 1)[1])
+        elif req.path == "/api/v1/streaming/hashtag":
+            self.stream(h, req)
+        else:
+            self.send(h, 404, b'{"error":"Record not found"}')
+
+    def timeline(self, h: _Handler, req: Request, tag: str) -> None:
+        ok, hdrs = self._rate()
+        if not ok:
+            self.send(h, 429, b'{"error":"Too many requests"}', hdrs)
+            return
+        limit = min(int(req.q("limit") or 20), self.page_size_cap)
+        idx = self.tagged(tag)
+        ids = {i: int(self.objs[i]["id"]) for i in idx}
+        max_id, min_id, since_id = (int(v) if v else None for v in (req.q("max_id"), req.q("min_id"), req.q("since_id")))
+        cand = [i for i in idx if (max_id is None or ids[i] < max_id)]
+        if min_id is not None:
+            page = [i for i in cand if ids[i] > min_id][:limit]  # the oldest ones after min_id
+        else:
+            cand = [i for i in cand if since_id is None or ids[i] > since_id]
+            page = cand[::-1][:limit]  # the newest ones
+        page.sort(key=lambda i: -ids[i])
+        body = ("[" + ",".join(self.texts[i] for i in page) + "]").encode()
+        if page:
+            url = f"{self.base}/api/v1/timelines/tag/{tag}"
+            hdrs["Link"] = (f'<{url}?limit={limit}&max_id={ids[page[-1]]}>; rel="next", '
+                            f'<{url}?limit={limit}&min_id={ids[page[0]]}>; rel="prev"')
+        self.send(h, 200, body, hdrs)
+
+    def stream(self, h: _Handler, req: Request) -> None:
+        if req.headers.get("authorization") != f"Bearer {self.token}":
+            self.send(h, 401, b'{"error":"The access token is invalid"}')
+            return
+        self.start_stream(h, "text/event-stream")
+        self.stream_connections += 1
+        try:
+            h.wfile.write(b":)\n")
+            h.wfile.flush()
+            while not self.closing.is_set():
+                try:
+                    item = self.stream_events.get(timeout=0.1)
+                except queue.Empty:
+                    continue
+                if item == "drop":
+                    return
+                if item == "heartbeat":
+                    h.wfile.write(b":thump\n")
+                else:
+                    ev, data = item
+                    h.wfile.write(f"event: {ev}\ndata: {data}\n\n".encode())
+                h.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            return
+
+
+# -- Jetstream ----------------------------------------------------------------------------------
+
+
+@dataclass
+class JetstreamServer:
+    """Jetstream's ``/subscribe``: ``wantedCollections`` filter, ``cursor`` replay (events with
+    ``time_us >= cursor``; a missing or future cursor tails live), ``compress=true`` (zstd frames,
+    with ``dictionary`` if given). ``publish`` adds live events. Faults, one per connection:
+    ``drops`` (abort the TCP connection after n events), ``stalls`` (go silent after n events);
+    ``malformed``: raw frames to send before the events of the next connection."""
+
+    events: list[str] = field(default_factory=list)
+    dictionary: bytes | None = None
+    drops: list[int] = field(default_factory=list)
+    stalls: list[int] = field(default_factory=list)
+    malformed: list[str | bytes] = field(default_factory=list)
+    connections: list[str] = field(default_factory=list)
+    sent: int = 0
+
+    def __post_init__(self) -> None:
+        self.log: list[tuple[int, str, str | None]] = []
+        for e in self.events:
+            self._append(e)
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._live: list[tuple[ServerConnection, asyncio.Queue[str | None]]] = []
+        self.port = 0
+
+    def _append(self, e: str) -> None:
+        o = json.loads(e)
+        coll = (o.get("commit") or {}).get("collection")
+        self.log.append((o["time_us"], e, coll))
+        self.log.sort(key=lambda x: x[0])
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/subscribe"
+
+    def __enter__(self) -> JetstreamServer:
+        self.thread.start()
+        fut = asyncio.run_coroutine_threadsafe(self._start(), self.loop)
+        fut.result(5)
+        return self
+
+    async def _start(self) -> None:
+        self.server = await serve(self._handler, "127.0.0.1", 0, compression=None, max_size=2**24)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    def __exit__(self, *exc: object) -> None:
+        async def stop() -> None:
+            for _ws, q in list(self._live):
+                q.put_nowait(None)
+            self.server.close()
+            await self.server.wait_closed()
+
+        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(5)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+    def publish(self, events: list[str]) -> None:
+        def go() -> None:
+            for e in events:
+                self._append(e)
+                for _ws, q in self._live:
+                    q.put_nowait(e)
+
+        self.loop.call_soon_threadsafe(go)
+
+    async def _handler(self, ws: ServerConnection) -> None:
+        path = ws.request.path if ws.request else "/"
+        self.connections.append(path)
+        q = parse_qs(urlsplit(path).query)
+        wanted = set(q.get("wantedCollections", []))
+        compress = q.get("compress", ["false"])[0] == "true"
+        cursor = int(q["cursor"][0]) if "cursor" in q else None
+        now_us = self.log[-1][0] if self.log else 0
+        live_q: asyncio.Queue[str | None] = asyncio.Queue()
+        self._live.append((ws, live_q))
+        drop = self.drops.pop(0) if self.drops else None
+        stall = self.stalls.pop(0) if self.stalls else None
+        cctx = zstandard.ZstdCompressor(
+            dict_data=zstandard.ZstdCompressionDict(self.dictionary) if self.dictionary else None
+        )
+        count = 0
+        try:
+            for bad in self.malformed:
+                await ws.send(bad)
+            self.malformed = []
+            backlog = [] if cursor is None or cursor > now_us else [e for t, e, _c in self.log if t >= cursor]
+            async def send(e: str) -> bool:
+                nonlocal count
+                o = json.loads(e)
+                coll = (o.get("commit") or {}).get("collection")
+                if o.get("kind") == "commit" and wanted and coll not in wanted:
+                    return True
+                if drop is not None and count >= drop:
+                    ws.transport.abort()
+                    return False
+                if stall is not None and count >= stall:
+                    while await live_q.get() is not None:
+                        pass  # silent until the server stops
+                    return False
+                await ws.send(cctx.compress(e.encode()) if compress else e)
+                count += 1
+                self.sent += 1
+                return True
+
+            for e in backlog:
+                if not await send(e):
+                    return
+            while True:
+                e = await live_q.get()
+                if e is None or not await send(e):
+                    return
+        except Exception:
+            return
+        finally:
+            self._live.remove((ws, live_q))
+
+
+# -- X API v2 -------------------------------------------------------------------------------------
+
+
+class XServer(HttpApp):
+    """``/2/tweets/search/recent`` over the tweets of recorded twarc2 pages (newest first,
+    ``since_id``, ``start_time``/``end_time``, ``next_token``), the stream rules endpoints and
+    ``/2/tweets/search/stream`` replaying recorded stream lines with ``\\r\\n`` heartbeats.
+    twarc's own ``__twarc`` key is removed: X does not send it."""
+
+    def __init__(self, pages: list[str], stream_lines: list[str] | None = None, token: str = "x-token") -> None:
+        super().__init__()
+        self.token = token
+        self.tweets: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        for p in pages:
+            o = json.loads(p)
+            for t in o.get("data") or ():
+                self.tweets.setdefault(t["id"], (t, o.get("includes") or {}))
+        self.order = sorted(self.tweets, key=int, reverse=True)
+        self.page_size = 100
+        self.rules: list[dict[str, str]] = []
+        self.rule_seq = 100
+        self.stream_lines: queue.Queue[str] = queue.Queue()
+        for ln in stream_lines or ():
+            self.stream_lines.put(ln)
+        self.rate_reset_in = 1
+
+    def fault_headers(self, status: int) -> dict[str, str]:
+        if status == 429:
+            return {"x-rate-limit-limit": "450", "x-rate-limit-remaining": "0",
+                    "x-rate-limit-reset": str(int(time.time()) + self.rate_reset_in)}
+        return {}
+
+    @staticmethod
+    def strip(text: str) -> str:
+        o = json.loads(text)
+        o.pop("__twarc", None)
+        return json.dumps(o, ensure_ascii=False)
+
+    def route(self, h: _Handler, req: Request) -> None:
+        if req.headers.get("authorization") != f"Bearer {self.token}":
+            self.send(h, 401, b'{"title":"Unauthorized","type":"about:blank","status":401,"detail":"Unauthorized"}')
+            return
+        if req.path == "/2/tweets/search/recent":
+            self.search(h, req)
+        elif req.path == "/2/tweets/search/stream/rules":
+            self.rules_endpoint(h, req)
+        elif req.path == "/2/tweets/search/stream":
+            self.stream(h)
+        else:
+            self.send(h, 404, b"{}")
+
+    def search(self, h: _Handler, req: Request) -> None:
+        since, until = req.q("since_id"), req.q("until_id")
+        start, end = req.q("start_time"), req.q("end_time")
+        ids = [i for i in self.order if (since is None or int(i) > int(since)) and (until is None or int(i) < int(until))]
+
+        def at(i: str) -> str:
+            return self.tweets[i][0].get("created_at", "")
+
+        if start:
+            ids = [i for i in ids if at(i) >= start]
+        if end:
+            ids = [i for i in ids if at(i) < end]
+        offset = int((req.q("next_token") or "t0")[1:])
+        size = min(int(req.q("max_results") or 10), self.page_size)
+        page = ids[offset : offset + size]
+        hdrs = {"x-rate-limit-limit": "450", "x-rate-limit-remaining": "449",
+                "x-rate-limit-reset": str(int(time.time()) + 900)}
+        if not page:
+            self.send(h, 200, b'{"meta":{"result_count":0}}', hdrs)
+            return
+        inc: dict[str, list[Any]] = {}
+        seen: set[tuple[str, str]] = set()
+        for i in page:
+            for k, items in self.tweets[i][1].items():
+                for it in items:
+                    key = (k, str(it.get("id") or it.get("media_key")))
+                    if key not in seen:
+                        seen.add(key)
+                        inc.setdefault(k, []).append(it)
+        meta: dict[str, Any] = {"newest_id": page[0], "oldest_id": page[-1], "result_count": len(page)}
+        if offset + size < len(ids):
+            meta["next_token"] = f"t{offset + size}"
+        body = {"data": [self.tweets[i][0] for i in page], "includes": inc, "meta": meta}
+        self.send(h, 200, json.dumps(body, ensure_ascii=False).encode(), hdrs)
+
+    def rules_endpoint(self, h: _Handler, req: Request) -> None:
+        if req.method == "GET":
+            body: dict[str, Any] = {"meta": {"sent": datetime.now(UTC).isoformat(), "result_count": len(self.rules)}}
+            if self.rules:
+                body["data"] = self.rules
+            self.send(h, 200, json.dumps(body).encode())
+            return
+        cmd = json.loads(req.body)
+        for r in cmd.get("add") or ():
+            self.rule_seq += 1
+            self.rules.append({"id": str(self.rule_seq), "value": r["value"], "tag": r.get("tag", "")})
+        if "delete" in cmd:
+            gone = set(cmd["delete"]["ids"])
+            self.rules = [r for r in self.rules if r["id"] not in gone]
+        self.send(h, 200, json.dumps({"meta": {"sent": datetime.now(UTC).isoformat()}}).encode())
+
+    def stream(self, h: _Handler) -> None:
+        self.start_stream(h, "application/json")
+        try:
+            while not self.closing.is_set():
+                try:
+                    item = self.stream_lines.get(timeout=0.1)
+                except queue.Empty:
+                    continue
+                if item == "drop":
+                    return
+                if item == "heartbeat":
+                    h.wfile.write(b"\r\n")
+                else:
+                    h.wfile.write(item.encode() + b"\r\n")
+                h.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            return
+
+
+def qs(d: dict[str, str]) -> str:
+    return urlencode(d)
+
+
+Wait = Callable[[], bool]
+
+
+def eventually(cond: Wait, timeout: float = 10.0, every: float = 0.02) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(every)
+    return cond()

@@ -1,0 +1,167 @@
+"""Jetstream collection against a real WebSocket server replaying recorded Jetstream events."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import orjson
+import zstandard
+
+from salon.collect.jetstream import POST, REPOST
+from salon.hashtags import tag_key
+
+from .harness import Collector, campaign_file
+from .servers import JETSTREAM_EVENTS, JETSTREAM_GOLDEN, JetstreamServer, lines
+
+TAGS = ["IndieRebellion", "talesatwonderworld"]
+
+
+def _tags(rec: dict) -> list[str]:
+    out = [f["tag"] for fc in rec.get("facets") or () for f in fc.get("features") or () if f.get("$type", "").endswith("#tag")]
+    return out + list(rec.get("tags") or ())
+
+
+def expected(events: list[str], tags: list[str]) -> list[str]:
+    """The events a campaign of ``tags`` must keep, worked out from the corpus itself."""
+    keys = {tag_key(t) for t in tags}
+    kept: set[str] = set()
+    out = []
+    for e in sorted(events, key=lambda s: json.loads(s)["time_us"]):
+        o = json.loads(e)
+        c = o.get("commit") or {}
+        if o["kind"] != "commit" or c.get("collection") not in (POST, REPOST):
+            continue
+        uri = f"at://{o['did']}/{c['collection']}/{c['rkey']}"
+        rec = c.get("record") or {}
+        if c["operation"] == "delete":
+            keep = uri in kept
+        elif c["collection"] == POST:
+            keep = uri in kept or any(tag_key(t) in keys for t in _tags(rec))
+        else:
+            keep = (rec.get("subject") or {}).get("uri") in kept
+        if keep:
+            kept.add(uri)
+            out.append(e)
+    return out
+
+
+def delivered(events: list[str]) -> list[str]:
+    """What Jetstream sends a subscriber of posts and reposts (identity/account events too)."""
+    return [
+        e for e in events
+        if json.loads(e)["kind"] != "commit" or json.loads(e)["commit"]["collection"] in (POST, REPOST)
+    ]
+
+
+def sources(url: str, extra: str = "") -> str:
+    return f'[sources.bluesky]\njetstream = "{url}"\nappview = ""\nbatch_seconds = 0.05\nstall_seconds = 2\n{extra}'
+
+
+def raw_payloads(c: Collector) -> list[bytes]:
+    return [bytes(r[0]) for r in c.q("SELECT payload FROM raw WHERE format = 'jetstream'")]
+
+
+def test_replay_keeps_campaign_posts_exactly_once(tmp_path: Path) -> None:
+    events = lines(JETSTREAM_EVENTS)
+    want = expected(events, TAGS)
+    assert len(want) == 2  # the corpus holds two posts with these hashtags
+    with JetstreamServer(events) as srv:
+        camp = campaign_file(tmp_path, TAGS, sources(srv.url))
+        with Collector(tmp_path / "a.duckdb", camp) as c:
+            assert c.wait("SELECT count(*) FROM posts WHERE platform = 'bluesky'", 2) == 2
+            c.wait("SELECT count(*) FROM collect_cursors WHERE name = 'time_us'", 1)
+            got = raw_payloads(c)
+            cursor = c.q("SELECT value FROM collect_cursors WHERE name = 'time_us'")[0][0]
+        report = c.report
+    assert sorted(got) == sorted(w.encode() for w in want)  # byte-exact, once each
+    assert int(cursor) == max(json.loads(e)["time_us"] for e in delivered(events))
+    assert report is not None and report.totals.records_bad == 0
+    # the subscription asked for posts and reposts only, from the campaign start
+    assert "wantedCollections=app.bsky.feed.post" in srv.connections[0]
+    assert "wantedCollections=app.bsky.feed.repost" in srv.connections[0]
+    assert "cursor=1451606400000000" in srv.connections[0]
+
+
+def test_drop_stall_and_malformed_frames_lose_nothing(tmp_path: Path) -> None:
+    events = lines(JETSTREAM_EVENTS)
+    want = expected(events, TAGS)
+    # first connection: two malformed frames then a drop mid-stream; second: a stall; third: all
+    srv = JetstreamServer(events, drops=[20], stalls=[60], malformed=["{not json", b"\x00\xff"])
+    with srv:
+        camp = campaign_file(tmp_path, TAGS, sources(srv.url, "overlap_seconds = 0.05\n"))
+        with Collector(tmp_path / "a.duckdb", camp) as c:
+            c.wait("SELECT count(*) FROM collect_connections", 3, timeout=20)
+            c.wait("SELECT count(*) FROM posts WHERE platform = 'bluesky'", 2)
+            got = raw_payloads(c)
+            quarantined = c.n("SELECT count(*) FROM quarantine")
+            conns = c.q("SELECT close_reason FROM collect_connections ORDER BY connection_id")
+            gaps = c.n("SELECT count(*) FROM collect_gaps WHERE reason = 'disconnected'")
+    assert sorted(got) == sorted(w.encode() for w in want)
+    assert quarantined == 2  # the malformed frames are kept in quarantine, not dropped
+    assert len(conns) >= 3 and conns[0][0] and conns[1][0]
+    assert gaps >= 1
+    # each reconnection resumed from the saved cursor, not from the campaign start
+    assert all("cursor=1451606400000000" not in p for p in srv.connections[1:])
+
+
+def test_resume_after_restart_replays_with_overlap(tmp_path: Path) -> None:
+    events = sorted(lines(JETSTREAM_EVENTS), key=lambda s: json.loads(s)["time_us"])
+    half = len(events) // 2
+    with JetstreamServer(events[:half]) as srv:
+        camp = campaign_file(tmp_path, TAGS, sources(srv.url))
+        db = tmp_path / "a.duckdb"
+        with Collector(db, camp) as c:
+            c.wait("SELECT count(*) FROM collect_cursors WHERE name = 'time_us'", 1)
+            first_cursor = int(c.q("SELECT value FROM collect_cursors")[0][0])
+        srv.publish(events[half:])
+        with Collector(db, camp) as c:
+            c.wait("SELECT count(*) FROM posts WHERE platform = 'bluesky'", 2)
+            got = raw_payloads(c)
+    assert first_cursor == max(json.loads(e)["time_us"] for e in delivered(events[:half]))
+    assert f"cursor={first_cursor - 5_000_000}" in srv.connections[1]
+    assert sorted(got) == sorted(w.encode() for w in expected(events, TAGS))
+
+
+def test_zstd_frames_with_and_without_dictionary(tmp_path: Path) -> None:
+    events = lines(JETSTREAM_EVENTS) + lines(JETSTREAM_GOLDEN)
+    want = expected(lines(JETSTREAM_EVENTS), TAGS)
+    samples = [e.encode() for e in events] * 4
+    dictionary = zstandard.train_dictionary(4096, samples).as_bytes()
+    dict_path = tmp_path / "zstd_dictionary"
+    dict_path.write_bytes(dictionary)
+    for i, (d, extra) in enumerate(((None, ""), (dictionary, 'zstd_dictionary = "zstd_dictionary"\n'))):
+        with JetstreamServer(lines(JETSTREAM_EVENTS), dictionary=d) as srv:
+            camp = campaign_file(tmp_path, TAGS, sources(srv.url, "compress = true\n" + extra), slug=f"z{i}")
+            with Collector(tmp_path / f"z{i}.duckdb", camp) as c:
+                c.wait("SELECT count(*) FROM posts WHERE platform = 'bluesky'", 2)
+                got = raw_payloads(c)
+            assert "compress=true" in srv.connections[0]
+        # stored decompressed: the exact JSON text the server compressed
+        assert sorted(got) == sorted(w.encode() for w in want)
+        assert all(orjson.loads(g)["kind"] == "commit" for g in got)
+
+
+def test_reposts_and_deletes_of_kept_posts(tmp_path: Path) -> None:
+    """A repost of a kept post and the deletion of a kept post arriving live are kept."""
+    events = lines(JETSTREAM_EVENTS)
+    want = expected(events, TAGS)
+    post = json.loads(want[0])
+    uri = f"at://{post['did']}/{POST}/{post['commit']['rkey']}"
+    # reuse recorded repost and delete events, pointed at the kept post (only ids changed)
+    repost = next(json.loads(e) for e in events if '"app.bsky.feed.repost"' in e)
+    repost["time_us"] = post["time_us"] + 10
+    repost["commit"]["record"]["subject"]["uri"] = uri
+    delete = next(json.loads(e) for e in events if '"operation":"delete","collection":"app.bsky.feed.post"' in e)
+    delete.update(did=post["did"], time_us=post["time_us"] + 20)
+    delete["commit"]["rkey"] = post["commit"]["rkey"]
+    with JetstreamServer(events) as srv:
+        camp = campaign_file(tmp_path, TAGS, sources(srv.url))
+        with Collector(tmp_path / "a.duckdb", camp) as c:
+            c.wait("SELECT count(*) FROM posts WHERE platform = 'bluesky'", 2)
+            srv.publish([json.dumps(repost), json.dumps(delete)])
+            c.wait("SELECT count(*) FROM tombstones", 1)
+            kinds = dict(c.q("SELECT kind, count(*) FROM posts GROUP BY kind"))
+            deleted = c.q("SELECT native_id FROM posts WHERE deleted_at IS NOT NULL")
+    assert kinds.get("repost") == 1
+    assert deleted == [(uri,)]
