@@ -117,7 +117,9 @@ def campaign_posts_sql(
     return (
         "SELECT p.uid, p.platform, p.author_uid, p.created_at FROM posts p"
         f" WHERE p.kind <> 'repost' AND {_window(c, 'p', at, basis)} AND {_alive('p', at)}"
-        f" AND p.uid IN (SELECT h.uid FROM post_hashtags h WHERE h.{c.key_column} IN ({_keys(c)}))"
+        f" AND p.uid IN (SELECT h.uid FROM post_hashtags h WHERE h.{c.key_column} IN ({_keys(c)})"
+        + _restrict("h", only)
+        + ")"
         + _restrict("p", only)
     )
 
