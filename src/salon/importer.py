@@ -22,6 +22,7 @@ from salon import normalize
 from salon.model import Author
 from salon.normalize import BadRecord, Context
 from salon.sources.files import InputFile, RawRecord, file_mtime, iter_inputs, read_records, x_archive_owner
+from salon.store import x_v2_sql
 from salon.store.archive import Archive, open_archive
 from salon.store.writer import Batch, Writer, raw_id
 
@@ -36,6 +37,7 @@ __all__ = [
 ]
 
 DEFAULT_BATCH = 20_000
+DEFAULT_BATCH_BYTES = 32 << 20  # a batch also ends after this many payload bytes (bounded memory)
 
 
 @dataclass
@@ -111,8 +113,12 @@ def import_paths(
     batch_size: int = DEFAULT_BATCH,
     progress: ProgressFn | None = None,
     on_file: Callable[[InputFile], None] | None = None,
+    fast: bool = True,
 ) -> ImportReport:
     """Import files, directories, compressed files or ``-`` (stdin) into ``archive``.
+
+    X API v2 JSON lines take a set-based path in DuckDB (``salon.store.x_v2_sql``) giving the
+    same tables as the Python normaliser; ``fast=False`` forces the Python path everywhere.
 
     ``fmt`` forces a format (see ``salon.normalize.formats()``); by default it is sniffed per
     record. Bad records are quarantined and listed in ``report.problems``; they never stop the
@@ -132,7 +138,7 @@ def import_paths(
         for inp in inputs:
             if on_file:
                 on_file(inp)
-            report.files.append(_import_file(writer, report, inp, fmt, batch_size, progress))
+            report.files.append(_import_file(writer, report, inp, fmt, batch_size, progress, fast))
     except KeyboardInterrupt:
         status = "interrupted"
         report.interrupted = True
@@ -183,6 +189,7 @@ def ingest_batch(
     file_id: int | None = None,
     import_id: int | None = None,
     account: Author | None = None,
+    fast: bool = True,
 ) -> BatchOutcome:
     """Check, normalise and write one batch of raw records in one transaction.
 
@@ -191,10 +198,22 @@ def ingest_batch(
     the rest are stored raw with their provenance and normalised."""
     out = BatchOutcome()
     observed = observed_at or retrieved_at or datetime.now(UTC)
-    ctx = Context(observed_at=observed, account=account)
-    batch = Batch()
     ids = [raw_id(r.payload) for r in records]
     existing = writer.existing_raw_ids(ids)
+    if (
+        fast
+        and fmt in (None, x_v2_sql.FORMAT)
+        and account is None
+        and retrieved_at is None
+        and records
+        and not any(r.parsed for r in records)
+        and _ingest_x_v2_sql(writer, out, records, ids, existing, source, observed, file_id)
+    ):
+        return out
+    for rec in records:
+        rec.parse()
+    ctx = Context(observed_at=observed, account=account)
+    batch = Batch()
     in_batch: set[str] = set()
 
     def bad(rec: RawRecord, reason: str) -> None:
@@ -234,6 +253,56 @@ def ingest_batch(
     return out
 
 
+def _ingest_x_v2_sql(
+    writer: Writer,
+    out: BatchOutcome,
+    records: list[RawRecord],
+    ids: list[str],
+    existing: set[str],
+    source: str,
+    observed: datetime,
+    file_id: int | None,
+) -> bool:
+    """The bulk path of ``ingest_batch`` for a batch of unparsed X v2 lines (see
+    ``salon.store.x_v2_sql``). False, having written nothing, when a line needs the Python
+    normaliser (another format, an unusual shape, malformed JSON to quarantine)."""
+    lines: list[bytes] = []
+    rids: list[str] = []
+    linenos: list[int] = []
+    seen: set[str] = set()
+    dups = 0
+    for rec, rid in zip(records, ids, strict=True):
+        if rid in existing or rid in seen:
+            dups += 1
+            continue
+        seen.add(rid)
+        lines.append(rec.payload)
+        rids.append(rid)
+        linenos.append(rec.line)
+    con = writer.con
+    try:
+        if lines and not x_v2_sql.stage(con, lines, rids, linenos, observed):
+            return False
+        if lines:
+            result = x_v2_sql.write_staged(
+                writer,
+                file_id=file_id,
+                source=source,
+                now=datetime.now(UTC),
+                lines=lines,
+                rids=rids,
+                linenos=linenos,
+            )
+            out.records_new = result.raw_new
+            out.posts_new = result.posts_new
+            out.formats[x_v2_sql.FORMAT] = len(lines)
+    finally:
+        x_v2_sql.drop(con)
+    out.records_in = len(records)
+    out.records_duplicate = dups
+    return True
+
+
 def _import_file(
     writer: Writer,
     report: ImportReport,
@@ -241,6 +310,7 @@ def _import_file(
     fmt: str | None,
     batch_size: int,
     progress: ProgressFn | None,
+    fast: bool = True,
 ) -> FileReport:
     fr = FileReport(inp.label)
     file_id = writer.start_file(report.import_id, inp.label, inp.size)
@@ -256,7 +326,8 @@ def _import_file(
         else None
     )
     try:
-        for chunk in _chunks(read_records(inp, fmt), batch_size):
+        lazy = fast and fmt in (None, x_v2_sql.FORMAT) and account is None
+        for chunk in _chunks(read_records(inp, fmt, lazy=lazy), batch_size):
             out = ingest_batch(
                 writer,
                 chunk,
@@ -266,6 +337,7 @@ def _import_file(
                 file_id=file_id,
                 import_id=report.import_id,
                 account=account,
+                fast=fast,
             )
             fr.records_in += out.records_in
             fr.records_new += out.records_new
@@ -308,13 +380,18 @@ def _unknown(obj: Any) -> str:
     return f"unknown format: {what}, not a post format Salon reads (see `salon formats`)"
 
 
-def _chunks(records: Iterator[RawRecord], size: int) -> Iterator[list[RawRecord]]:
+def _chunks(
+    records: Iterator[RawRecord], size: int, max_bytes: int = DEFAULT_BATCH_BYTES
+) -> Iterator[list[RawRecord]]:
     chunk: list[RawRecord] = []
+    nbytes = 0
     for rec in records:
         chunk.append(rec)
-        if len(chunk) >= size:
+        nbytes += len(rec.payload)
+        if len(chunk) >= size or nbytes >= max_bytes:
             yield chunk
             chunk = []
+            nbytes = 0
     if chunk:
         yield chunk
 

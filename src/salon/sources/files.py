@@ -55,6 +55,20 @@ class RawRecord:
     obj: Any = None
     hint: str | None = None  # format known from the container (x-archive, tags-csv)
     error: str | None = None  # why it could not be parsed: quarantined
+    # False for a JSON line read with ``lazy=True``: not parsed yet (see ``parse``).
+    parsed: bool = True
+    eol: bool = True  # the line ended with a newline (a last line without one may be truncated)
+
+    def parse(self) -> None:
+        """Parse a lazily read JSON line, as ``read_records`` would have."""
+        if self.parsed:
+            return
+        self.parsed = True
+        try:
+            self.obj = orjson.loads(self.payload)
+        except orjson.JSONDecodeError as exc:
+            reason = "truncated line" if not self.eol else "malformed JSON"
+            self.error = f"{reason}: {exc}"
 
 
 @dataclass(slots=True)
@@ -117,7 +131,11 @@ def iter_inputs(paths: list[str]) -> Iterator[InputFile]:
             raise InputError(f"{p}: no such file or directory")
         if path.is_dir():
             for child in sorted(path.rglob("*")):
-                if child.is_file() and not child.name.startswith(".") and _wanted_member(str(child.relative_to(path))):
+                if (
+                    child.is_file()
+                    and not child.name.startswith(".")
+                    and _wanted_member(str(child.relative_to(path)))
+                ):
                     yield from _file_inputs(child)
         else:
             yield from _file_inputs(path)
@@ -231,14 +249,15 @@ def _decompressed(stream: IO[bytes], label: str, notes: list[str]) -> IO[bytes]:
     return buffered  # type: ignore[return-value]
 
 
-def read_records(inp: InputFile, fmt: str | None = None) -> Iterator[RawRecord]:
+def read_records(inp: InputFile, fmt: str | None = None, *, lazy: bool = False) -> Iterator[RawRecord]:
     """Split an input into raw records (see module docstring). ``fmt`` (a ``--format``
-    override) only changes how CSV is recognised; JSON containers are sniffed."""
+    override) only changes how CSV is recognised; JSON containers are sniffed. With ``lazy``,
+    JSON lines are yielded unparsed (``parsed`` False; ``RawRecord.parse`` parses one)."""
     raw = inp.open()
     counter = _CountingReader(raw, inp)
     try:
         stream = _decompressed(counter, inp.label, inp.notes)  # type: ignore[arg-type,type-var]
-        yield from _split(stream, inp, fmt)
+        yield from _split(stream, inp, fmt, lazy)
     except (EOFError, zlib.error, OSError) as exc:
         # A truncated gzip/zstd stream: what was read before stays imported.
         yield RawRecord(b"", 0, error=f"compressed stream is truncated or corrupt ({exc})")
@@ -255,7 +274,7 @@ def read_records(inp: InputFile, fmt: str | None = None) -> Iterator[RawRecord]:
         counter.release()
 
 
-def _split(stream: IO[bytes], inp: InputFile, fmt: str | None) -> Iterator[RawRecord]:
+def _split(stream: IO[bytes], inp: InputFile, fmt: str | None, lazy: bool = False) -> Iterator[RawRecord]:
     buffered = stream if hasattr(stream, "peek") else io.BufferedReader(stream, CHUNK)  # type: ignore[arg-type,type-var]
     head: bytes = buffered.peek(65536)[:65536]  # type: ignore[attr-defined]
     if not head:
@@ -275,7 +294,7 @@ def _split(stream: IO[bytes], inp: InputFile, fmt: str | None) -> Iterator[RawRe
     elif first == b"[":
         yield from _json_array(buffered, 1, None)
     elif first == b"{":
-        yield from _json_lines_or_document(buffered, head)
+        yield from _json_lines_or_document(buffered, head, lazy)
     elif fmt == "tags-csv" or _looks_like_csv(head):
         yield from _csv_records(buffered, _csv_encoding(head), inp, fmt)
     else:
@@ -296,7 +315,7 @@ def _is_text(sample: bytes) -> bool:
         return exc.start >= len(sample) - 3  # a character cut at the sample's end
 
 
-def _json_lines_or_document(stream: IO[bytes], head: bytes) -> Iterator[RawRecord]:
+def _json_lines_or_document(stream: IO[bytes], head: bytes, lazy: bool = False) -> Iterator[RawRecord]:
     """JSON lines when the first line parses on its own, else one pretty-printed document."""
     lines = head.split(b"\n")
     complete = lines[:-1] if len(lines) > 1 else lines
@@ -311,7 +330,7 @@ def _json_lines_or_document(stream: IO[bytes], head: bytes) -> Iterator[RawRecor
     if not is_lines and len(lines) == 1:
         is_lines = True  # a single (possibly truncated) line
     if is_lines:
-        yield from _json_lines(stream)
+        yield from _json_lines_lazy(stream) if lazy else _json_lines(stream)
     else:
         yield from _json_documents(stream)
 
@@ -327,6 +346,14 @@ def _json_lines(stream: IO[bytes]) -> Iterator[RawRecord]:
         except orjson.JSONDecodeError as exc:
             reason = "truncated line" if not line.endswith(b"\n") else "malformed JSON"
             yield RawRecord(payload, lineno, error=f"{reason}: {exc}")
+
+
+def _json_lines_lazy(stream: IO[bytes]) -> Iterator[RawRecord]:
+    for lineno, line in enumerate(stream, 1):
+        payload = line.rstrip(b"\r\n")
+        if not payload.strip():
+            continue
+        yield RawRecord(payload, lineno, parsed=False, eol=line.endswith(b"\n"))
 
 
 def _json_documents(stream: IO[bytes]) -> Iterator[RawRecord]:

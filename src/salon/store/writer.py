@@ -269,7 +269,8 @@ class Writer:
     def merge_posts(self, now: datetime, result: BatchResult) -> None:
         """Merge a batch's posts into the archive, set-based. The batch is in relations
         ``_s_posts`` (one row per uid, the batch's best observation), ``_s_tags``,
-        ``_s_mentions``, ``_s_urls`` and ``_s_media`` (its entities): a new uid is inserted, a
+        ``_s_mentions``, ``_s_urls``, ``_s_media`` (its entities) and ``_s_aliases`` (other keys
+        of its posts, ``alias_uid, uid``): a new uid is inserted, a
         newer version of an edited post replaces the stored one (entities included), and a
         post stored only as context becomes top-level when seen top-level."""
         con = self.con
@@ -310,9 +311,30 @@ class Writer:
                 ("post_media", "_s_media", "uid, position, type, url, alt_text, preview_url"),
             ):
                 con.execute(f"INSERT INTO {table} SELECT {cols} FROM {src} WHERE uid IN {changed}")
+            # Other keys of the new posts (Mastodon per-instance ids): replies stored earlier
+            # under an alias now point at the real uid.
+            n_alias = con.execute(
+                "CREATE OR REPLACE TEMP TABLE _s_alias_new AS SELECT alias_uid, uid FROM _s_aliases"
+                f" WHERE alias_uid <> uid AND uid IN {changed}"
+            ).fetchone()[0]  # type: ignore[index]
+            if n_alias:
+                con.execute(
+                    "INSERT INTO post_aliases SELECT DISTINCT ON (alias_uid) alias_uid, uid FROM _s_alias_new"
+                    " WHERE alias_uid NOT IN (SELECT alias_uid FROM post_aliases)"
+                )
+                con.execute(
+                    "UPDATE posts SET reply_to_uid = a.uid FROM _s_alias_new a WHERE posts.reply_to_uid = a.alias_uid"
+                )
+            con.execute("DROP TABLE _s_alias_new")
+            con.execute(
+                "UPDATE posts SET reply_to_uid = a.uid FROM post_aliases a"
+                f" WHERE posts.reply_to_uid = a.alias_uid AND posts.uid IN {changed}"
+            )
             # A deletion may have arrived before the post itself.
             con.execute(
-                "UPDATE posts SET deleted_at = coalesce(t.deleted_at, t.recorded_at) FROM tombstones t"
+                "UPDATE posts SET deleted_at = coalesce(t.deleted_at, t.recorded_at) FROM"
+                " (SELECT coalesce(a.uid, t.uid) AS uid, t.deleted_at, t.recorded_at FROM tombstones t"
+                "  LEFT JOIN post_aliases a ON a.alias_uid = t.uid) t"
                 f" WHERE posts.uid = t.uid AND posts.uid IN {changed}"
             )
         result.posts_new += counts.get("insert", 0)
@@ -533,6 +555,12 @@ def _post_tables(posts: list[Post], batch: Batch) -> dict[str, pa.Table]:
     )
     return {
         "_s_posts": posts_tbl,
+        "_s_aliases": pa.table(
+            {
+                "alias_uid": pa.array([a for p in posts for a in p.aliases], pa.string()),
+                "uid": pa.array([p.uid for p in posts for _ in p.aliases], pa.string()),
+            }
+        ),
         "_s_tags": pa.table({k: pa.array(v, pa.string()) for k, v in tags.items()}),
         "_s_mentions": pa.table({k: pa.array(v, pa.string()) for k, v in mentions.items()}),
         "_s_urls": pa.table({k: pa.array(v, pa.string()) for k, v in urls.items()}),

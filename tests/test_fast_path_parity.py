@@ -1,0 +1,122 @@
+"""The X v2 bulk path (``salon.store.x_v2_sql``) gives the same archive as the Python normaliser.
+
+Every docnow-twarc-csv corpus file is imported both ways into two archives and every table is
+compared row for row (ingest timestamps aside)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from salon.importer import import_paths
+from salon.store import x_v2_sql
+from salon.store.archive import open_archive
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "docnow-twarc-csv" / "test-data"
+FILES = sorted(CORPUS.glob("*.json*")) if CORPUS.exists() else []
+
+# Every table an import writes, without the columns holding the time of the import itself.
+TABLES = {
+    "raw": "raw_id, format, payload, file_id, line, source, retrieved_at, salon_version",
+    "posts": "* EXCLUDE (collected_at)",
+    "post_hashtags": "*",
+    "post_mentions": "*",
+    "post_urls": "*",
+    "post_media": "*",
+    "authors": "*",
+    "author_snapshots": "*",
+    "metrics_snapshots": "*",
+    "tombstones": "* EXCLUDE (recorded_at)",
+    "quarantine": "* EXCLUDE (recorded_at)",
+    "import_files": "*",
+    "imports": "* EXCLUDE (started_at, finished_at)",
+}
+
+
+def _dump(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    with open_archive(path, read_only=True) as arc:
+        return {t: sorted(arc.query(f"SELECT {cols} FROM {t}"), key=repr) for t, cols in TABLES.items()}
+
+
+@pytest.fixture
+def fast_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    real = x_v2_sql.write_staged
+
+    def counting(*args: Any, **kw: Any) -> Any:
+        calls.append(len(kw["lines"]))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(x_v2_sql, "write_staged", counting)
+    return calls
+
+
+@pytest.mark.skipif(not FILES, reason="corpus not available")
+@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
+def test_fast_path_gives_identical_tables(path: Path, tmp_path: Path, fast_calls: list[int]) -> None:
+    fast, slow = tmp_path / "fast.duckdb", tmp_path / "slow.duckdb"
+    rf = import_paths([str(path)], fast)
+    rs = import_paths([str(path)], slow, fast=False)
+    assert (rf.records_in, rf.records_new, rf.records_duplicate, rf.records_bad, rf.posts_new) == (
+        rs.records_in,
+        rs.records_new,
+        rs.records_duplicate,
+        rs.records_bad,
+        rs.posts_new,
+    )
+    assert [str(p) for p in rf.problems] == [str(p) for p in rs.problems]
+    a, b = _dump(fast), _dump(slow)
+    for table in TABLES:
+        assert a[table] == b[table], f"{table} differs"
+
+
+@pytest.mark.skipif(not FILES, reason="corpus not available")
+def test_whole_corpus_in_one_archive(tmp_path: Path, fast_calls: list[int]) -> None:
+    """All files into one archive (posts met again across files: context promotion, edits)."""
+    fast, slow = tmp_path / "fast.duckdb", tmp_path / "slow.duckdb"
+    import_paths([str(p) for p in FILES], fast)
+    import_paths([str(p) for p in FILES], slow, fast=False)
+    assert fast_calls, "the bulk path was never taken"
+    a, b = _dump(fast), _dump(slow)
+    for table in TABLES:
+        assert a[table] == b[table], f"{table} differs"
+
+
+@pytest.mark.skipif(not FILES, reason="corpus not available")
+@pytest.mark.parametrize("name", ["2sets.jsonl", "flat.jsonl", "noflat.jsonl", "withheld.jsonl"])
+def test_fast_path_is_taken(name: str, tmp_path: Path, fast_calls: list[int]) -> None:
+    import_paths([str(CORPUS / name)], tmp_path / "a.duckdb")
+    assert fast_calls, f"{name} did not take the bulk path"
+
+
+@pytest.mark.skipif(not FILES, reason="corpus not available")
+def test_reimport_via_fast_path_changes_nothing(tmp_path: Path, fast_calls: list[int]) -> None:
+    arc_path = tmp_path / "a.duckdb"
+    path = str(CORPUS / "2sets.jsonl")
+    first = import_paths([path], arc_path)
+    assert fast_calls and first.posts_new > 0
+    before = _dump(arc_path)
+    again = import_paths([path], arc_path)
+    assert again.records_new == 0 and again.posts_new == 0
+    assert again.records_duplicate == again.records_in == first.records_in
+    after = _dump(arc_path)
+    for table in TABLES:
+        if table not in ("imports", "import_files"):
+            assert after[table] == before[table], f"{table} changed"
+
+
+@pytest.mark.skipif(not FILES, reason="corpus not available")
+def test_small_batches_match(tmp_path: Path, fast_calls: list[int]) -> None:
+    """Batch boundaries inside a file (posts, authors and snapshots merged across batches)."""
+    fast, slow = tmp_path / "fast.duckdb", tmp_path / "slow.duckdb"
+    paths = [
+        str(CORPUS / n) for n in ("flat.jsonl", "noflat.jsonl", "edited_before.jsonl", "edited_after.jsonl")
+    ]
+    import_paths(paths, fast, batch_size=7)
+    import_paths(paths, slow, batch_size=7, fast=False)
+    assert fast_calls
+    a, b = _dump(fast), _dump(slow)
+    for table in TABLES:
+        assert a[table] == b[table], f"{table} differs"
