@@ -28,6 +28,7 @@ router = APIRouter(prefix="/api", tags=["api"])
 JsonBody = Annotated[dict[str, Any], Body()]
 
 KEEPALIVE = 15.0
+POST_CSV = [*explorer.POST_KEYS, "hashtags", "media"]
 
 
 def _default(v: Any) -> Any:
@@ -259,7 +260,7 @@ async def search(request: Request) -> Response:
     if page.error:
         raise HTTPException(400, page.error)
     if _want_csv(request):
-        return csv_response(page.items, "posts.csv")
+        return csv_response(page.items, "posts.csv", POST_CSV)
     return json_response({"items": page.items, "next": page.next})
 
 
@@ -278,7 +279,7 @@ async def author(request: Request, uid: str, after: str = "") -> Response:
         raise HTTPException(404, "no such author")
     page = a.pop("page")
     if _want_csv(request):
-        return csv_response(page.items, "posts.csv")
+        return csv_response(page.items, "posts.csv", POST_CSV)
     a["posts_page"] = {"items": page.items, "next": page.next}
     return json_response(a)
 

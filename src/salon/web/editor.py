@@ -18,7 +18,8 @@ from salon.web.deps import SESSION_COOKIE, csrf_ok, render, secure, svc, user_of
 __all__ = ["NEW_CAMPAIGN", "router"]
 
 router = APIRouter(include_in_schema=False)
-login_limiter = auth.RateLimiter(limit=5, window=300)
+login_limiter = auth.RateLimiter(limit=5, window=300)  # per user name
+ip_limiter = auth.RateLimiter(limit=30, window=300)  # per client address
 
 NEW_CAMPAIGN = """[campaign]
 name = "MuseumWeek 2026"
@@ -60,13 +61,13 @@ async def login(request: Request) -> Response:
     data = await _form(request)
     username, password = data.get("username", ""), data.get("password", "")
     ip = request.client.host if request.client else "?"
-    if not login_limiter.allow(f"ip:{ip}", f"user:{username.lower()}"):
+    if not (ip_limiter.allow(ip) and login_limiter.allow(username.lower())):
         return render(request, "login.html", 429, with_csrf=True, error="login.limited", username=username)
     s = svc(request)
     user = await run_in_threadpool(auth.check_password, s.reader(), username, password)
     if user is None:
         return render(request, "login.html", 401, with_csrf=True, error="login.failed", username=username)
-    login_limiter.reset(f"user:{username.lower()}")
+    login_limiter.reset(username.lower())
     value, _csrf = await s.write(lambda a, w: auth.create_session(a, user))
     nxt = request.query_params.get("next", "/edit")
     resp = RedirectResponse(

@@ -164,10 +164,12 @@ def _posts_where(arc: Archive, f: Filters) -> tuple[list[str], list[Any]]:
         params.append(tag_key(f.hashtag))
     if f.author:
         handle = f.author.lstrip("@").lower()
+        # A Mastodon handle is user@instance: "@prado" finds prado@any.instance.
         where.append(
-            "(p.author_uid = ? OR p.author_uid IN (SELECT uid FROM authors WHERE lower(handle) = ?))"
+            "(p.author_uid = ? OR p.author_uid IN (SELECT uid FROM authors WHERE lower(handle) = ?"
+            " OR (platform = 'mastodon' AND starts_with(lower(handle), ?))))"
         )
-        params += [f.author, handle]
+        params += [f.author, handle, handle + "@"]
     if f.lang:
         where.append("p.lang = ?")
         params.append(f.lang)

@@ -52,6 +52,10 @@ def tally_json(data: dict[str, Any]) -> bytes:
     return (json.dumps(data, default=str, indent=2, ensure_ascii=False) + "\n").encode()
 
 
+def _REFRESH(archive: Archive, writer: Writer) -> None:
+    """Marker job: refresh derived data and tallies now."""
+
+
 class ArchiveService:
     """Owns the archive while the server runs. Start with ``start()``; stop with ``close()``."""
 
@@ -75,7 +79,7 @@ class ArchiveService:
 
     def start(self) -> None:
         self._thread.start()
-        self.submit(lambda a, w: None).result()  # first refresh: indexes, search, tallies
+        self.refresh_now()  # indexes, search table and tallies before the first request
 
     def close(self) -> None:
         if self._thread.is_alive():
@@ -128,6 +132,10 @@ class ArchiveService:
         """``submit`` for async code."""
         return await asyncio.wrap_future(self.submit(fn))
 
+    def refresh_now(self) -> None:
+        """Bring derived data and tallies up to date with every write queued so far, and wait."""
+        self.submit(_REFRESH).result()
+
     def mark_dirty(self) -> None:
         """Say that the archive changed (a job that writes calls this implicitly)."""
         self._dirty = True
@@ -152,6 +160,11 @@ class ArchiveService:
                 continue
             fn, fut = item
             if not fut.set_running_or_notify_cancel():
+                continue
+            if fn is _REFRESH:
+                self._refresh(warc)
+                last_refresh = time.monotonic()
+                fut.set_result(None)
                 continue
             try:
                 fut.set_result(fn(warc, writer))
