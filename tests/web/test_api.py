@@ -232,3 +232,32 @@ def test_local_ingest_endpoint(client: TestClient, tmp_path: Path) -> None:
     svc = client.app.state.svc  # type: ignore[attr-defined]
     svc.refresh_now()
     assert client.get(f"/api/campaigns/{SLUG}/tally").json()["posts"] == 45
+
+
+def test_both_languages_have_every_string() -> None:
+    from salon.web.i18n import MESSAGES
+
+    assert set(MESSAGES["en"]) == set(MESSAGES["fr"])
+
+
+def test_replay_feeds_the_archive_live(archive: Path, tmp_path: Path) -> None:
+    from salon.web.replay import Replay
+    from salon.web.service import ArchiveService
+
+    folder = tmp_path / "replay"
+    folder.mkdir()
+    write_batch(folder / "a.jsonl", 100, 30)
+    svc = ArchiveService(str(archive))
+    svc.start()
+    try:
+        seen = [svc.cached(SLUG).data["posts"]]  # type: ignore[union-attr]
+        rep = Replay(svc, [str(folder)], rate=400, interval=0.02).start()
+        while not rep.done.wait(0.03):
+            seen.append(svc.cached(SLUG).data["posts"])  # type: ignore[union-attr]
+        svc.refresh_now()
+        seen.append(svc.cached(SLUG).data["posts"])  # type: ignore[union-attr]
+    finally:
+        svc.close()
+    assert seen[0] == 40 and seen[-1] == 70
+    assert len(set(seen)) > 2, "the counter moved in steps while replaying"
+    assert rep.records == 30
