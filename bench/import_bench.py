@@ -55,11 +55,11 @@ def _run_child(argv: list[str], **kw: Any) -> tuple[float, int, str]:
 # ---- children -----------------------------------------------------------------------------------
 
 
-def _child_salon(path: str, archive: str) -> None:
+def _child_salon(path: str, archive: str, fast: str = "0") -> None:
     from salon.importer import import_paths
 
     t0 = time.perf_counter()
-    report = import_paths([path], archive)
+    report = import_paths([path], archive, fast=fast == "1")
     wall = time.perf_counter() - t0
     from salon.store.archive import open_archive
 
@@ -173,6 +173,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--size-mb", type=float, default=900, help="size of the generated file (MB)")
     ap.add_argument("--skip-peer", action="store_true", help="do not run twarc2 csv")
     ap.add_argument("--peer-max-seconds", type=float, default=300)
+    ap.add_argument("--fast", action="store_true", help="use the X v2 bulk path (import_paths fast=True)")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -193,7 +194,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     archive = DATA / "bench-import.duckdb"
     for p in (archive, archive.with_suffix(".duckdb.wal")):
         p.unlink(missing_ok=True)
-    wall, rss, out = _run_child([*me, "salon", str(path), str(archive)], cwd=cwd)
+    wall, rss, out = _run_child([*me, "salon", str(path), str(archive), "1" if args.fast else "0"], cwd=cwd)
     salon = json.loads(out) | {"wall_seconds": wall, "peak_rss_bytes": rss}
     salon["tweets_per_s"] = meta["tweets"] / salon["seconds"]
     salon["posts_per_s"] = salon["posts_new"] / salon["seconds"]
@@ -225,7 +226,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "python": sys.version.split()[0],
         },
         "input": {"path": str(path), **meta},
-        "salon": salon,
+        "salon": salon | {"fast_path": args.fast},
         "duckdb_scan": scan,
         "twarc2_csv": peer,
         "ratios": ratios,

@@ -57,7 +57,7 @@ def fast_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 @pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
 def test_fast_path_gives_identical_tables(path: Path, tmp_path: Path, fast_calls: list[int]) -> None:
     fast, slow = tmp_path / "fast.duckdb", tmp_path / "slow.duckdb"
-    rf = import_paths([str(path)], fast)
+    rf = import_paths([str(path)], fast, fast=True)
     rs = import_paths([str(path)], slow, fast=False)
     assert (rf.records_in, rf.records_new, rf.records_duplicate, rf.records_bad, rf.posts_new) == (
         rs.records_in,
@@ -76,7 +76,7 @@ def test_fast_path_gives_identical_tables(path: Path, tmp_path: Path, fast_calls
 def test_whole_corpus_in_one_archive(tmp_path: Path, fast_calls: list[int]) -> None:
     """All files into one archive (posts met again across files: context promotion, edits)."""
     fast, slow = tmp_path / "fast.duckdb", tmp_path / "slow.duckdb"
-    import_paths([str(p) for p in FILES], fast)
+    import_paths([str(p) for p in FILES], fast, fast=True)
     import_paths([str(p) for p in FILES], slow, fast=False)
     assert fast_calls, "the bulk path was never taken"
     a, b = _dump(fast), _dump(slow)
@@ -87,7 +87,7 @@ def test_whole_corpus_in_one_archive(tmp_path: Path, fast_calls: list[int]) -> N
 @pytest.mark.skipif(not FILES, reason="corpus not available")
 @pytest.mark.parametrize("name", ["2sets.jsonl", "flat.jsonl", "noflat.jsonl", "withheld.jsonl"])
 def test_fast_path_is_taken(name: str, tmp_path: Path, fast_calls: list[int]) -> None:
-    import_paths([str(CORPUS / name)], tmp_path / "a.duckdb")
+    import_paths([str(CORPUS / name)], tmp_path / "a.duckdb", fast=True)
     assert fast_calls, f"{name} did not take the bulk path"
 
 
@@ -95,10 +95,10 @@ def test_fast_path_is_taken(name: str, tmp_path: Path, fast_calls: list[int]) ->
 def test_reimport_via_fast_path_changes_nothing(tmp_path: Path, fast_calls: list[int]) -> None:
     arc_path = tmp_path / "a.duckdb"
     path = str(CORPUS / "2sets.jsonl")
-    first = import_paths([path], arc_path)
+    first = import_paths([path], arc_path, fast=True)
     assert fast_calls and first.posts_new > 0
     before = _dump(arc_path)
-    again = import_paths([path], arc_path)
+    again = import_paths([path], arc_path, fast=True)
     assert again.records_new == 0 and again.posts_new == 0
     assert again.records_duplicate == again.records_in == first.records_in
     after = _dump(arc_path)
@@ -114,7 +114,7 @@ def test_small_batches_match(tmp_path: Path, fast_calls: list[int]) -> None:
     paths = [
         str(CORPUS / n) for n in ("flat.jsonl", "noflat.jsonl", "edited_before.jsonl", "edited_after.jsonl")
     ]
-    import_paths(paths, fast, batch_size=7)
+    import_paths(paths, fast, batch_size=7, fast=True)
     import_paths(paths, slow, batch_size=7, fast=False)
     assert fast_calls
     a, b = _dump(fast), _dump(slow)

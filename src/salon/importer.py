@@ -113,12 +113,13 @@ def import_paths(
     batch_size: int = DEFAULT_BATCH,
     progress: ProgressFn | None = None,
     on_file: Callable[[InputFile], None] | None = None,
-    fast: bool = True,
+    fast: bool = False,
 ) -> ImportReport:
     """Import files, directories, compressed files or ``-`` (stdin) into ``archive``.
 
-    X API v2 JSON lines take a set-based path in DuckDB (``salon.store.x_v2_sql``) giving the
-    same tables as the Python normaliser; ``fast=False`` forces the Python path everywhere.
+    With ``fast``, X API v2 JSON lines take a set-based path in DuckDB (``salon.store.x_v2_sql``)
+    giving the same tables as the Python normaliser. Off by default until it beats the Python
+    path (see bench/README.md).
 
     ``fmt`` forces a format (see ``salon.normalize.formats()``); by default it is sniffed per
     record. Bad records are quarantined and listed in ``report.problems``; they never stop the

@@ -197,13 +197,22 @@ def _eligible(con: duckdb.DuckDBPyConnection) -> bool:
             " OR list_bool_or(list_transform(q.referenced_tweets, lambda z: z.text IS NOT NULL)))))))))))"
         )
 
+    def v2_tweet(t: str) -> str:  # x_v2._is_v2_tweet, for the keys a tweet struct holds
+        return (
+            f"({t}.id IS NOT NULL AND {t}.text IS NOT NULL AND ({t}.edit_history_tweet_ids IS NOT NULL"
+            f" OR {t}.author_id IS NOT NULL OR {t}.public_metrics IS NOT NULL OR {t}.referenced_tweets IS NOT NULL"
+            f" OR {t}.conversation_id IS NOT NULL))"
+        )
+
     sql = f"""
     SELECT count(*) FROM _fx_doc WHERE NOT (
       -- the sniff says x-v2 (conservatively: anything else is judged by the Python sniff)
-      ((d.data IS NOT NULL AND (d.includes IS NOT NULL OR d.meta IS NOT NULL OR d.matching_rules IS NOT NULL
-         OR d.errors IS NOT NULL)) OR d.__twarc IS NOT NULL)
+      ((data IS NOT NULL AND (d.includes IS NOT NULL OR d.meta IS NOT NULL OR d.matching_rules IS NOT NULL
+         OR d.errors IS NOT NULL)) OR d.__twarc IS NOT NULL
+       OR (len(data) > 0 AND {v2_tweet("data[1]")})
+       OR (d.user IS NULL AND d.id_str IS NULL AND {v2_tweet("d")}))
       AND coalesce(d.action, '') NOT IN ('delete', 'scrub_geo')
-      AND (d.data IS NOT NULL OR dtype IS NULL OR dtype = 'NULL')
+      AND (data IS NOT NULL OR dtype IS NULL OR dtype = 'NULL')
       AND NOT coalesce(list_bool_or(list_transform(data, lambda t: t IS NULL OR t.text IS NULL
              OR {tweet_bad("t")})), false)
       AND NOT coalesce(list_bool_or(list_transform(d.includes.tweets, lambda t: t IS NULL OR t.text IS NULL
