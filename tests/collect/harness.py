@@ -14,8 +14,14 @@ from salon.store.archive import open_archive
 from .servers import eventually
 
 
-def campaign_file(tmp: Path, hashtags: list[str], sources: str, slug: str = "live-test",
-                  start: str = "2016-01-01", end: str = "2027-01-01") -> Path:
+def campaign_file(
+    tmp: Path,
+    hashtags: list[str],
+    sources: str,
+    slug: str = "live-test",
+    start: str = "2016-01-01",
+    end: str = "2027-01-01",
+) -> Path:
     p = tmp / f"{slug}.toml"
     tags = ", ".join(f'"{t}"' for t in hashtags)
     p.write_text(
@@ -29,8 +35,14 @@ def campaign_file(tmp: Path, hashtags: list[str], sources: str, slug: str = "liv
 class Collector:
     """``salon.collect.run`` in a thread, stopped by ``stop()``."""
 
-    def __init__(self, archive: Path, campaign: Path | str, sources: list[str] | None = None,
-                 env: dict[str, str] | None = None, creds_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        archive: Path,
+        campaign: Path | str,
+        sources: list[str] | None = None,
+        env: dict[str, str] | None = None,
+        creds_file: Path | None = None,
+    ) -> None:
         self.arc = open_archive(archive)
         self.stop_event = threading.Event()
         self.board = StatusBoard()
@@ -40,8 +52,14 @@ class Collector:
 
         def go() -> None:
             try:
-                self.report = run(self.arc, str(campaign), sources=sources, stop_event=self.stop_event,
-                                  board=self.board, credentials=creds)
+                self.report = run(
+                    self.arc,
+                    str(campaign),
+                    sources=sources,
+                    stop_event=self.stop_event,
+                    board=self.board,
+                    credentials=creds,
+                )
             except BaseException as exc:  # surfaced by stop()
                 self.error = exc
 

@@ -98,7 +98,13 @@ class HttpApp:
 
     def handle(self, h: _Handler, method: str, body: bytes) -> None:
         parts = urlsplit(h.path)
-        req = Request(method, unquote(parts.path), parse_qs(parts.query), {k.lower(): v for k, v in h.headers.items()}, body)
+        req = Request(
+            method,
+            unquote(parts.path),
+            parse_qs(parts.query),
+            {k.lower(): v for k, v in h.headers.items()},
+            body,
+        )
         with self.lock:
             self.requests.append(req)
             fault = self.faults.pop(0) if self.faults else None
@@ -117,8 +123,14 @@ class HttpApp:
     def route(self, h: _Handler, req: Request) -> None:
         raise NotImplementedError
 
-    def send(self, h: _Handler, status: int, body: bytes, headers: dict[str, str] | None = None,
-             ctype: str = "application/json; charset=utf-8") -> None:
+    def send(
+        self,
+        h: _Handler,
+        status: int,
+        body: bytes,
+        headers: dict[str, str] | None = None,
+        ctype: str = "application/json; charset=utf-8",
+    ) -> None:
         h.send_response(status)
         h.send_header("Content-Type", ctype)
         h.send_header("Content-Length", str(len(body)))
@@ -146,7 +158,9 @@ class MastodonServer(HttpApp):
     ``visible`` is how many statuses (oldest first) exist so far; ``reveal(n)`` makes more
     appear, as new posts do. ``rate_limit``: requests allowed per ``rate_window`` seconds."""
 
-    def __init__(self, statuses: list[str] | None = None, token: str = "test-token", visible: int | None = None) -> None:
+    def __init__(
+        self, statuses: list[str] | None = None, token: str = "test-token", visible: int | None = None
+    ) -> None:
         super().__init__()
         texts = statuses if statuses is not None else lines(MASTODON_STATUSES)
         objs = [json.loads(t) for t in texts]
@@ -169,7 +183,8 @@ class MastodonServer(HttpApp):
     def tagged(self, tag: str) -> list[int]:
         t = tag.casefold()
         return [
-            i for i in range(self.visible)
+            i
+            for i in range(self.visible)
             if any(x.get("name", "").casefold() == t for x in self.objs[i].get("tags") or ())
         ]
 
@@ -180,10 +195,17 @@ class MastodonServer(HttpApp):
         if now - self._window_start >= self.rate_window:
             self._window_start, self._used = now, 0
         self._used += 1
-        reset = datetime.fromtimestamp(self._window_start + self.rate_window, UTC).isoformat().replace("+00:00", "Z")
+        reset = (
+            datetime.fromtimestamp(self._window_start + self.rate_window, UTC)
+            .isoformat()
+            .replace("+00:00", "Z")
+        )
         remaining = max(0, self.rate_limit - self._used)
-        hdrs = {"X-RateLimit-Limit": str(self.rate_limit), "X-RateLimit-Remaining": str(remaining),
-                "X-RateLimit-Reset": reset}
+        hdrs = {
+            "X-RateLimit-Limit": str(self.rate_limit),
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset": reset,
+        }
         return self._used <= self.rate_limit, hdrs
 
     def route(self, h: _Handler, req: Request) -> None:
@@ -202,7 +224,9 @@ class MastodonServer(HttpApp):
         limit = min(int(req.q("limit") or 20), self.page_size_cap)
         idx = self.tagged(tag)
         ids = {i: int(self.objs[i]["id"]) for i in idx}
-        max_id, min_id, since_id = (int(v) if v else None for v in (req.q("max_id"), req.q("min_id"), req.q("since_id")))
+        max_id, min_id, since_id = (
+            int(v) if v else None for v in (req.q("max_id"), req.q("min_id"), req.q("since_id"))
+        )
         cand = [i for i in idx if (max_id is None or ids[i] < max_id)]
         if min_id is not None:
             page = [i for i in cand if ids[i] > min_id][:limit]  # the oldest ones after min_id
@@ -213,8 +237,10 @@ class MastodonServer(HttpApp):
         body = ("[" + ",".join(self.texts[i] for i in page) + "]").encode()
         if page:
             url = f"{self.base}/api/v1/timelines/tag/{tag}"
-            hdrs["Link"] = (f'<{url}?limit={limit}&max_id={ids[page[-1]]}>; rel="next", '
-                            f'<{url}?limit={limit}&min_id={ids[page[0]]}>; rel="prev"')
+            hdrs["Link"] = (
+                f'<{url}?limit={limit}&max_id={ids[page[-1]]}>; rel="next", '
+                f'<{url}?limit={limit}&min_id={ids[page[0]]}>; rel="prev"'
+            )
         self.send(h, 200, body, hdrs)
 
     def stream(self, h: _Handler, req: Request) -> None:
@@ -331,6 +357,7 @@ class JetstreamServer:
                 await ws.send(bad)
             self.malformed = []
             backlog = [] if cursor is None or cursor > now_us else [e for t, e, _c in self.log if t >= cursor]
+
             async def send(e: str) -> bool:
                 nonlocal count
                 o = json.loads(e)
@@ -371,7 +398,9 @@ class XServer(HttpApp):
     ``/2/tweets/search/stream`` replaying recorded stream lines with ``\\r\\n`` heartbeats.
     twarc's own ``__twarc`` key is removed: X does not send it."""
 
-    def __init__(self, pages: list[str], stream_lines: list[str] | None = None, token: str = "x-token") -> None:
+    def __init__(
+        self, pages: list[str], stream_lines: list[str] | None = None, token: str = "x-token"
+    ) -> None:
         super().__init__()
         self.token = token
         self.tweets: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
@@ -390,8 +419,11 @@ class XServer(HttpApp):
 
     def fault_headers(self, status: int) -> dict[str, str]:
         if status == 429:
-            return {"x-rate-limit-limit": "450", "x-rate-limit-remaining": "0",
-                    "x-rate-limit-reset": str(int(time.time()) + self.rate_reset_in)}
+            return {
+                "x-rate-limit-limit": "450",
+                "x-rate-limit-remaining": "0",
+                "x-rate-limit-reset": str(int(time.time()) + self.rate_reset_in),
+            }
         return {}
 
     @staticmethod
@@ -402,7 +434,9 @@ class XServer(HttpApp):
 
     def route(self, h: _Handler, req: Request) -> None:
         if req.headers.get("authorization") != f"Bearer {self.token}":
-            self.send(h, 401, b'{"title":"Unauthorized","type":"about:blank","status":401,"detail":"Unauthorized"}')
+            self.send(
+                h, 401, b'{"title":"Unauthorized","type":"about:blank","status":401,"detail":"Unauthorized"}'
+            )
             return
         if req.path == "/2/tweets/search/recent":
             self.search(h, req)
@@ -416,7 +450,11 @@ class XServer(HttpApp):
     def search(self, h: _Handler, req: Request) -> None:
         since, until = req.q("since_id"), req.q("until_id")
         start, end = req.q("start_time"), req.q("end_time")
-        ids = [i for i in self.order if (since is None or int(i) > int(since)) and (until is None or int(i) < int(until))]
+        ids = [
+            i
+            for i in self.order
+            if (since is None or int(i) > int(since)) and (until is None or int(i) < int(until))
+        ]
 
         def at(i: str) -> str:
             return self.tweets[i][0].get("created_at", "")
@@ -428,8 +466,11 @@ class XServer(HttpApp):
         offset = int((req.q("next_token") or "t0")[1:])
         size = min(int(req.q("max_results") or 10), self.page_size)
         page = ids[offset : offset + size]
-        hdrs = {"x-rate-limit-limit": "450", "x-rate-limit-remaining": "449",
-                "x-rate-limit-reset": str(int(time.time()) + 900)}
+        hdrs = {
+            "x-rate-limit-limit": "450",
+            "x-rate-limit-remaining": "449",
+            "x-rate-limit-reset": str(int(time.time()) + 900),
+        }
         if not page:
             self.send(h, 200, b'{"meta":{"result_count":0}}', hdrs)
             return
@@ -450,7 +491,9 @@ class XServer(HttpApp):
 
     def rules_endpoint(self, h: _Handler, req: Request) -> None:
         if req.method == "GET":
-            body: dict[str, Any] = {"meta": {"sent": datetime.now(UTC).isoformat(), "result_count": len(self.rules)}}
+            body: dict[str, Any] = {
+                "meta": {"sent": datetime.now(UTC).isoformat(), "result_count": len(self.rules)}
+            }
             if self.rules:
                 body["data"] = self.rules
             self.send(h, 200, json.dumps(body).encode())

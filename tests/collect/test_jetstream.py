@@ -18,7 +18,12 @@ TAGS = ["IndieRebellion", "talesatwonderworld"]
 
 
 def _tags(rec: dict) -> list[str]:
-    out = [f["tag"] for fc in rec.get("facets") or () for f in fc.get("features") or () if f.get("$type", "").endswith("#tag")]
+    out = [
+        f["tag"]
+        for fc in rec.get("facets") or ()
+        for f in fc.get("features") or ()
+        if f.get("$type", "").endswith("#tag")
+    ]
     return out + list(rec.get("tags") or ())
 
 
@@ -49,7 +54,8 @@ def expected(events: list[str], tags: list[str]) -> list[str]:
 def delivered(events: list[str]) -> list[str]:
     """What Jetstream sends a subscriber of posts and reposts (identity/account events too)."""
     return [
-        e for e in events
+        e
+        for e in events
         if json.loads(e)["kind"] != "commit" or json.loads(e)["commit"]["collection"] in (POST, REPOST)
     ]
 
@@ -152,7 +158,9 @@ def test_reposts_and_deletes_of_kept_posts(tmp_path: Path) -> None:
     repost = next(json.loads(e) for e in events if '"app.bsky.feed.repost"' in e)
     repost["time_us"] = post["time_us"] + 10
     repost["commit"]["record"]["subject"]["uri"] = uri
-    delete = next(json.loads(e) for e in events if '"operation":"delete","collection":"app.bsky.feed.post"' in e)
+    delete = next(
+        json.loads(e) for e in events if '"operation":"delete","collection":"app.bsky.feed.post"' in e
+    )
     delete.update(did=post["did"], time_us=post["time_us"] + 20)
     delete["commit"]["rkey"] = post["commit"]["rkey"]
     with JetstreamServer(events) as srv:

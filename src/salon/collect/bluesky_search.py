@@ -35,7 +35,12 @@ class BskySession:
     """One login reused for every request, refreshed when the access token expires."""
 
     def __init__(
-        self, client: httpx.AsyncClient, service: str, handle: Secret, password: Secret, stop: asyncio.Event,
+        self,
+        client: httpx.AsyncClient,
+        service: str,
+        handle: Secret,
+        password: Secret,
+        stop: asyncio.Event,
         status: SourceStatus | None = None,
     ) -> None:
         self.client, self.service, self.stop, self.status = client, service.rstrip("/"), stop, status
@@ -48,9 +53,13 @@ class BskySession:
 
     async def _login(self) -> None:
         resp = await request(
-            self.client, "POST", f"{self.service}/xrpc/com.atproto.server.createSession",
+            self.client,
+            "POST",
+            f"{self.service}/xrpc/com.atproto.server.createSession",
             json={"identifier": self._handle.reveal(), "password": self._password.reveal()},
-            stop=self.stop, status=self.status, max_attempts=5,
+            stop=self.stop,
+            status=self.status,
+            max_attempts=5,
         )
         body = resp.json()
         self._access, self._refresh = body["accessJwt"], body["refreshJwt"]
@@ -59,8 +68,12 @@ class BskySession:
     async def _renew(self) -> None:
         try:
             resp = await request(
-                self.client, "POST", f"{self.service}/xrpc/com.atproto.server.refreshSession",
-                headers={"Authorization": f"Bearer {self._refresh}"}, stop=self.stop, status=self.status,
+                self.client,
+                "POST",
+                f"{self.service}/xrpc/com.atproto.server.refreshSession",
+                headers={"Authorization": f"Bearer {self._refresh}"},
+                stop=self.stop,
+                status=self.status,
                 max_attempts=3,
             )
         except GiveUp:
@@ -78,8 +91,15 @@ class BskySession:
         for attempt in (0, 1):
             token = self._access
             resp = await request(
-                self.client, "GET", url, params=params, headers={"Authorization": f"Bearer {token}"},
-                stop=self.stop, status=self.status, ok_statuses=(400, 401), backoff=Backoff(cap=300),
+                self.client,
+                "GET",
+                url,
+                params=params,
+                headers={"Authorization": f"Bearer {token}"},
+                stop=self.stop,
+                status=self.status,
+                ok_statuses=(400, 401),
+                backoff=Backoff(cap=300),
             )
             if resp.is_success:
                 return resp
@@ -93,7 +113,12 @@ class BskySession:
 
 
 async def search_range(
-    ctx: Ctx, session: BskySession, appview: str, tag: str, since: datetime, until: datetime,
+    ctx: Ctx,
+    session: BskySession,
+    appview: str,
+    tag: str,
+    since: datetime,
+    until: datetime,
     status: SourceStatus,
 ) -> tuple[int, int]:
     """Store every searchPosts page for ``#tag`` in ``[since, until)``; (records, new posts)."""
@@ -136,7 +161,9 @@ def register_backfill(ctx: Ctx, cfg: BlueskyConfig) -> None:
             " Jetstream gaps are covered by its cursor replay only, without a searchPosts backfill"
         )
         return
-    client = httpx.AsyncClient(timeout=httpx.Timeout(30.0), headers={"User-Agent": "salon (campaign archiver)"})
+    client = httpx.AsyncClient(
+        timeout=httpx.Timeout(30.0), headers={"User-Agent": "salon (campaign archiver)"}
+    )
     st = ctx.board.get(SOURCE)
     session = BskySession(client, cfg.auth_service, handle, password, ctx.stop, st)
     appview = cfg.appview
@@ -148,7 +175,9 @@ def register_backfill(ctx: Ctx, cfg: BlueskyConfig) -> None:
         async with lock:  # one search backfill at a time: searchPosts is rate limited
             start, end = gap.start - overlap, gap.end + overlap
             now = datetime.now(UTC)
-            await ctx.gap_call(lambda arc: state.start_backfill(arc, gap.gap_id, "jetstream replay + " + SOURCE, now))
+            await ctx.gap_call(
+                lambda arc: state.start_backfill(arc, gap.gap_id, "jetstream replay + " + SOURCE, now)
+            )
             st.set("backfilling", f"{gap.start:%Y-%m-%d %H:%M} → {gap.end:%H:%M}")
             records = posts = 0
             status, note = "backfilled", None
@@ -157,7 +186,9 @@ def register_backfill(ctx: Ctx, cfg: BlueskyConfig) -> None:
                     r, p = await search_range(ctx, session, appview, tag, start, end, st)
                     records, posts = records + r, posts + p
             except GiveUp as exc:
-                status, note = ("failed", ctx.creds.redact(str(exc))) if not ctx.stop.is_set() else ("open", "stopped")
+                status, note = (
+                    ("failed", ctx.creds.redact(str(exc))) if not ctx.stop.is_set() else ("open", "stopped")
+                )
             done = datetime.now(UTC)
             await ctx.gap_call(
                 lambda arc: state.finish_backfill(arc, gap.gap_id, status, done, records, posts, note=note)

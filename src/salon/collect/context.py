@@ -55,7 +55,9 @@ class Ctx:
     async def open_connection(self, source: str, url: str) -> tuple[int, state.Gap | None]:
         slug, run_id, first = self.slug, self.run_id, self.campaign_started()
         now = now_utc()
-        return await self.sink.call(lambda arc: state.open_connection(arc, run_id, slug, source, url, now, first))
+        return await self.sink.call(
+            lambda arc: state.open_connection(arc, run_id, slug, source, url, now, first)
+        )
 
     async def close_connection(self, connection_id: int, reason: str) -> None:
         now = now_utc()

@@ -94,9 +94,7 @@ def _reset_in(value: str, now: float) -> float | None:
     return num - now if num > 1e9 else num
 
 
-def rate_limit_wait(
-    status_code: int, headers: Mapping[str, str], now: float | None = None
-) -> float | None:
+def rate_limit_wait(status_code: int, headers: Mapping[str, str], now: float | None = None) -> float | None:
     """Seconds to wait before the next request according to the response, or None when it
     does not ask for a pause. A 429 without usable headers asks for None too (back off)."""
     now = time.time() if now is None else now
@@ -187,7 +185,9 @@ async def request(
         if resp.status_code not in RETRY_STATUSES:
             raise GiveUp(f"HTTP {resp.status_code} on {_path(url)}: {resp.text[:200]}", resp.status_code)
         if max_attempts is not None and attempts >= max_attempts:
-            raise GiveUp(f"HTTP {resp.status_code} on {_path(url)} after {attempts} attempts", resp.status_code)
+            raise GiveUp(
+                f"HTTP {resp.status_code} on {_path(url)} after {attempts} attempts", resp.status_code
+            )
         if status is not None:
             status.problem(f"HTTP {resp.status_code} on {_path(url)}")
         if wait is not None:

@@ -81,7 +81,11 @@ def _tags(record: dict[str, Any]) -> list[str]:
         if not isinstance(facet, dict):
             continue
         for feat in facet.get("features") or ():
-            if isinstance(feat, dict) and feat.get("$type") == _FACET_TAG and isinstance(feat.get("tag"), str):
+            if (
+                isinstance(feat, dict)
+                and feat.get("$type") == _FACET_TAG
+                and isinstance(feat.get("tag"), str)
+            ):
                 out.append(feat["tag"])
     out.extend(t for t in record.get("tags") or () if isinstance(t, str))
     return out
@@ -132,7 +136,9 @@ def _decompressor(cfg: BlueskyConfig) -> zstandard.ZstdDecompressor:
 class _Stream:
     """One connection's loop: frames in, pages out (one write in flight while reading on)."""
 
-    def __init__(self, ctx: Ctx, cfg: BlueskyConfig, flt: JetstreamFilter, st: SourceStatus, url: str) -> None:
+    def __init__(
+        self, ctx: Ctx, cfg: BlueskyConfig, flt: JetstreamFilter, st: SourceStatus, url: str
+    ) -> None:
         self.ctx, self.cfg, self.flt, self.st, self.url = ctx, cfg, flt, st, url
         self.dctx = _decompressor(cfg) if cfg.compress else None
         self.records: list[RawRecord] = []
@@ -248,8 +254,15 @@ async def collect_jetstream(ctx: Ctx, cfg: BlueskyConfig) -> None:
         reason = "stopped"
         opened = time.monotonic()
         try:
-            async with connect(url, max_size=2**24, open_timeout=10, ping_interval=20, ping_timeout=20,
-                               compression=None, max_queue=256) as ws:
+            async with connect(
+                url,
+                max_size=2**24,
+                open_timeout=10,
+                ping_interval=20,
+                ping_timeout=20,
+                compression=None,
+                max_queue=256,
+            ) as ws:
                 cid, gap = await ctx.open_connection(SOURCE, stream.url)
                 stream.connection_id = cid
                 st.connections += 1
@@ -286,7 +299,11 @@ async def _replayed(ctx: Ctx, gap: state.Gap, cursor_us: int) -> None:
     note = f"replayed from cursor {start.isoformat()}" + ("" if covered else " (after the gap start)")
     await ctx.gap_call(
         lambda arc: state.finish_backfill(
-            arc, gap.gap_id, "backfilled" if covered else "partial", now, note=note,
+            arc,
+            gap.gap_id,
+            "backfilled" if covered else "partial",
+            now,
+            note=note,
             backfill_source="jetstream cursor replay",
         )
     )

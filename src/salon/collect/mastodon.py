@@ -161,7 +161,13 @@ class TagTimeline:
 
     async def _get(self, url: str, params: dict[str, Any] | None = None) -> httpx.Response:
         resp = await request(
-            self.client, "GET", url, params=params, stop=self.ctx.stop, status=self.st, backoff=Backoff(cap=300)
+            self.client,
+            "GET",
+            url,
+            params=params,
+            stop=self.ctx.stop,
+            status=self.st,
+            backoff=Backoff(cap=300),
         )
         return resp
 
@@ -204,13 +210,13 @@ class TagTimeline:
 
     async def forward(self, newest: str | None) -> str | None:
         """Every status newer than ``newest`` (``min_id`` pages, following ``rel="prev"``)."""
-        params: dict[str, Any] = {"limit": self.cfg.limit}
+        params: dict[str, Any] | None = {"limit": self.cfg.limit}
         if newest:
-            params["min_id"] = newest
+            params = {**params, "min_id": newest}
         url: str | None = self.url()
         while url is not None:
             resp = await self._get(url, params)
-            params = {}
+            params = None  # the Link URLs carry their own query
             recs, statuses = _page_records(self.host, resp.text)
             ids = [str(s["id"]) for s in statuses if "id" in s]
             if ids:
@@ -237,7 +243,11 @@ class TagTimeline:
                     now = datetime.now(UTC)
                     await ctx.gap_call(
                         lambda arc, g=gap, n=now: state.finish_backfill(  # type: ignore[misc]
-                            arc, g.gap_id, "backfilled", n, note="tag timeline resumed from its cursor",
+                            arc,
+                            g.gap_id,
+                            "backfilled",
+                            n,
+                            note="tag timeline resumed from its cursor",
                             backfill_source=f"{self.source} tag timeline",
                         )
                     )
@@ -245,7 +255,11 @@ class TagTimeline:
                     self.st.set("polling", f"#{self.tag} on {self.host}")
                     self.wake.clear()
                     self.active, self.pending = self.pending, []
-                    newest = await self.forward(newest)
+                    if newest is None:  # the timeline was empty: sweep it again, never skip
+                        await self.sweep({})
+                        newest = (await ctx.sink.cursors(self.source)).get(self._c("newest"))
+                    else:
+                        newest = await self.forward(newest)
                     done, self.active = self.active, []
                     await self._settle(done)
                     backoff.reset()
@@ -272,7 +286,12 @@ class TagTimeline:
         for w in waiting:
             await self.ctx.gap_call(
                 lambda arc, w=w: state.finish_backfill(  # type: ignore[misc]
-                    arc, w.gap.gap_id, "backfilled", now, w.records, w.posts_new,
+                    arc,
+                    w.gap.gap_id,
+                    "backfilled",
+                    now,
+                    w.records,
+                    w.posts_new,
                     backfill_source=f"{self.source} tag timeline",
                 )
             )
@@ -311,7 +330,9 @@ async def _sse_events(resp: httpx.Response) -> Any:
                 data.append(value)
 
 
-async def stream_tag(ctx: Ctx, cfg: MastodonConfig, timeline: TagTimeline, token: Secret, stall: float = 90.0) -> None:
+async def stream_tag(
+    ctx: Ctx, cfg: MastodonConfig, timeline: TagTimeline, token: Secret, stall: float = 90.0
+) -> None:
     """Listen to ``/api/v1/streaming/hashtag?tag=`` and store every update/edit/delete."""
     host, tag = timeline.host, timeline.tag
     source = f"mastodon-stream:{host}:{timeline.key}"
@@ -347,14 +368,19 @@ async def stream_tag(ctx: Ctx, cfg: MastodonConfig, timeline: TagTimeline, token
                     if ev is None or data is None or ev not in ("update", "status.update", "delete"):
                         continue
                     rec = RawRecord(
-                        envelope(host, ev, data), 0, {"instance": host, "event": ev, "payload": data}, "mastodon"
+                        envelope(host, ev, data),
+                        0,
+                        {"instance": host, "event": ev, "payload": data},
+                        "mastodon",
                     )
                     await ctx.sink.put(Page(source, f"{url}?tag={tag}", [rec], connection_id=cid), st)
         except GiveUp as exc:
             reason = str(exc)
             st.problem(reason)
             if exc.status_code in (401, 403):
-                ctx.board.say(f"Mastodon streaming on {host} refused the token ({exc.status_code}); REST polling goes on")
+                ctx.board.say(
+                    f"Mastodon streaming on {host} refused the token ({exc.status_code}); REST polling goes on"
+                )
                 st.set("failed", "token refused")
                 break
         except (httpx.TransportError, httpx.HTTPError, OSError) as exc:
@@ -385,7 +411,9 @@ async def collect_mastodon(ctx: Ctx, cfg: MastodonConfig) -> None:
         streaming = False
     tags = [display for display, _key, _day in ctx.campaign.official_tags()]
     async with httpx.AsyncClient(
-        timeout=httpx.Timeout(30.0), follow_redirects=True, headers={"User-Agent": "salon (campaign archiver)"}
+        timeout=httpx.Timeout(30.0),
+        follow_redirects=True,
+        headers={"User-Agent": "salon (campaign archiver)"},
     ) as client:
         jobs = []
         for base in cfg.instances:

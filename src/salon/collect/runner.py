@@ -76,7 +76,9 @@ async def run_async(
     for w in creds.warnings:
         board.say(w)
     stop = stop_event if isinstance(stop_event, asyncio.Event) else asyncio.Event()
-    watcher = asyncio.ensure_future(_watch(stop_event, stop)) if isinstance(stop_event, threading.Event) else None
+    watcher = (
+        asyncio.ensure_future(_watch(stop_event, stop)) if isinstance(stop_event, threading.Event) else None
+    )
     try:
         camp: Campaign = await write_fn(lambda arc, _w: _resolve(arc, campaign))
         cfg = sources_of(camp)
@@ -159,7 +161,9 @@ def run(
     arc = archive if isinstance(archive, Archive) else open_archive(archive)
     try:
         return asyncio.run(
-            run_async(arc, campaign, sources=sources, stop_event=stop_event, board=board, credentials=credentials)
+            run_async(
+                arc, campaign, sources=sources, stop_event=stop_event, board=board, credentials=credentials
+            )
         )
     finally:
         if own:

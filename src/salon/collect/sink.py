@@ -85,7 +85,12 @@ class Sink:
             out = BatchOutcome()
             if page.records:
                 out = ingest_batch(
-                    w, page.records, source=page.url, fmt=page.fmt, retrieved_at=page.retrieved_at, import_id=run_id
+                    w,
+                    page.records,
+                    source=page.url,
+                    fmt=page.fmt,
+                    retrieved_at=page.retrieved_at,
+                    import_id=run_id,
                 )
             now = now_utc()
             if page.cursor:

@@ -44,7 +44,9 @@ def get_cursors(archive: Archive, campaign: str, source: str) -> dict[str, str]:
     return {r[0]: r[1] for r in rows if r[1] is not None}
 
 
-def set_cursors(archive: Archive, campaign: str, source: str, values: dict[str, str | None], now: datetime) -> None:
+def set_cursors(
+    archive: Archive, campaign: str, source: str, values: dict[str, str | None], now: datetime
+) -> None:
     """Upsert cursors (a None value deletes the cursor)."""
     con = archive.con
     for name, value in values.items():
@@ -112,7 +114,9 @@ def open_connection(
     return cid, Gap(gid, source, prev_end, now, reason)
 
 
-def heartbeat(archive: Archive, connection_id: int, now: datetime, records: int = 0, posts_new: int = 0) -> None:
+def heartbeat(
+    archive: Archive, connection_id: int, now: datetime, records: int = 0, posts_new: int = 0
+) -> None:
     archive.con.execute(
         "UPDATE collect_connections SET last_seen_at = ?, records = records + ?, posts_new = posts_new + ?"
         " WHERE connection_id = ?",

@@ -26,7 +26,9 @@ class SourceStatus:
     """One collector's live state. Mutated from the event loop, read from anywhere."""
 
     source: str
-    state: str = "starting"  # starting | connecting | live | polling | backfilling | waiting | stopped | failed
+    state: str = (
+        "starting"  # starting | connecting | live | polling | backfilling | waiting | stopped | failed
+    )
     detail: str = ""
     received: int = 0
     stored: int = 0

