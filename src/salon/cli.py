@@ -191,51 +191,9 @@ def info(
     if as_json:
         print(json.dumps(data, default=str, indent=2))
         return
-    console.print(f"[bold]{data['archive']}[/]")
-    console.print(
-        f"{data['posts']:,} posts ({data['context_posts']:,} more seen only as context, "
-        f"{data['deleted_posts']:,} deleted) by {data['authors']:,} authors, "
-        f"{data['first_post_at'] or '-'} → {data['last_post_at'] or '-'}"
-    )
-    console.print(
-        f"{data['raw_records']:,} raw records, {data['engagement_snapshots']:,} engagement snapshots, "
-        f"{data['tombstones']:,} tombstones, {data['quarantined']:,} quarantined"
-    )
-    t = Table(title="Posts by platform and kind")
-    for col in ("platform", "kind", "posts"):
-        t.add_column(col, justify="right" if col == "posts" else "left")
-    for row in data["by_platform_kind"]:
-        t.add_row(row["platform"], row["kind"], f"{row['posts']:,}")
-    console.print(t)
-    if data["top_hashtags"]:
-        t = Table(title="Top hashtags")
-        t.add_column("hashtag")
-        t.add_column("posts", justify="right")
-        for row in data["top_hashtags"]:
-            t.add_row("#" + row["display"], f"{row['posts']:,}")
-        console.print(t)
-    t = Table(title="Imports")
-    for col in ("id", "started", "status", "records", "new", "duplicate", "bad", "new posts"):
-        t.add_column(col)
-    for row in data["imports"]:
-        t.add_row(
-            str(row["import_id"]),
-            (row["started_at"] or "")[:19],
-            row["status"],
-            f"{row['records_in']:,}",
-            f"{row['records_new']:,}",
-            f"{row['records_duplicate']:,}",
-            f"{row['records_bad']:,}",
-            f"{row['posts_new']:,}",
-        )
-    console.print(t)
-    if data["quarantine"]:
-        t = Table(title=f"Quarantine ({data['quarantined']:,} records)")
-        t.add_column("where")
-        t.add_column("reason")
-        for row in data["quarantine"]:
-            t.add_row(f"{row['path']}:{row['line']}", row["reason"])
-        console.print(t)
+    from salon.commands.info import print_info
+
+    print_info(data, console)
 
 
 @app.command()
@@ -314,6 +272,10 @@ from salon.commands import campaign as _campaign  # noqa: E402  (campaigns, tall
 app.add_typer(_campaign.app, name="campaign")
 app.command("tally")(_campaign.tally_cmd)
 app.command("compare")(_campaign.compare_cmd)
+
+from salon.commands.demo import app as _demo_app  # noqa: E402  (the main job on synthetic data)
+
+app.add_typer(_demo_app, name="demo")
 
 from salon.commands import web as _web  # noqa: E402  (serve, users, tokens; import into a served archive)
 
