@@ -1,0 +1,244 @@
+"""``salon demo`` (the main job on a synthetic MuseumWeek: generate or take the bundled sample,
+import, show what the archive holds, store the campaign, tally it and check the tally against
+the generator's ground truth) and ``salon demo generate``. Thin Typer layer over
+``salon.demo``; no network, no account."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from salon.demo.generator import (
+    DEFAULT_DAYS,
+    DEFAULT_INSTITUTIONS,
+    DEFAULT_POSTS,
+    DEFAULT_SEED,
+    DEFAULT_START,
+    PLATFORMS,
+)
+from salon.demo.run import DEMO_DIR, DEMO_INSTITUTIONS, DEMO_POSTS
+
+app = typer.Typer(
+    help="Salon's main job on a synthetic MuseumWeek (no network, no account), and the generator behind it.",
+    invoke_without_command=True,
+)
+
+console = Console()
+err = Console(stderr=True)
+
+ArchiveOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--archive",
+        "-a",
+        help="Archive file (DuckDB). Default: $SALON_ARCHIVE or ./salon.duckdb.",
+        show_default=False,
+    ),
+]
+SeedOpt = Annotated[int, typer.Option(help="Random seed: the same seed gives the same files, byte for byte.")]
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@app.callback(invoke_without_command=True)
+def demo(
+    ctx: typer.Context,
+    archive: ArchiveOpt = None,
+    use_sample: Annotated[
+        bool,
+        typer.Option("--sample", help="Use the small synthetic sample bundled with Salon (instant)."),
+    ] = False,
+    folder: Annotated[
+        Path,
+        typer.Option("--dir", help="Folder of the synthetic campaign; generated there unless it holds one."),
+    ] = Path(DEMO_DIR),
+    posts: Annotated[int, typer.Option(min=1, help="Posts to generate.")] = DEMO_POSTS,
+    institutions: Annotated[int, typer.Option(min=1, help="Institutions to generate.")] = DEMO_INSTITUTIONS,
+    seed: SeedOpt = DEFAULT_SEED,
+    regenerate: Annotated[
+        bool, typer.Option("--regenerate", help="Generate again even if the folder holds a campaign.")
+    ] = False,
+) -> None:
+    """Run the main job on a synthetic MuseumWeek: generate it into ./salon-demo (unless it is
+    there; --sample takes the bundled one), import it into the archive through the normal import
+    path, show what the archive holds, store the campaign, print its tally and check the tally
+    against the ground truth the generator computed from its own plan.
+
+    Everything in the demo data is invented (institutions, people, accounts, posts)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from salon.demo.run import prepare, sample
+
+    started = time.perf_counter()
+    if use_sample:
+        with sample() as data:
+            console.print(
+                f"[bold]Synthetic sample[/] bundled with Salon: {_describe(data.truth)}", highlight=False
+            )
+            ok = _main_job(data, archive)
+    else:
+        t0 = time.perf_counter()
+        try:
+            data = prepare(folder, seed=seed, institutions=institutions, posts=posts, regenerate=regenerate)
+        except FileExistsError as exc:
+            _fail(str(exc))
+        verb = f"generated in {time.perf_counter() - t0:.1f} s" if data.generated else "already there"
+        console.print(
+            f"[bold]Synthetic campaign[/] in {data.folder} ({verb}): {_describe(data.truth)}", highlight=False
+        )
+        ok = _main_job(data, archive)
+    console.print(f"done in {time.perf_counter() - started:.1f} s", style="dim")
+    if not ok:
+        raise typer.Exit(1)
+
+
+def _describe(truth: dict[str, Any]) -> str:
+    g = truth["generator"]
+    return (
+        f"{truth['posts']['total'] + truth['posts']['deleted']:,} posts by "
+        f"{truth['institutions']['registered']:,} institutions in "
+        f"{truth['institutions']['countries_registered']} countries and the public, seed {g['seed']} "
+        f"(all invented)"
+    )
+
+
+def _main_job(data: Any, archive: str | None) -> bool:
+    """Import, info, campaign, tally, check; False when nothing could be imported."""
+    from salon.campaigns.tally import tally
+    from salon.commands.campaign import render_tally
+    from salon.commands.info import print_info
+    from salon.demo.run import add_campaign, check_tally, import_demo
+    from salon.info import archive_info
+    from salon.store.archive import ArchiveError, default_archive_path, open_archive
+
+    path = archive or default_archive_path()
+    try:
+        arc = open_archive(path)
+    except ArchiveError as exc:
+        _fail(str(exc))
+    try:
+        t0 = time.perf_counter()
+        report = import_demo(data, arc)
+        took = time.perf_counter() - t0
+        campaign = add_campaign(data, arc)
+        t = tally(arc, campaign)
+    finally:
+        arc.close()
+    console.print(
+        f"imported {report.records_in:,} records from {len(report.files)} files in {took:.1f} s: "
+        f"{report.posts_new:,} new posts, {report.records_duplicate:,} records already in {path}, "
+        f"{report.records_bad:,} quarantined",
+        highlight=False,
+    )
+    for problem in report.problems[:10]:
+        err.print(f"[yellow]warning:[/] {problem}", highlight=False, soft_wrap=True)
+
+    console.rule("[bold]What the archive holds[/] (salon info)")
+    arc = open_archive(path, read_only=True)
+    try:
+        info = archive_info(arc)
+    finally:
+        arc.close()
+    print_info(info, console)
+
+    slug = data.truth["campaign"]["slug"]
+    console.rule(f"[bold]Campaign tally[/] (salon tally {slug})")
+    console.print(render_tally(t))
+    mismatches = check_tally(t, data.truth)
+    if mismatches:
+        err.print(
+            "[yellow]The tally differs from the generator's ground truth[/] (expected when the archive "
+            "holds other posts of this campaign):",
+            highlight=False,
+        )
+        for m in mismatches:
+            err.print(f"  {m}", highlight=False, soft_wrap=True)
+    else:
+        console.print(
+            f"[green]✓[/] The tally equals the ground truth the generator computed from its own plan "
+            f"({data.folder / 'ground_truth.json' if not data.bundled else 'ground_truth.json of the sample'}).",
+            highlight=False,
+        )
+    where = "" if archive is None else f" -a {archive}"
+    console.print(
+        f"Next: [bold]salon tally {slug}{where}[/] · [bold]salon campaign participants {slug}{where}[/] · "
+        f'[bold]salon sql "SELECT lang, count(*) FROM posts GROUP BY lang ORDER BY 2 DESC"{where}[/]',
+        highlight=False,
+    )
+    return report.ok
+
+
+@app.command("generate")
+def generate_cmd(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write into.")] = Path(DEMO_DIR),
+    seed: SeedOpt = DEFAULT_SEED,
+    institutions: Annotated[
+        int, typer.Option(min=1, help="Institutions in the registry.")
+    ] = DEFAULT_INSTITUTIONS,
+    posts: Annotated[
+        int, typer.Option(min=1, help="Posts collected (all platforms and kinds).")
+    ] = DEFAULT_POSTS,
+    start: Annotated[str, typer.Option(help="First campaign day, YYYY-MM-DD.")] = DEFAULT_START.isoformat(),
+    days: Annotated[int, typer.Option(min=1, max=7, help="Theme days (1 to 7).")] = DEFAULT_DAYS,
+    platforms: Annotated[str, typer.Option(help="Comma-separated platforms to write.")] = ",".join(PLATFORMS),
+    gz: Annotated[bool, typer.Option("--gzip", help="Write the data files gzip-compressed.")] = False,
+    force: Annotated[bool, typer.Option(help="Replace a campaign generated there before.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the ground truth as JSON.")] = False,
+) -> None:
+    """Write a synthetic MuseumWeek: every institution, person, account and post is invented.
+
+    Files are in the platforms' own formats (X API v2 twarc2 pages and a compliance file,
+    Mastodon statuses, a Bluesky Jetstream capture) under OUT/data, which `salon import` reads;
+    OUT/participants.csv is the registry, OUT/museumweek.toml the campaign file (`salon campaign
+    add`), and OUT/ground_truth.json the figures a correct import and tally find, computed from
+    the generator's own plan. Deterministic: the same options give the same bytes."""
+    from salon.demo.generator import generate
+
+    try:
+        first = date.fromisoformat(start)
+    except ValueError:
+        _fail(f"--start {start!r} is not a date (YYYY-MM-DD)", 2)
+    chosen = [p.strip() for p in platforms.split(",") if p.strip()]
+    if not chosen or any(p not in PLATFORMS for p in chosen):
+        _fail(f"--platforms: choose among {', '.join(PLATFORMS)}", 2)
+    if out.exists() and any(out.iterdir()):
+        if not (out / "ground_truth.json").is_file():
+            _fail(f"{out} is not empty and holds no synthetic campaign: choose another folder")
+        if not force:
+            _fail(f"{out} already holds a synthetic campaign (use --force to replace it)")
+    t0 = time.perf_counter()
+    truth = generate(
+        out,
+        seed=seed,
+        institutions=institutions,
+        posts=posts,
+        start=first,
+        days=days,
+        platforms=chosen,
+        gz=gz,
+    )
+    took = time.perf_counter() - t0
+    if as_json:
+        print(json.dumps(truth, ensure_ascii=False, indent=2))
+        return
+    for rel, f in truth["files"].items():
+        size = (out / rel).stat().st_size
+        shown = f"{size / 1e6:,.1f} MB" if size >= 1e6 else f"{size / 1e3:,.0f} kB"
+        console.print(f"  {out / rel}  {f['records']:,} records ({f['format']}), {shown}", highlight=False)
+    cp = truth["campaign_posts"]
+    console.print(
+        f"wrote a synthetic campaign in {took:.1f} s: {_describe(truth)}; {cp['total']:,} campaign posts, "
+        f"{truth['reposts']['total']:,} reposts, {truth['institutions']['posted']:,} institutions posted.\n"
+        f"Import it with [bold]salon import {out / 'data'}[/], then [bold]salon campaign add "
+        f"{out / 'museumweek.toml'}[/] and [bold]salon tally {truth['campaign']['slug']}[/].",
+        highlight=False,
+    )
