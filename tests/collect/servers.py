@@ -459,6 +459,14 @@ class XServer(HttpApp):
         def at(i: str) -> str:
             return self.tweets[i][0].get("created_at", "")
 
+        query = (req.q("query") or "").replace("(", " ").replace(")", " ")
+        wanted = {w[1:].casefold() for w in query.split() if w.startswith("#")}
+
+        def has_tag(i: str) -> bool:
+            tags = (self.tweets[i][0].get("entities") or {}).get("hashtags") or ()
+            return any(t.get("tag", "").casefold() in wanted for t in tags)
+
+        ids = [i for i in ids if has_tag(i)]
         if start:
             ids = [i for i in ids if at(i) >= start]
         if end:

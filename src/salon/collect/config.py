@@ -24,6 +24,8 @@ design's example, all optional::
     token_env = "SALON_X_BEARER_TOKEN"
     stream = true                         # filtered stream; recent search always runs
     poll_seconds = 60
+    search_path = "/2/tweets/search/recent"   # or /2/tweets/search/all (full-archive access)
+    search_days = 7                       # how far back that endpoint reaches
 """
 
 from __future__ import annotations
@@ -69,6 +71,8 @@ class XConfig:
     search: bool = True
     poll_seconds: float = 60.0
     stall_seconds: float = 60.0
+    search_path: str = "/2/tweets/search/recent"
+    search_days: float = 7.0
 
 
 @dataclass

@@ -210,9 +210,10 @@ class TagTimeline:
 
     async def forward(self, newest: str | None) -> str | None:
         """Every status newer than ``newest`` (``min_id`` pages, following ``rel="prev"``)."""
-        params: dict[str, Any] | None = {"limit": self.cfg.limit}
+        first: dict[str, Any] = {"limit": self.cfg.limit}
         if newest:
-            params = {**params, "min_id": newest}
+            first["min_id"] = newest
+        params: dict[str, Any] | None = first
         url: str | None = self.url()
         while url is not None:
             resp = await self._get(url, params)

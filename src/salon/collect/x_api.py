@@ -43,7 +43,6 @@ FIELDS = {
     "media.fields": "alt_text,duration_ms,height,media_key,preview_image_url,public_metrics,type,url,width",
     "place.fields": "contained_within,country,country_code,full_name,geo,id,name,place_type",
 }
-RECENT_WINDOW = timedelta(days=7)
 
 
 def query_of(ctx: Ctx) -> str:
@@ -58,12 +57,13 @@ class RecentSearch:
     def __init__(self, ctx: Ctx, cfg: XConfig, client: httpx.AsyncClient) -> None:
         self.ctx, self.cfg, self.client = ctx, cfg, client
         self.st: SourceStatus = ctx.board.get(SEARCH)
-        self.url = f"{cfg.api.rstrip('/')}/2/tweets/search/recent"
+        self.url = f"{cfg.api.rstrip('/')}{cfg.search_path}"
+        self.window = timedelta(days=cfg.search_days)
         self.wake = asyncio.Event()
         self.connection_id: int | None = None
 
     def _start_time(self) -> datetime:
-        floor = datetime.now(UTC) - RECENT_WINDOW + timedelta(minutes=1)
+        floor = datetime.now(UTC) - self.window + timedelta(minutes=1)
         return max(self.ctx.campaign.start_utc, floor)
 
     async def _pages(self, params: dict[str, Any], cursor_of: Any) -> tuple[int, int]:
@@ -132,7 +132,7 @@ class RecentSearch:
         """Search the time range of a stream gap (widened by 30 s each side)."""
         now = datetime.now(UTC)
         await self.ctx.gap_call(lambda arc: state.start_backfill(arc, gap.gap_id, SEARCH, now))
-        start = max(gap.start - timedelta(seconds=30), now - RECENT_WINDOW + timedelta(minutes=1))
+        start = max(gap.start - timedelta(seconds=30), now - self.window + timedelta(minutes=1))
         end = min(gap.end + timedelta(seconds=30), now - timedelta(seconds=10))
         params: dict[str, Any] = {
             "query": query_of(self.ctx),
