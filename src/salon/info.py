@@ -34,7 +34,7 @@ def archive_info(arc: Archive, *, top: int = 10, history: int = 10) -> dict[str,
     )
     tags = _rows(
         arc,
-        "SELECT h.tag_key, any_value(h.tag_display ORDER BY h.tag_display) AS display, count(*) AS posts"
+        "SELECT h.tag_key, mode(h.tag_display) AS display, count(*) AS posts"
         " FROM post_hashtags h JOIN posts p USING (uid) WHERE NOT p.is_context AND p.deleted_at IS NULL"
         f" GROUP BY h.tag_key ORDER BY posts DESC, h.tag_key LIMIT {int(top)}",
     )
