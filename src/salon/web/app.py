@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -31,6 +31,41 @@ CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self';"
     " frame-ancestors 'self'; base-uri 'none'; form-action 'self'; object-src 'none'"
 )
+
+
+_CSP_EMBED = CSP.replace("frame-ancestors 'self'", "frame-ancestors *")
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware adding CSP and friends to every response (cheaper than
+    ``BaseHTTPMiddleware`` on the hot path). The embeddable widget may be framed anywhere."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        embed = path.startswith("/embed/")
+        extra = [
+            (b"content-security-policy", (_CSP_EMBED if embed else CSP).encode()),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"same-origin"),
+        ]
+        if not embed:
+            extra.append((b"x-frame-options", b"SAMEORIGIN"))
+        if path.startswith("/static/"):
+            extra.append((b"cache-control", b"public, max-age=3600"))
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                have = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = list(message.get("headers", [])) + [h for h in extra if h[0] not in have]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def create_app(
@@ -71,19 +106,7 @@ def create_app(
     app.include_router(editor.router)
     app.include_router(pages.router)
 
-    @app.middleware("http")
-    async def headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        resp = await call_next(request)
-        h = resp.headers
-        embed = request.url.path.startswith("/embed/")
-        h.setdefault("Content-Security-Policy", CSP.replace("'self'; base", "*; base") if embed else CSP)
-        h.setdefault("X-Content-Type-Options", "nosniff")
-        h.setdefault("Referrer-Policy", "same-origin")
-        if not embed:
-            h.setdefault("X-Frame-Options", "SAMEORIGIN")
-        if request.url.path.startswith("/static/"):
-            h.setdefault("Cache-Control", "public, max-age=3600")
-        return resp
+    app.add_middleware(SecurityHeaders)
 
     def _wants_json(request: Request) -> bool:
         return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
@@ -147,6 +170,7 @@ def serve(
     svc = ArchiveService(path)
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # small responses without Nagle delays
     sock.bind((host, port))
     port = sock.getsockname()[1]
     info = ingest.write_server_file(path, host, port)

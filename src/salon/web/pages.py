@@ -4,6 +4,7 @@ are cached per archive version and language."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -20,6 +21,7 @@ __all__ = ["chart", "router"]
 router = APIRouter(include_in_schema=False)
 
 CHART_W, CHART_H = 800, 180
+_locks: dict[tuple[Any, ...], asyncio.Lock] = {}
 
 
 def chart(hourly: list[dict[str, Any]]) -> dict[str, Any]:
@@ -61,11 +63,16 @@ async def _cached(request: Request, key: tuple[Any, ...], build: Any) -> Respons
     full = (*key, lang_of(request), s.version)
     hit = s.cache.get(full)
     if hit is None:
-        resp = await run_in_threadpool(build)
-        if resp.status_code != 200:
-            return resp
-        hit = (resp.body, resp.media_type)
-        s.cache[full] = hit
+        # One render per page and version, however many visitors arrive at once.
+        lock = _locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            hit = s.cache.get(full)
+            if hit is None:
+                resp = await run_in_threadpool(build)
+                if resp.status_code != 200:
+                    return resp
+                hit = (resp.body, resp.media_type)
+                s.cache[full] = hit
     return Response(hit[0], media_type=hit[1])
 
 
