@@ -281,6 +281,10 @@ from salon.commands import web as _web  # noqa: E402  (serve, users, tokens; imp
 
 _web.register(app)
 
+from salon.commands import collect as _collect  # noqa: E402  (collect, coverage, auth)
+
+_collect.register(app)
+
 
 def main() -> None:
     """Console entry point."""
