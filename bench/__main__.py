@@ -1,10 +1,10 @@
-"""``python -m bench [name] [options]``: run one benchmark (``import``), or all of them."""
+"""``python -m bench [name] [options]``: run one benchmark (``import``, ``tally``, ``web``), or all of them."""
 
 from __future__ import annotations
 
 import sys
 
-BENCHMARKS = {"import": "bench.import_bench", "tally": "bench.tally_bench"}
+BENCHMARKS = {"import": "bench.import_bench", "tally": "bench.tally_bench", "web": "bench.web_bench"}
 
 
 def main(argv: list[str]) -> None:
