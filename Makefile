@@ -24,7 +24,7 @@ chromium:
 	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo apt-get install -y -qq chromium; \
 	  else echo "chromium is missing and cannot be installed here: browser tests will be skipped"; fi; }
 
-demo: setup
+demo: $(STAMP)
 	$(BIN)/salon demo
 
 lint: setup
