@@ -37,7 +37,8 @@ __all__ = [
 ]
 
 DEFAULT_BATCH = 20_000
-DEFAULT_BATCH_BYTES = 32 << 20  # a batch also ends after this many payload bytes (bounded memory)
+DEFAULT_BATCH_BYTES = 4 << 20  # a batch also ends after this many payload bytes (bounded memory)
+IMPORT_MEMORY_LIMIT = "256MB"  # DuckDB's share during an import; spills to disk beyond it
 
 
 @dataclass
@@ -131,6 +132,10 @@ def import_paths(
     writer = Writer(arc)
     report = ImportReport()
     inputs = list(iter_inputs(paths))  # resolve every path before writing anything
+    # DuckDB would otherwise cache up to 80% of the machine's memory; an import streams, so its
+    # peak memory must not grow with the input (DESIGN.md, Performance: <= 500 MB).
+    previous_limit = arc.scalar("SELECT current_setting('memory_limit')")
+    arc.con.execute(f"SET memory_limit = '{IMPORT_MEMORY_LIMIT}'")
     report.import_id = writer.start_import(
         "import", shlex.join(["import", *paths] + (["--format", fmt] if fmt else []))
     )
@@ -153,6 +158,7 @@ def import_paths(
             "posts_new": report.posts_new,
         }
         writer.finish_import(report.import_id, status, counts)
+        arc.con.execute(f"SET memory_limit = '{previous_limit}'")
         if own:
             arc.close()
     return report
