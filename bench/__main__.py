@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import sys
 
-BENCHMARKS = {"import": "bench.import_bench", "tally": "bench.tally_bench", "web": "bench.web_bench"}
+BENCHMARKS = {
+    "import": "bench.import_bench",
+    "tally": "bench.tally_bench",
+    "web": "bench.web_bench",
+    "live": "bench.live_bench",
+}
 
 
 def main(argv: list[str]) -> None:

@@ -68,7 +68,7 @@ def close_orphans(archive: Archive, campaign: str) -> int:
     con = archive.con
     n = con.execute(
         "SELECT count(*) FROM collect_connections WHERE campaign = ? AND closed_at IS NULL", [campaign]
-    ).fetchone()
+    ).fetchall()[0]
     con.execute(
         "UPDATE collect_connections SET closed_at = last_seen_at, close_reason = 'process ended without"
         " closing it (killed?)' WHERE campaign = ? AND closed_at IS NULL",
@@ -92,9 +92,9 @@ def open_connection(
     row = con.execute(
         "SELECT max(coalesce(closed_at, last_seen_at)) FROM collect_connections WHERE campaign = ? AND source = ?",
         [campaign, source],
-    ).fetchone()
-    prev_end = row[0] if row else None
-    cid = int(con.execute("SELECT nextval('collect_connection_seq')").fetchone()[0])  # type: ignore[index]
+    ).fetchall()[0]
+    prev_end = row[0]
+    cid = int(con.execute("SELECT nextval('collect_connection_seq')").fetchall()[0][0])
     con.execute(
         "INSERT INTO collect_connections (connection_id, run_id, campaign, source, url, opened_at, last_seen_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -105,7 +105,7 @@ def open_connection(
         prev_end, reason = first_start, "collection started after the campaign began"
     if prev_end is None or now - prev_end <= MIN_GAP:
         return cid, None
-    gid = int(con.execute("SELECT nextval('collect_gap_seq')").fetchone()[0])  # type: ignore[index]
+    gid = int(con.execute("SELECT nextval('collect_gap_seq')").fetchall()[0][0])
     con.execute(
         "INSERT INTO collect_gaps (gap_id, campaign, source, gap_start, gap_end, reason, detected_at, status)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, 'open')",
@@ -177,7 +177,7 @@ def start_run(archive: Archive, arguments: str, now: datetime) -> int:
         "UPDATE imports SET status = 'interrupted' WHERE kind = 'collect' AND status = 'running' AND arguments = ?",
         [arguments],
     )
-    rid = int(con.execute("SELECT nextval('import_id_seq')").fetchone()[0])  # type: ignore[index]
+    rid = int(con.execute("SELECT nextval('import_id_seq')").fetchall()[0][0])
     con.execute(
         "INSERT INTO imports (import_id, kind, started_at, salon_version, arguments, status)"
         " VALUES (?, 'collect', ?, ?, ?, 'running')",

@@ -116,10 +116,10 @@ def collect_cmd(
     worker.join()
     arc.close()
     if "error" in result:
-        exc = result["error"]
-        if isinstance(exc, (CampaignNotFound, ValueError, OSError)):
-            _fail(str(exc))
-        raise exc
+        error = result["error"]
+        if isinstance(error, (CampaignNotFound, ValueError, OSError)):
+            _fail(str(error))
+        raise error
     report = result["report"]
     for m in board.messages[shown:]:
         err.print(f"[yellow]note:[/] {m}", highlight=False, soft_wrap=True)
