@@ -6,16 +6,20 @@ For each size, builds a synthetic archive directly with DuckDB SQL (this measure
 the import): eight MuseumWeek editions (2014-2021, one week each, Europe/Paris, an official tag
 and seven theme tags, 2,000 registered institutions from 58 countries), with 80% of the posts in
 the editions' weeks (40% of them reposts), 20% elsewhere; one engagement snapshot per original,
-0.5% deleted; one author per ten posts. Then measures, on the largest edition:
+0.5% deleted; one author per ten posts; written as the importer does, in batches of 5,000
+posts (``collected_at`` per batch, on the posts and their hashtag rows). Then measures, on the
+largest edition:
 
 - ``cold``: building the campaign index from scratch (what `salon campaign add` pays once);
-- ``tally``: the full tally (``salon.campaigns.tally.tally``, every figure of `salon tally
-  --json`) as served when the archive has not changed since the last call (freshness check
-  and in-memory result keyed by the archive's watermarks): p50/p95 over ``--runs`` calls;
-- ``compute``: the same with the in-memory result dropped before each call (the tally
-  computed from the fresh index);
-- ``after_write``: a batch of 1,000 new posts and 100 deletions written, then the full tally
-  (incremental refresh included): p50/p95;
+- ``tally`` (cached): the full tally (``salon.campaigns.tally.tally``, every figure of `salon
+  tally --json`) when the archive has not changed since the last call (freshness check and
+  in-memory result keyed by the index's watermarks): p50/p95 over ``--runs`` calls;
+- ``compute`` (recomputed): the same with the in-memory result dropped before each call (the
+  tally computed from the fresh index's aggregates);
+- ``after_write``: a batch written through ``salon.store.writer.Writer`` (800 new campaign
+  posts with engagement, 200 reposts: 180 of random stored posts of the campaign's week and 20
+  of random stored posts of any time, 100 deletions of random stored posts, 20 new authors), then the full tally (incremental index refresh included): p50/p95;
+  ``refresh`` is the refresh alone, measured on the same kind of batch;
 - ``scan``: the same tally computed from the archive tables without the index (reference).
 
 Prints a table and writes ``bench/results/tally-<timestamp>.json``.
@@ -27,6 +31,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import statistics
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -46,6 +51,7 @@ COUNTRIES = [
     "TH", "SG", "MY", "ID", "PH", "VN", "HU", "RO", "BG", "HR",
 ]  # fmt: skip
 N_PARTICIPANTS = 2000
+BATCH = 5000  # posts per import batch (one collected_at each)
 
 
 def _start(year: int) -> date:
@@ -81,11 +87,11 @@ def build(path: Path, n: int) -> None:
         starts = [datetime.combine(_start(y), datetime.min.time()) - timedelta(hours=1) for y in EDITIONS]
         # Edition e (0..7) or noise (8, 9) by i % 10; the week's offset by a hash of i.
         case_start = " ".join(f"WHEN {e} THEN TIMESTAMPTZ '{s.isoformat()}+00'" for e, s in enumerate(starts))
-        con.execute("SET preserve_insertion_order = false")
         con.execute(
             f"""CREATE TEMP TABLE g AS SELECT i, i % 10 AS e, hash(i) AS h,
-            (hash(i * 7 + 1) % 100) AS r
-            FROM range({n}) t(i)"""
+            (hash(i * 7 + 1) % 100) AS r,
+            TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_seconds(CAST(i // {BATCH} AS BIGINT)) AS batch_at
+            FROM range({n}) t(i) ORDER BY i"""
         )
         con.execute(
             f"""INSERT INTO posts (uid, platform, native_id, author_uid, created_at, collected_at, text, kind,
@@ -93,7 +99,7 @@ def build(path: Path, n: int) -> None:
             SELECT 'x:' || i, 'x', CAST(i AS VARCHAR), 'x:u' || (h % {authors}),
               CASE WHEN e < 8 THEN (CASE e {case_start} END) + to_seconds(CAST(h % (7 * 86400) AS BIGINT))
                    ELSE TIMESTAMPTZ '2013-01-01 00:00:00+00' + to_seconds(CAST(h % (9 * 365 * 86400) AS BIGINT)) END,
-              TIMESTAMPTZ '2024-01-01 00:00:00+00', 'post ' || i,
+              batch_at, 'post ' || i,
               CASE WHEN r < 40 THEN 'repost' WHEN r < 50 THEN 'reply' WHEN r < 55 THEN 'quote' ELSE 'original' END,
               CASE WHEN r < 40 THEN 'x:' || (CASE WHEN i >= 10 * (1 + h % 500) THEN i - 10 * (1 + h % 500) ELSE i + 10 END) END,
               CASE WHEN (h >> 20) % 200 = 0 THEN TIMESTAMPTZ '2024-01-02 00:00:00+00' END,
@@ -103,23 +109,25 @@ def build(path: Path, n: int) -> None:
         # Hashtags: campaign posts carry the official tag (90%) and/or the theme tag of a day.
         theme_case = " ".join(f"WHEN {k} THEN '{t.lower()}mw'" for k, t in enumerate(THEMES))
         con.execute(
-            f"""INSERT INTO post_hashtags
-            SELECT 'x:' || i, 'museumweek', 'museumweek', 'MuseumWeek', 'entities' FROM g
+            f"""INSERT INTO post_hashtags SELECT uid, k, n, d, s, batch_at FROM (
+            SELECT 'x:' || i AS uid, 'museumweek' AS k, 'museumweek' AS n, 'MuseumWeek' AS d, 'entities' AS s,
+              batch_at, i FROM g
               WHERE e < 8 AND r % 10 <> 0
             UNION ALL
             SELECT 'x:' || i, CASE (h >> 8) % 7 {theme_case} END, CASE (h >> 8) % 7 {theme_case} END,
-              'ThemeMW', 'entities' FROM g WHERE e < 8 AND (r % 10 = 0 OR (h >> 4) % 3 = 0)
+              'ThemeMW', 'entities', batch_at, i FROM g WHERE e < 8 AND (r % 10 = 0 OR (h >> 4) % 3 = 0)
             UNION ALL
-            SELECT 'x:' || i, 'art', 'art', 'art', 'entities' FROM g WHERE e >= 8 OR (h >> 12) % 4 = 0"""
+            SELECT 'x:' || i, 'art', 'art', 'art', 'entities', batch_at, i FROM g WHERE e >= 8 OR (h >> 12) % 4 = 0
+            ) ORDER BY i"""
         )
         con.execute(
             """INSERT INTO metrics_snapshots SELECT 'x:' || i, TIMESTAMPTZ '2024-01-01 00:00:00+00',
             h % 50, (h >> 8) % 10, (h >> 16) % 5, (h >> 24) % 3, NULL FROM g WHERE r >= 40"""
         )
         con.execute(
-            f"""INSERT INTO authors (uid, platform, native_id, handle, observed_at)
-            SELECT 'x:u' || k, 'x', 'u' || k, 'User' || k, TIMESTAMPTZ '2024-01-01 00:00:00+00'
-            FROM range({authors}) t(k)"""
+            f"""INSERT INTO authors (uid, platform, native_id, handle, observed_at, handle_changed_at)
+            SELECT 'x:u' || k, 'x', 'u' || k, 'User' || k, TIMESTAMPTZ '2024-01-01 00:00:00+00',
+            TIMESTAMPTZ '2024-01-01 00:00:00+00' FROM range({authors}) t(k)"""
         )
         con.execute("DROP TABLE g")
         con.execute("CHECKPOINT")
@@ -130,31 +138,38 @@ def _pct(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, max(0, round(p / 100 * len(xs) + 0.5) - 1))]
 
 
-def _write_batch(arc: Any, n0: int, k: int) -> None:
-    """1,000 new campaign posts and 100 deletions, as the writer would (collected_at = now)."""
-    con = arc.con
+def _write_batch(arc: Any, n0: int, k: int, rng: random.Random, year: int) -> None:
+    """One import batch through the Writer: 800 new campaign posts (with engagement), 200
+    reposts (180 of random stored posts of the campaign's week, 20 of random stored posts of any
+    time), 100 deletions of random stored posts, 20 new authors."""
+    from salon.model import Author, Engagement, Hashtag, Post, Tombstone
+    from salon.store.writer import Batch, Writer
+
     now = datetime.now(UTC)
-    tag = f"{int(now.timestamp() * 1e6)}-{k}"
-    con.execute(
-        f"""INSERT INTO posts (uid, platform, native_id, author_uid, created_at, collected_at, text, kind, is_context)
-        SELECT 'x:new{tag}-' || i, 'x', 'new{tag}-' || i, 'x:u' || (i * 7), TIMESTAMPTZ '{_start(2021)} 12:00:00+00',
-        ?, 'new', 'original', false FROM range(1000) t(i)""",
-        [now],
-    )
-    con.execute(
-        f"""INSERT INTO post_hashtags SELECT 'x:new{tag}-' || i, 'museumweek', 'museumweek', 'MuseumWeek', 'entities'
-        FROM range(1000) t(i)"""
-    )
-    con.execute(
-        f"""INSERT INTO tombstones SELECT 'x:' || (i * 10 + 7 + {k * 1000}), NULL, NULL, ? FROM range(100) t(i)
-        WHERE 'x:' || (i * 10 + 7 + {k * 1000}) NOT IN (SELECT uid FROM tombstones)""",
-        [now],
-    )
-    con.execute(
-        "UPDATE posts SET deleted_at = t.recorded_at FROM tombstones t WHERE posts.uid = t.uid"
-        " AND posts.deleted_at IS NULL AND t.recorded_at = ?",
-        [now],
-    )
+    start = datetime.combine(_start(year), datetime.min.time(), tzinfo=UTC)
+    authors = max(n0 // 10, 10_000)
+    base = n0 + k * 1000  # new ids, after the stored ones
+    items: list[Any] = []
+    for i in range(1000):
+        nid = str(base + i)
+        when = start + timedelta(seconds=rng.randrange(7 * 86400))
+        a = rng.randrange(authors) if i % 50 else authors + k * 20 + i // 50  # 20 new authors
+        author = Author("x", f"u{a}", handle=f"User{a}")
+        if i < 800:
+            tags = [Hashtag("MuseumWeek")] + ([Hashtag(f"{THEMES[i % 7]}MW")] if i % 3 == 0 else [])
+            eng = Engagement(i % 50, i % 10, i % 5, i % 3, now)
+            items.append(Post("x", nid, when, "new", author=author, hashtags=tags, engagement=eng))
+        else:  # mostly reposts of the campaign week's stored posts, some of any stored post
+            e = EDITIONS.index(year)
+            of = rng.randrange(n0 // 10) * 10 + e if i < 980 else rng.randrange(n0)
+            items.append(Post("x", nid, when, "RT", kind="repost", author=author, repost_of_uid=f"x:{of}"))
+    for _ in range(100):
+        items.append(Tombstone("x", str(rng.randrange(n0)), now))
+    b = Batch()
+    rid = f"bench-{k}-{now.timestamp()}"
+    b.add_raw(rid, "bench", rid.encode(), None, None, "bench", None)
+    b.add_items(items, rid, now)
+    Writer(arc).write(b)
 
 
 def run_size(n: int, runs: int, keep: bool) -> dict[str, Any]:
@@ -212,8 +227,10 @@ def run_size(n: int, runs: int, keep: bool) -> dict[str, Any]:
         out["compute_ms"] = {"p50": round(_pct(lat1, 50), 1), "p95": round(_pct(lat1, 95), 1), "runs": runs}
         lat2 = []
         before = first["posts"]
-        for k in range(max(5, runs // 3)):
-            _write_batch(arc, n, k)
+        rng = random.Random(n)
+        k = 0
+        for k in range(runs):
+            _write_batch(arc, n, k, rng, target)
             t = time.perf_counter()
             r = tally(arc, c)
             lat2.append(1000 * (time.perf_counter() - t))
@@ -222,6 +239,18 @@ def run_size(n: int, runs: int, keep: bool) -> dict[str, Any]:
             "p95": round(_pct(lat2, 95), 1),
             "runs": len(lat2),
         }
+        lat4 = []
+        for j in range(k + 1, k + 1 + max(5, runs // 3)):
+            _write_batch(arc, n, j, rng, target)
+            t = time.perf_counter()
+            refresh(arc, c)
+            lat4.append(1000 * (time.perf_counter() - t))
+        out["refresh_after_write_ms"] = {
+            "p50": round(_pct(lat4, 50), 1),
+            "p95": round(_pct(lat4, 95), 1),
+            "runs": len(lat4),
+        }
+        r = tally(arc, c)
         scan = tally(arc, c, use_index=False)
         drop = ("source", "computed_at")
         assert {k: v for k, v in r.items() if k not in drop} == {
@@ -256,8 +285,9 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"  {n:>12,} posts  campaign {r['campaign']} ({r['campaign_members']:,} members)  "
             f"tally p50 {r['tally_ms']['p50']} ms  p95 {r['tally_ms']['p95']} ms  "
-            f"uncached p50 {r['compute_ms']['p50']} ms  p95 {r['compute_ms']['p95']} ms  "
+            f"recomputed p50 {r['compute_ms']['p50']} ms  p95 {r['compute_ms']['p95']} ms  "
             f"after a write p50 {r['after_write_ms']['p50']} ms  p95 {r['after_write_ms']['p95']} ms  "
+            f"(refresh alone p50 {r['refresh_after_write_ms']['p50']} ms  p95 {r['refresh_after_write_ms']['p95']} ms)  "
             f"scan {r['scan_ms']['p50']} ms  cold index {r['cold_index_build_ms']} ms  (build {r['build_s']} s)",
             flush=True,
         )

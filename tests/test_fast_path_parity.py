@@ -21,11 +21,11 @@ FILES = sorted(CORPUS.glob("*.json*")) if CORPUS.exists() else []
 TABLES = {
     "raw": "raw_id, format, payload, file_id, line, source, retrieved_at, salon_version",
     "posts": "* EXCLUDE (collected_at)",
-    "post_hashtags": "*",
+    "post_hashtags": "* EXCLUDE (collected_at)",
     "post_mentions": "*",
     "post_urls": "*",
     "post_media": "*",
-    "authors": "*",
+    "authors": "* EXCLUDE (handle_changed_at)",
     "author_snapshots": "*",
     "metrics_snapshots": "*",
     "tombstones": "* EXCLUDE (recorded_at)",

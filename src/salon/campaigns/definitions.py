@@ -67,6 +67,7 @@ MEMBER_COLUMNS = (
     "reposts",
     "replies",
     "quotes",
+    "eng_at",
 )
 
 _SAFE_KEY = re.compile(r"^[^\s'\"\\;]+$")
@@ -139,11 +140,12 @@ def reposts_sql(
 
 
 def latest_engagement_sql(uids_rel: str, at: datetime | None = None) -> str:
-    """(uid, likes, reposts, replies, quotes) of the latest snapshot of each uid in ``uids_rel``."""
+    """(uid, likes, reposts, replies, quotes, observed_at) of the latest snapshot of each uid in
+    ``uids_rel``: the greatest by (observed_at, likes, reposts, replies, quotes), NULLs lowest."""
     when = f" AND s.observed_at <= {ts_literal(at)}" if at is not None else ""
     return (
-        "SELECT uid, likes, reposts, replies, quotes FROM (SELECT s.uid, s.likes, s.reposts, s.replies,"
-        " s.quotes, row_number() OVER (PARTITION BY s.uid ORDER BY s.observed_at DESC, s.likes DESC NULLS LAST,"
+        "SELECT uid, likes, reposts, replies, quotes, observed_at FROM (SELECT s.uid, s.likes, s.reposts,"
+        " s.replies, s.quotes, s.observed_at, row_number() OVER (PARTITION BY s.uid ORDER BY s.observed_at DESC, s.likes DESC NULLS LAST,"
         " s.reposts DESC NULLS LAST, s.replies DESC NULLS LAST, s.quotes DESC NULLS LAST) AS rn"
         f" FROM metrics_snapshots s WHERE s.uid IN (SELECT uid FROM {uids_rel}){when}) latest WHERE rn = 1"
     )
@@ -163,7 +165,7 @@ def members_sql(
     c: Campaign, at: datetime | None = None, basis: str = "created", only: str | None = None
 ) -> str:
     """Campaign posts and reposts in one relation with ``MEMBER_COLUMNS``: local day, UTC hour,
-    and the latest engagement of campaign posts (NULL for reposts)."""
+    and the latest engagement of campaign posts (NULL for reposts) with its ``eng_at``."""
     posts = campaign_posts_sql(c, at, basis, only)
     reposts = reposts_sql(c, at, basis, only)
     return (
@@ -172,7 +174,7 @@ def members_sql(
         " m AS (SELECT uid, FALSE AS is_repost, platform, author_uid, created_at FROM cp"
         " UNION ALL SELECT uid, TRUE AS is_repost, platform, author_uid, created_at FROM rp)"
         f" SELECT m.uid, m.is_repost, m.platform, m.author_uid, m.created_at, {day_expr(c, 'm.created_at')} AS day,"
-        " date_trunc('hour', m.created_at) AS hour, e.likes, e.reposts, e.replies, e.quotes"
+        " date_trunc('hour', m.created_at) AS hour, e.likes, e.reposts, e.replies, e.quotes, e.observed_at AS eng_at"
         " FROM m LEFT JOIN e ON e.uid = m.uid AND NOT m.is_repost"
     )
 

@@ -95,7 +95,14 @@ class Scope:
     - ``m``: one row per campaign post or repost (uid, is_repost, platform, author_uid,
       participant_id, created_at, day, hour, likes, reposts, replies, quotes);
     - ``tags``: (uid, tag_key, day) official keys carried by campaign posts;
-    - ``reg``: the registry (participant_id, name, country, city, kind).
+    - ``reg``: the registry (participant_id, name, country, city, kind);
+    - ``counts``: the members counted by (day, hour, platform, participant_id, is_repost): n and
+      the sums of likes, reposts, replies, quotes (groups may repeat: sum them);
+    - ``tag_counts``: campaign posts by (tag_key, day): n (groups may repeat);
+    - ``authors``: (author_uid, posts) of the members' authors (participants: posts > 0).
+
+    The index keeps ``counts``, ``tag_counts`` and ``authors`` up to date by delta; a scan
+    derives them from ``m`` and ``tags`` with GROUP BY. The tally reads only these.
     """
 
     archive: Archive
@@ -106,6 +113,9 @@ class Scope:
     reg: str
     source: str  # index | scan
     registered: list[str] = field(default_factory=list)
+    counts: str = ""
+    tag_counts: str = ""
+    authors: str = ""
 
     def q(self, sql: str) -> list[tuple[Any, ...]]:
         return self.archive.con.execute(sql).fetchall()
@@ -137,8 +147,10 @@ def scope(
     *,
     basis: str = "created",
     use_index: bool = True,
+    refreshed: bool = False,
 ) -> Iterator[Scope]:
-    """The members of ``campaign`` (as of ``at``) ready to be counted."""
+    """The members of ``campaign`` (as of ``at``) ready to be counted (``refreshed``: the
+    caller has just refreshed the campaign's index)."""
     from salon.store import campaign_index
 
     c = resolve_campaign(archive, campaign)
@@ -155,7 +167,8 @@ def scope(
         indexed = False
         if use_index and at is None and c.campaign_id is not None:
             if not archive.read_only:
-                campaign_index.refresh(archive, c)
+                if not refreshed:
+                    campaign_index.refresh(archive, c)
                 indexed = True
             else:
                 indexed = campaign_index.is_fresh(archive, c)
@@ -165,8 +178,17 @@ def scope(
                 "(SELECT uid, is_repost, platform, author_uid, participant_id, created_at, day, hour, likes,"
                 f" reposts, replies, quotes FROM campaign_posts WHERE campaign_id = {cid})"
             )
-            tags = f"(SELECT uid, tag_key, day FROM campaign_post_tags WHERE campaign_id = {cid})"
-            yield Scope(archive, c, at, m, tags, reg, "index", names)
+            tags = (
+                "(SELECT uid, unnest(tags) AS tag_key, day FROM campaign_posts"
+                f" WHERE campaign_id = {cid} AND NOT is_repost)"
+            )
+            counts = (
+                "(SELECT day, hour, platform, participant_id, is_repost, n, likes, reposts, replies, quotes"
+                f" FROM campaign_counts WHERE campaign_id = {cid})"
+            )
+            tag_counts = f"(SELECT tag_key, day, n FROM campaign_tag_counts WHERE campaign_id = {cid})"
+            authors = f"(SELECT author_uid, posts FROM campaign_authors WHERE campaign_id = {cid})"
+            yield Scope(archive, c, at, m, tags, reg, "index", names, counts, tag_counts, authors)
             return
         acc, raw_m, mm, tg = f"_t_acc{n}", f"_t_raw{n}", f"_t_m{n}", f"_t_tags{n}"
         con.register(acc, campaign_index.accounts_table(c))
@@ -185,7 +207,17 @@ def scope(
         names.append(mm)
         con.register(tg, con.sql(member_tags_sql(c, mm)).to_arrow_table())
         names.append(tg)
-        yield Scope(archive, c, at, mm, tg, reg, "scan", names)
+        counts = (
+            "(SELECT day, hour, platform, participant_id, is_repost, count(*) AS n, coalesce(sum(likes), 0) AS likes,"
+            " coalesce(sum(reposts), 0) AS reposts, coalesce(sum(replies), 0) AS replies,"
+            f" coalesce(sum(quotes), 0) AS quotes FROM {mm} GROUP BY day, hour, platform, participant_id, is_repost)"
+        )
+        tag_counts = f"(SELECT tag_key, day, count(*) AS n FROM {tg} GROUP BY tag_key, day)"
+        authors = (
+            "(SELECT author_uid, count(CASE WHEN NOT is_repost THEN 1 END) AS posts FROM"
+            f" {mm} WHERE author_uid IS NOT NULL GROUP BY author_uid)"
+        )
+        yield Scope(archive, c, at, mm, tg, reg, "scan", names, counts, tag_counts, authors)
     finally:
         for name in names:
             con.unregister(name)
@@ -261,19 +293,26 @@ def tally(
     ``salon.campaigns.definitions``); ``top``: how many institutions to list.
 
     The tally of a stored campaign (``at=None``) is kept in memory until the archive changes:
-    the key holds the archive's watermarks (``salon.store.campaign_index.marks``, which move
-    with every post written, deleted or re-observed) and the campaign's definition, so a
-    cached tally is always the exact one."""
-    from salon.store.campaign_index import digest, marks
+    the key holds the watermarks the campaign index was refreshed to (or, read-only, the
+    archive's: ``salon.store.campaign_index.marks``, which move with every post written, deleted
+    or re-observed) and the campaign's definition, so a cached tally is always the exact one."""
+    from salon.store import campaign_index
 
     c = resolve_campaign(archive, campaign)
     key: tuple[Any, ...] | None = None
+    refreshed = False
     if at is None and use_index and c.campaign_id is not None:
+        if archive.read_only:
+            state: Any = campaign_index.marks(archive)
+        else:
+            campaign_index.refresh(archive, c)
+            refreshed = True
+            state = campaign_index.index_state(archive, c.campaign_id)
         key = (
             archive.path,
             c.campaign_id,
-            digest(c),
-            marks(archive),
+            campaign_index.digest(c),
+            state,
             top,
             repr(
                 (c.name, c.series, c.edition, c.start, c.end, c.hashtags, [(d.date, d.theme) for d in c.days])
@@ -283,7 +322,7 @@ def tally(
         hit = _CACHE.get(key)
         if hit is not None:
             return copy.deepcopy(hit)
-    with scope(archive, c, at, basis=basis, use_index=use_index) as s:
+    with scope(archive, c, at, basis=basis, use_index=use_index, refreshed=refreshed) as s:
         out = _tally(s, top)
     if key is not None and out["source"] == "index":
         while len(_CACHE) >= _CACHE_SIZE:
@@ -299,16 +338,24 @@ _CACHE_SIZE = 32
 def _tally(s: Scope, top: int) -> dict[str, Any]:
     c = s.campaign
     con = s.archive.con
-    row = _agg(s, [POSTS, REPOSTS, *ENGAGEMENT.values(), PARTICIPANTS, INSTITUTIONS, COUNTRIES])
+    # Figures and breakdowns from the aggregates (the same for the index and a scan).
+    posts_n = "coalesce(sum(CASE WHEN NOT k.is_repost THEN k.n END), 0)"
+    reposts_n = "coalesce(sum(CASE WHEN k.is_repost THEN k.n END), 0)"
+    row = con.execute(
+        f"SELECT {posts_n}, {reposts_n}, coalesce(sum(k.likes), 0), coalesce(sum(k.reposts), 0),"
+        f" coalesce(sum(k.replies), 0), coalesce(sum(k.quotes), 0) FROM {s.counts} k"
+    ).fetchall()[0]
     n_posts, n_reposts = int(row[0]), int(row[1])
     eng = {k: int(v) for k, v in zip(ENGAGEMENT, row[2:6], strict=True)}
-    n_participants, n_institutions, n_countries = int(row[6]), int(row[7]), int(row[8])
+    n_participants = int(
+        con.execute(f"SELECT count(*) FROM {s.authors} a WHERE a.posts > 0").fetchall()[0][0]
+    )
 
-    # Breakdowns in one pass: per day, platform, hour and participant.
+    # Breakdowns in one pass: per day, platform, hour and participant (groups that exist).
     groups = con.execute(
-        "SELECT m.day, m.platform, m.hour, m.participant_id, GROUPING(m.day, m.platform, m.hour, m.participant_id),"
-        f" {POSTS}, {REPOSTS} FROM {s.m} m"
-        " GROUP BY GROUPING SETS ((m.day), (m.platform), (m.hour), (m.participant_id))"
+        "SELECT k.day, k.platform, k.hour, k.participant_id, GROUPING(k.day, k.platform, k.hour, k.participant_id),"
+        f" {posts_n}, {reposts_n} FROM {s.counts} k"
+        " GROUP BY GROUPING SETS ((k.day), (k.platform), (k.hour), (k.participant_id)) HAVING sum(k.n) <> 0"
     ).fetchall()
     by_day_p: dict[Any, int] = {}
     by_day_r: dict[Any, int] = {}
@@ -326,7 +373,9 @@ def _tally(s: Scope, top: int) -> dict[str, Any]:
             by_part[int(pid)] = (int(p), int(r))
 
     # Hashtags and themes.
-    tag_rows = con.execute(f"SELECT tag_key, day, count(*) FROM {s.tags} GROUP BY tag_key, day").fetchall()
+    tag_rows = con.execute(
+        f"SELECT tag_key, day, sum(n) FROM {s.tag_counts} GROUP BY tag_key, day HAVING sum(n) <> 0"
+    ).fetchall()
     tag_day: dict[str, dict[Any, int]] = {}
     for k, d, n in tag_rows:
         tag_day.setdefault(k, {})[d] = int(n)
@@ -361,6 +410,9 @@ def _tally(s: Scope, top: int) -> dict[str, Any]:
         ).fetchall()
     }
     active = {pid: pr for pid, pr in by_part.items() if pr[0] > 0}
+    # Institutions: participants with a campaign post; countries: theirs, in the registry.
+    n_institutions = len(active)
+    n_countries = len({reg[pid][1] for pid in active if reg[pid][1] is not None})
     by_country: dict[str, dict[str, int]] = {}
     for pid, (p, _r) in active.items():
         cc = reg[pid][1] or "??"

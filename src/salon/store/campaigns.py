@@ -214,8 +214,11 @@ def remove_campaign(archive: Archive, slug: str) -> bool:
             "participants",
             "participant_accounts",
             "campaign_posts",
-            "campaign_post_tags",
+            "campaign_reposts",
             "campaign_authors",
+            "campaign_handles",
+            "campaign_counts",
+            "campaign_tag_counts",
             "campaign_index_state",
         ):
             con.execute(f"DELETE FROM {t} WHERE campaign_id = ?", [row[0]])

@@ -304,8 +304,14 @@ class Writer:
                 " FROM _s_posts s JOIN _s_class c ON c.uid = s.uid WHERE c.action IN ('insert', 'replace')",
                 [now],
             )
+            # Hashtag rows carry their post's batch time: the campaign index reads the new ones
+            # by it (salon.store.campaign_index).
+            con.execute(
+                "INSERT INTO post_hashtags (uid, tag_key, tag_norm, tag_display, source, collected_at)"
+                f" SELECT uid, tag_key, tag_norm, tag_display, source, ? FROM _s_tags WHERE uid IN {changed}",
+                [now],
+            )
             for table, src, cols in (
-                ("post_hashtags", "_s_tags", "uid, tag_key, tag_norm, tag_display, source"),
                 ("post_mentions", "_s_mentions", "uid, handle"),
                 ("post_urls", "_s_urls", "uid, url"),
                 ("post_media", "_s_media", "uid, position, type, url, alt_text, preview_url"),
@@ -449,8 +455,11 @@ class Writer:
         # erases what a fuller one said.
         sets = ", ".join(f"{f} = coalesce(excluded.{f}, authors.{f})" for f in _AUTHOR_FIELDS)
         con.execute(
-            f"INSERT INTO authors SELECT uid, platform, native_id, {fields}, observed_at FROM {rel}"
-            f" ON CONFLICT (uid) DO UPDATE SET {sets}, observed_at = excluded.observed_at"
+            f"INSERT INTO authors SELECT uid, platform, native_id, {fields}, observed_at, current_timestamp FROM {rel}"
+            f" ON CONFLICT (uid) DO UPDATE SET {sets}, observed_at = excluded.observed_at,"
+            # When the row is new or its handle changes (the campaign index re-matches these).
+            " handle_changed_at = CASE WHEN coalesce(excluded.handle, authors.handle) IS DISTINCT FROM authors.handle"
+            " THEN excluded.handle_changed_at ELSE authors.handle_changed_at END"
             " WHERE excluded.observed_at >= authors.observed_at"
         )
 
