@@ -1,5 +1,5 @@
 # Two commands on a fresh machine with Python 3.11 (see README):
-#   make demo   set everything up, import the bundled sample and show what the archive holds
+#   make demo   set everything up and open the live demo (a synthetic MuseumWeek replayed live)
 #   make test   set everything up and run the whole test suite, lint and type checks
 PYTHON ?= python3
 VENV   := .venv
@@ -25,7 +25,7 @@ chromium:
 	  else echo "chromium is missing and cannot be installed here: browser tests will be skipped"; fi; }
 
 demo: $(STAMP)
-	$(BIN)/salon demo
+	$(BIN)/salon demo --live
 
 lint: setup
 	$(BIN)/ruff check src tests bench

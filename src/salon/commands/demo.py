@@ -67,6 +67,16 @@ def demo(
     regenerate: Annotated[
         bool, typer.Option("--regenerate", help="Generate again even if the folder holds a campaign.")
     ] = False,
+    live: Annotated[
+        bool,
+        typer.Option(
+            "--live",
+            help="Serve the campaign page and replay the campaign into a fresh archive, so the counters "
+            "tick (what `make demo` runs). Stop with Ctrl-C.",
+        ),
+    ] = False,
+    port: Annotated[int, typer.Option(help="With --live: the port to serve on (0: any free port).")] = 8000,
+    rate: Annotated[float, typer.Option(help="With --live: records replayed per second.")] = 8.0,
 ) -> None:
     """Run the main job on a synthetic MuseumWeek: generate it into ./salon-demo (unless it is
     there; --sample takes the bundled one), import it into the archive through the normal import
@@ -79,6 +89,9 @@ def demo(
     from salon.demo.run import prepare, sample
 
     started = time.perf_counter()
+    if live:
+        _live(use_sample, folder, archive, seed, institutions, posts, regenerate, port, rate)
+        return
     if use_sample:
         with sample() as data:
             console.print(
@@ -99,6 +112,50 @@ def demo(
     console.print(f"done in {time.perf_counter() - started:.1f} s", style="dim")
     if not ok:
         raise typer.Exit(1)
+
+
+def _live(
+    use_sample: bool,
+    folder: Path,
+    archive: str | None,
+    seed: int,
+    institutions: int,
+    posts: int,
+    regenerate: bool,
+    port: int,
+    rate: float,
+) -> None:
+    """The live demo: a fresh archive holding only the campaign definition, served, with the
+    synthetic campaign replayed into it at ``rate`` records/s through the server's writer."""
+    from contextlib import ExitStack
+
+    from salon.demo.run import add_campaign, prepare, sample
+    from salon.store.archive import open_archive
+    from salon.web.app import serve
+
+    with ExitStack() as stack:
+        if use_sample:
+            data = stack.enter_context(sample())
+        else:
+            data = prepare(folder, seed=seed, institutions=institutions, posts=posts, regenerate=regenerate)
+        # A fresh archive every time, so the counters start at zero and visibly tick.
+        path = Path(archive) if archive else Path(DEMO_DIR) / "live.duckdb"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for stale in (path, Path(f"{path}.wal")):
+            stale.unlink(missing_ok=True)
+        with open_archive(path) as arc:
+            add_campaign(data, arc)
+        slug = data.truth["campaign"]["slug"]
+        console.print(
+            f"[bold]Live demo[/]: {_describe(data.truth)}; replaying {rate:g} records/s into {path}"
+        )
+
+        def ready(url: str) -> None:
+            console.print(
+                f"Open [bold]{url}/c/{slug}[/] (the public campaign page) · Ctrl-C stops", highlight=False
+            )
+
+        serve(str(path), port=port, replay=data.import_paths, replay_rate=rate, on_ready=ready)
 
 
 def _describe(truth: dict[str, Any]) -> str:
