@@ -548,3 +548,67 @@ def eventually(cond: Wait, timeout: float = 10.0, every: float = 0.02) -> bool:
             return True
         time.sleep(every)
     return cond()
+
+
+# -- Bluesky auth + searchPosts -----------------------------------------------------------------
+
+ATPROTO_THREAD = CORPORA / "atproto-python" / "tests" / "test_atproto_client" / "models" / "test_data"
+
+
+class BlueskyServer(HttpApp):
+    """``createSession``/``refreshSession`` (an access token expires after ``uses_per_token``
+    requests: ``400 ExpiredToken``, as the PDS answers) and ``app.bsky.feed.searchPosts`` pages
+    made of the recorded post view (``{"posts": [...], "cursor"}``, the lexicon's output)."""
+
+    def __init__(self, handle: str = "museum.test", password: str = "app-pass-1234") -> None:
+        super().__init__()
+        self.user, self.password = handle, password
+        thread = json.loads(
+            (ATPROTO_THREAD / "thread_view_post_with_embed_media.json").read_text(encoding="utf-8")
+        )
+        self.post_view = thread["thread"]["post"]
+        self.uses_per_token = 3
+        self.created = self.refreshed = 0
+        self._n = 0
+        self.access: str | None = None
+        self.refresh: str | None = None
+        self.uses = 0
+        self.searches: list[Request] = []
+
+    def _issue(self) -> bytes:
+        self._n += 1
+        self.access, self.refresh, self.uses = f"acc-{self._n}", f"ref-{self._n}", 0
+        return json.dumps(
+            {"accessJwt": self.access, "refreshJwt": self.refresh, "handle": self.user, "did": "did:plc:test"}
+        ).encode()
+
+    def route(self, h: _Handler, req: Request) -> None:
+        auth = req.headers.get("authorization", "")
+        if req.path == "/xrpc/com.atproto.server.createSession":
+            body = json.loads(req.body)
+            if body.get("identifier") != self.user or body.get("password") != self.password:
+                self.send(
+                    h, 401, b'{"error":"AuthenticationRequired","message":"Invalid identifier or password"}'
+                )
+                return
+            self.created += 1
+            self.send(h, 200, self._issue())
+        elif req.path == "/xrpc/com.atproto.server.refreshSession":
+            if auth != f"Bearer {self.refresh}":
+                self.send(h, 400, b'{"error":"ExpiredToken","message":"Token has expired"}')
+                return
+            self.refreshed += 1
+            self.send(h, 200, self._issue())
+        elif req.path == "/xrpc/app.bsky.feed.searchPosts":
+            if auth != f"Bearer {self.access}" or self.uses >= self.uses_per_token:
+                self.send(h, 400, b'{"error":"ExpiredToken","message":"Token has expired"}')
+                return
+            self.uses += 1
+            self.searches.append(req)
+            if req.q("cursor"):
+                self.send(h, 200, b'{"posts":[]}', {"ratelimit-limit": "3000", "ratelimit-remaining": "2999"})
+            else:
+                page = {"posts": [self.post_view], "cursor": "1"}
+                self.send(h, 200, json.dumps(page, ensure_ascii=False).encode())
+        else:
+            self.send(h, 404, b'{"error":"MethodNotImplemented"}')

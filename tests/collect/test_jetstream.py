@@ -173,3 +173,33 @@ def test_reposts_and_deletes_of_kept_posts(tmp_path: Path) -> None:
             deleted = c.q("SELECT native_id FROM posts WHERE deleted_at IS NOT NULL")
     assert kinds.get("repost") == 1
     assert deleted == [(uri,)]
+
+
+def test_gaps_backfilled_by_search_with_one_reused_session(tmp_path: Path) -> None:
+    from .servers import BlueskyServer
+
+    events = lines(JETSTREAM_EVENTS)
+    bsky = BlueskyServer()
+    with JetstreamServer(events, drops=[20]) as srv, bsky:
+        extra = f'auth_service = "{bsky.base}"\n'
+        src = sources(srv.url, extra).replace('appview = ""', f'appview = "{bsky.base}"')
+        camp = campaign_file(tmp_path, TAGS, src)
+        env = {"SALON_BSKY_HANDLE": bsky.user, "SALON_BSKY_APP_PASSWORD": bsky.password}
+        with Collector(tmp_path / "a.duckdb", camp, env=env) as c:
+            c.wait(
+                "SELECT count(*) FROM collect_gaps WHERE status = 'backfilled' AND records > 0", 2, timeout=20
+            )
+            gaps = c.q("SELECT reason, backfill_source, records FROM collect_gaps ORDER BY gap_id")
+            found = c.n("SELECT count(*) FROM posts WHERE native_id = ?", [bsky.post_view["uri"]])
+            leaked = c.n(
+                "SELECT count(*) FROM raw WHERE contains(CAST(payload AS VARCHAR), ?)", [bsky.password]
+            )
+            leaked += c.n(
+                "SELECT count(*) FROM collect_gaps WHERE contains(coalesce(note, ''), ?)", [bsky.password]
+            )
+    assert [g[0] for g in gaps][:2] == ["collection started after the campaign began", "disconnected"]
+    assert all("search" in g[1] for g in gaps[:2])
+    assert found == 1 and leaked == 0
+    assert bsky.created == 1 and bsky.refreshed >= 2  # one login, refreshed, never re-created
+    assert {r.q("q") for r in bsky.searches} == {f"#{t}" for t in TAGS}
+    assert all(r.q("since") and r.q("until") for r in bsky.searches)
