@@ -293,7 +293,12 @@ def main(argv: list[str] | None = None) -> None:
         )
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    meta = {"machine": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()}
+    meta = {
+        "machine": platform.platform(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "loadavg_at_end": [round(x, 2) for x in os.getloadavg()],  # other work on the machine skews
+    }
     (RESULTS / f"tally-{stamp}.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2))
     print(f"wrote bench/results/tally-{stamp}.json")
 

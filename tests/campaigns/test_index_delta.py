@@ -233,3 +233,17 @@ def test_rename_into_and_out_of_the_registry(arc: Archive) -> None:
     )
     t = both(arc, "mw-2015")
     assert t["institutions"] == 2
+
+
+def test_refresh_all_after_a_batch(arc: Archive) -> None:
+    from salon.store.campaign_index import is_fresh, refresh_all
+
+    assert refresh_all(arc) == {"mw-2015": "rebuilt"}
+    write(
+        arc, [Post("x", "z1", IN, "#MuseumWeek", author=Author("x", "z"), hashtags=[Hashtag("MuseumWeek")])]
+    )
+    c = get_campaign(arc, "mw-2015")
+    assert c is not None and not is_fresh(arc, c)
+    assert refresh_all(arc) == {"mw-2015": "updated"}
+    assert is_fresh(arc, c) and refresh_all(arc) == {"mw-2015": "fresh"}
+    assert both(arc, "mw-2015")["posts"] == 1

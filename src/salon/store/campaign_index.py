@@ -54,6 +54,7 @@ __all__ = [
     "is_fresh",
     "marks",
     "refresh",
+    "refresh_all",
 ]
 
 INDEX_TABLES = (
@@ -174,6 +175,19 @@ def refresh(archive: Archive, c: Campaign, *, force: bool = False) -> str:
     return "rebuilt" if rebuild else "updated"
 
 
+def refresh_all(archive: Archive) -> dict[str, str]:
+    """Refresh the index of every stored campaign (what a writer can call after committing a
+    batch, so that the next tally finds it fresh): slug -> "fresh" | "updated" | "rebuilt"."""
+    from salon.store.campaigns import get_campaign, list_campaigns
+
+    out: dict[str, str] = {}
+    for row in list_campaigns(archive):
+        c = get_campaign(archive, row["slug"])
+        if c is not None:
+            out[c.slug] = refresh(archive, c)
+    return out
+
+
 def _lit(v: str) -> str:
     return "'" + v.replace("'", "''") + "'"
 
@@ -206,10 +220,11 @@ class _Index:
 
     def close(self) -> None:
         self.con.unregister("_ix_accounts")
-        for t in self.temps:
-            self.con.execute(f"DROP TABLE IF EXISTS {t}")
+        for t in self.temps:  # the small ones stay until the next refresh replaces them
+            if t in ("_ix_members", "_ix_mtags", "_ix_cc", "_ix_ct"):
+                self.con.execute(f"DROP TABLE IF EXISTS {t}")
 
-    def temp(self, name: str, sql: str, params: list[Any] | None = None, *, count: bool = True) -> int:
+    def temp(self, name: str, sql: str, params: list[Any] | None = None, *, count: bool = False) -> int:
         """CREATE OR REPLACE TEMP TABLE name AS sql; returns its row count (0 unless ``count``)."""
         if name not in self.temps:
             self.temps.append(name)
@@ -360,6 +375,7 @@ class _Index:
             "SELECT d.author_uid, d.dp, d.dr, ca.rowid AS rid FROM _ix_da d LEFT JOIN"
             f" (SELECT rowid, author_uid FROM campaign_authors WHERE campaign_id = {cid}) ca"
             " ON ca.author_uid = d.author_uid",
+            count=True,
         )
         if n:
             con.execute(
@@ -411,6 +427,7 @@ class _Index:
             "SELECT uid, platform, author_uid, created_at, kind, repost_of_uid, deleted_at, edited_at"
             " FROM posts WHERE collected_at > ?",
             [pm],
+            count=True,
         )
         self.temp(
             "_d_tags",
@@ -423,6 +440,7 @@ class _Index:
             "SELECT uid FROM tombstones WHERE recorded_at > ? UNION SELECT a.uid FROM post_aliases a"
             " WHERE a.alias_uid IN (SELECT uid FROM tombstones WHERE recorded_at > ?)",
             [tm, tm],
+            count=True,
         )
         self.temp(
             "_d_snaps",
@@ -433,6 +451,7 @@ class _Index:
             "_d_authors",
             "SELECT uid, platform, lower(handle) AS handle_norm FROM authors WHERE handle_changed_at > ?",
             [am],
+            count=True,
         )
 
         # Window reposts: the new ones (a replaced post is replaced here too).
@@ -455,6 +474,7 @@ class _Index:
                 f"SELECT uid, own_tagged FROM campaign_reposts WHERE campaign_id = {cid} AND repost_of_uid IN"
                 " (SELECT uid FROM _d_posts UNION ALL SELECT uid FROM _d_tombs)"
                 " AND uid NOT IN (SELECT uid FROM _d_posts)",
+                count=True,
             )
         cols = "uid, platform, author_uid, created_at, kind, repost_of_uid, deleted_at"
         self.temp(
@@ -476,12 +496,37 @@ class _Index:
             "SELECT p.uid, p.deleted_at IS NULL AS alive, t.uid IS NOT NULL AS tagged FROM _d_posts p"
             " LEFT JOIN _d_tags t ON t.uid = p.uid WHERE p.uid IN (SELECT repost_of_uid FROM _ix_cand"
             " WHERE kind = 'repost')",
-            count=False,
         )
-        others = self.uids(
-            "SELECT DISTINCT repost_of_uid FROM _ix_cand WHERE kind = 'repost' AND repost_of_uid NOT IN"
-            " (SELECT uid FROM _d_posts)"
+        n_t = self.temp(
+            "_ix_otgt",
+            "SELECT DISTINCT repost_of_uid AS uid FROM _ix_cand WHERE kind = 'repost' AND repost_of_uid IS NOT NULL"
+            " AND repost_of_uid NOT IN (SELECT uid FROM _d_posts)",
+            count=True,
         )
+
+        # Old member rows of everything that may have changed, and the reposted posts that are
+        # members (stored, alive, tagged): one probe of the index.
+        self.temp(
+            "_ix_x",
+            "SELECT uid FROM _d_posts WHERE edited_at IS NOT NULL UNION SELECT uid FROM _d_tombs"
+            " UNION SELECT uid FROM _ix_cand WHERE NOT brand_new UNION (SELECT uid FROM _d_snaps"
+            " EXCEPT SELECT uid FROM _d_posts WHERE edited_at IS NULL)",
+        )
+        probe = "SELECT uid FROM _ix_x" + (" UNION SELECT uid FROM _ix_otgt" if n_t else "")
+        self.temp(
+            "_ix_probe",
+            f"SELECT rowid AS rid, {_ROW}, participant_id FROM campaign_posts WHERE campaign_id = {cid}"
+            f" AND uid IN ({probe})",
+        )
+        self.temp("_ix_old", "SELECT * FROM _ix_probe WHERE uid IN (SELECT uid FROM _ix_x)")
+        others: list[str] = []
+        if n_t:
+            con.execute(
+                "INSERT INTO _ix_o SELECT uid, true, true FROM _ix_probe WHERE NOT is_repost"
+                " AND uid IN (SELECT uid FROM _ix_otgt) AND uid NOT IN (SELECT uid FROM _d_tombs)"
+            )
+            others = self.uids("SELECT uid FROM _ix_otgt WHERE uid NOT IN (SELECT uid FROM _ix_o)")
+        # The others, through the primary key of posts.
         n_o = others and self.lookup_posts(
             "_ix_oposts",
             others,
@@ -489,38 +534,10 @@ class _Index:
             f" AND {self.window('posts')} AS in_window, kind = 'repost' AND deleted_at IS NULL"
             f" AND {self.window('posts')} AS window_repost",
         )
-
-        # Old member rows of everything that may have changed (one probe of the index), and
-        # whether the stored reposted posts of the window are members (then they are tagged).
-        self.temp(
-            "_ix_x",
-            "SELECT uid FROM _d_posts WHERE edited_at IS NOT NULL UNION SELECT uid FROM _d_tombs"
-            " UNION SELECT uid FROM _ix_cand WHERE NOT brand_new UNION (SELECT uid FROM _d_snaps"
-            " EXCEPT SELECT uid FROM _d_posts WHERE edited_at IS NULL)",
-            count=False,
-        )
-        probe = "SELECT uid FROM _ix_x"
         if n_o:
-            probe += " UNION SELECT uid FROM _ix_oposts WHERE in_window"
-        self.temp(
-            "_ix_probe",
-            f"SELECT rowid AS rid, {_ROW}, participant_id FROM campaign_posts WHERE campaign_id = {cid}"
-            f" AND uid IN ({probe})",
-            count=False,
-        )
-        self.temp("_ix_old", "SELECT * FROM _ix_probe WHERE uid IN (SELECT uid FROM _ix_x)", count=False)
-        if n_o:
-            con.execute(
-                "INSERT INTO _ix_o SELECT o.uid, true, true FROM _ix_oposts o WHERE o.in_window"
-                " AND o.uid IN (SELECT uid FROM _ix_probe WHERE NOT is_repost)"
-            )
             con.execute(
                 "INSERT INTO _ix_o SELECT o.uid, o.deleted_at IS NULL, false FROM _ix_oposts o"
-                " WHERE o.in_window AND o.uid NOT IN (SELECT uid FROM _ix_o)"
-            )
-            con.execute(
-                "INSERT INTO _ix_o SELECT o.uid, false, false FROM _ix_oposts o WHERE o.deleted_at IS NOT NULL"
-                " AND o.uid NOT IN (SELECT uid FROM _ix_o)"
+                " WHERE o.in_window OR o.deleted_at IS NOT NULL"
             )
             # Window reposts carry their own judgement (campaign_reposts.own_tagged).
             con.execute(
@@ -562,7 +579,6 @@ class _Index:
             " LEFT JOIN _ix_o o ON o.uid = c.repost_of_uid AND c.kind = 'repost'"
             " WHERE c.deleted_at IS NULL AND CASE WHEN c.kind <> 'repost' THEN c.own_tagged"
             " ELSE (o.uid IS NULL AND c.own_tagged) OR (o.uid IS NOT NULL AND o.alive AND o.tagged) END",
-            count=False,
         )
 
         # Latest engagement of the new campaign posts, and of members with new observations.
