@@ -53,7 +53,11 @@ def test_live_demo_counters_tick(tmp_path: Path) -> None:
             total = data.truth["posts"]["total"]
         seen = []
         while time.monotonic() < deadline:
-            seen.append(_tally(url, slug)["posts"])
+            try:
+                seen.append(_tally(url, slug)["posts"])
+            except OSError:  # advertised before it accepts connections: try again
+                time.sleep(0.1)
+                continue
             if len(set(seen)) >= 3:
                 break
             time.sleep(0.3)

@@ -27,7 +27,7 @@ export_app = typer.Typer(help="Write what the archive holds back out.", no_args_
 app.add_typer(export_app, name="export")
 
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one-line messages stay one line in logs
 
 ArchiveOpt = Annotated[
     str | None,

@@ -49,6 +49,27 @@ def _resolve(arc: Archive, campaign: Campaign | str) -> Campaign:
     return resolve_campaign(arc, campaign)
 
 
+STOP_GRACE = 3.0  # seconds collectors get to finish their batch once a stop is asked
+
+
+async def _until_stopped(work: Any, stop: asyncio.Event) -> None:
+    """Await ``work``; once ``stop`` is set, give it ``STOP_GRACE`` seconds, then cancel it: a
+    connection blocked in a read (a quiet stream, a stalled server) must not hold a stop up."""
+    task = asyncio.ensure_future(work)
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if not task.done():
+            done, _ = await asyncio.wait({task}, timeout=STOP_GRACE)
+            if not done:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+                return
+        task.result()
+    finally:
+        stopper.cancel()
+
+
 async def _watch(stop_event: threading.Event, stop: asyncio.Event) -> None:
     while not stop.is_set():
         if stop_event.is_set():
@@ -98,9 +119,9 @@ async def run_async(
         jobs = _jobs(ctx, cfg, chosen)
         status = "done"
         try:
-            await asyncio.gather(*jobs)
+            await _until_stopped(asyncio.gather(*jobs), stop)
             while ctx.tasks:
-                await asyncio.gather(*list(ctx.tasks), return_exceptions=True)
+                await _until_stopped(asyncio.gather(*list(ctx.tasks), return_exceptions=True), stop)
         except (asyncio.CancelledError, KeyboardInterrupt):
             status = "interrupted"
             raise

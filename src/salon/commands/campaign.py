@@ -21,7 +21,7 @@ app = typer.Typer(
 )
 
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one-line messages stay one line in logs
 
 ArchiveOpt = Annotated[
     str | None,

@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one-line messages stay one line in logs
 
 ArchiveOpt = Annotated[
     str | None,

@@ -20,7 +20,7 @@ from rich.table import Table
 __all__ = ["register"]
 
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one-line messages stay one line in logs
 
 ArchiveOpt = Annotated[
     str | None,
