@@ -20,6 +20,9 @@ largest edition:
   posts with engagement, 200 reposts: 180 of random stored posts of the campaign's week and 20
   of random stored posts of any time, 100 deletions of random stored posts, 20 new authors), then the full tally (incremental index refresh included): p50/p95;
   ``refresh`` is the refresh alone, measured on the same kind of batch;
+- ``after_import``: the same batch written as an import (``Writer.start_import``, ``write``,
+  ``finish_import``, which refreshes every stored campaign's index, timed apart), then the
+  full tally: what `salon tally` costs right after `salon import`;
 - ``scan``: the same tally computed from the archive tables without the index (reference).
 
 Prints a table and writes ``bench/results/tally-<timestamp>.json``.
@@ -138,7 +141,7 @@ def _pct(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, max(0, round(p / 100 * len(xs) + 0.5) - 1))]
 
 
-def _write_batch(arc: Any, n0: int, k: int, rng: random.Random, year: int) -> None:
+def _write_batch(arc: Any, n0: int, k: int, rng: random.Random, year: int, as_import: bool = False) -> float:
     """One import batch through the Writer: 800 new campaign posts (with engagement), 200
     reposts (180 of random stored posts of the campaign's week, 20 of random stored posts of any
     time), 100 deletions of random stored posts, 20 new authors."""
@@ -169,7 +172,15 @@ def _write_batch(arc: Any, n0: int, k: int, rng: random.Random, year: int) -> No
     rid = f"bench-{k}-{now.timestamp()}"
     b.add_raw(rid, "bench", rid.encode(), None, None, "bench", None)
     b.add_items(items, rid, now)
-    Writer(arc).write(b)
+    w = Writer(arc)
+    if not as_import:
+        w.write(b)
+        return 0.0
+    iid = w.start_import("import", "bench")
+    w.write(b, iid)
+    t = time.perf_counter()
+    w.finish_import(iid, "done", {"in": len(items)})  # refreshes the campaign indexes
+    return 1000 * (time.perf_counter() - t)
 
 
 def run_size(n: int, runs: int, keep: bool) -> dict[str, Any]:
@@ -250,6 +261,19 @@ def run_size(n: int, runs: int, keep: bool) -> dict[str, Any]:
             "p95": round(_pct(lat4, 95), 1),
             "runs": len(lat4),
         }
+        lat5, fin = [], []
+        for j in range(k + 100, k + 100 + max(5, runs // 3)):
+            fin.append(_write_batch(arc, n, j, rng, target, as_import=True))
+            t = time.perf_counter()
+            r = tally(arc, c)
+            lat5.append(1000 * (time.perf_counter() - t))
+        out["after_import_ms"] = {
+            "p50": round(_pct(lat5, 50), 1),
+            "p95": round(_pct(lat5, 95), 1),
+            "runs": len(lat5),
+            "finish_import_refresh_p50": round(_pct(fin, 50), 1),
+            "finish_import_refresh_p95": round(_pct(fin, 95), 1),
+        }
         r = tally(arc, c)
         scan = tally(arc, c, use_index=False)
         drop = ("source", "computed_at")
@@ -288,6 +312,8 @@ def main(argv: list[str] | None = None) -> None:
             f"recomputed p50 {r['compute_ms']['p50']} ms  p95 {r['compute_ms']['p95']} ms  "
             f"after a write p50 {r['after_write_ms']['p50']} ms  p95 {r['after_write_ms']['p95']} ms  "
             f"(refresh alone p50 {r['refresh_after_write_ms']['p50']} ms  p95 {r['refresh_after_write_ms']['p95']} ms)  "
+            f"after an import p50 {r['after_import_ms']['p50']} ms  p95 {r['after_import_ms']['p95']} ms "
+            f"(its refresh at finish_import p50 {r['after_import_ms']['finish_import_refresh_p50']} ms)  "
             f"scan {r['scan_ms']['p50']} ms  cold index {r['cold_index_build_ms']} ms  (build {r['build_s']} s)",
             flush=True,
         )

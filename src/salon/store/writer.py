@@ -9,6 +9,7 @@ after the last committed batch and a re-run completes it.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -177,6 +178,19 @@ class Writer:
                 import_id,
             ],
         )
+        if status == "done":
+            self.refresh_campaign_indexes()
+
+    def refresh_campaign_indexes(self) -> None:
+        """Bring every stored campaign's index up to date after an import (one delta for the whole
+        import), so that the first tally after it finds the index fresh. A failure here leaves
+        the index to the next tally's refresh."""
+        from salon.store.campaign_index import refresh_all
+
+        try:
+            refresh_all(self.archive)
+        except Exception:  # never fail an import that is committed
+            logging.getLogger("salon.store").exception("campaign index refresh after the import failed")
 
     def start_file(self, import_id: int, path: str, size: int | None) -> int:
         fid = int(self.con.execute("SELECT nextval('file_id_seq')").fetchone()[0])  # type: ignore[index]
