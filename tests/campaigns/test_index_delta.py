@@ -247,3 +247,20 @@ def test_refresh_all_after_a_batch(arc: Archive) -> None:
     assert refresh_all(arc) == {"mw-2015": "updated"}
     assert is_fresh(arc, c) and refresh_all(arc) == {"mw-2015": "fresh"}
     assert both(arc, "mw-2015")["posts"] == 1
+
+
+def test_read_only_uses_the_index_only_when_fresh(tmp_path: Path) -> None:
+    path = tmp_path / "ro.duckdb"
+    with open_archive(path) as a:
+        save_campaign(a, parse_campaign(MW.format(extra=""), participants_csv=REG))
+        p = Post("x", "q1", IN, "#MuseumWeek", author=Author("x", "q"), hashtags=[Hashtag("MuseumWeek")])
+        write(a, [p])
+        assert both(a, "mw-2015")["posts"] == 1  # refreshed
+    with open_archive(path, read_only=True) as ro:
+        t = tally(ro, "mw-2015")
+        assert (t["source"], t["posts"]) == ("index", 1)
+    with open_archive(path) as a:  # a write the index has not seen
+        write(a, [Tombstone("x", "q1", IN + timedelta(days=1))])
+    with open_archive(path, read_only=True) as ro:
+        t = tally(ro, "mw-2015")
+        assert (t["source"], t["posts"]) == ("scan", 0)
