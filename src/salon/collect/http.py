@@ -133,6 +133,19 @@ async def pause(
             status.done_waiting()
 
 
+STABLE_CONNECTION = 30.0  # seconds: a connection that lived this long resets the backoff
+
+
+async def reconnect_pause(backoff: Backoff, opened: float, stop: asyncio.Event, status: SourceStatus) -> bool:
+    """After a stream connection opened at ``opened`` (monotonic) ended: wait the backoff before
+    reconnecting (reset first if the connection had been stable). True when stopped instead."""
+    if stop.is_set():
+        return True
+    if time.monotonic() - opened > STABLE_CONNECTION:
+        backoff.reset()
+    return await pause(backoff.next(), stop, status, "to reconnect")
+
+
 async def wake_or_stop(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:
     """Sleep ``seconds``, or until ``stop`` or ``wake`` is set."""
     waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]

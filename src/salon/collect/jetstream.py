@@ -33,7 +33,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from salon.collect import state
 from salon.collect.config import BlueskyConfig
 from salon.collect.context import Ctx
-from salon.collect.http import Backoff, pause
+from salon.collect.http import Backoff, reconnect_pause
 from salon.collect.sink import Page
 from salon.collect.status import SourceStatus
 from salon.sources.files import RawRecord
@@ -280,11 +280,7 @@ async def collect_jetstream(ctx: Ctx, cfg: BlueskyConfig) -> None:
         finally:
             if stream.connection_id is not None:
                 await ctx.close_connection(stream.connection_id, reason)
-        if ctx.stop.is_set():
-            break
-        if time.monotonic() - opened > 30:
-            backoff.reset()
-        if await pause(backoff.next(), ctx.stop, st, "to reconnect"):
+        if await reconnect_pause(backoff, opened, ctx.stop, st):
             break
     st.set("stopped")
 

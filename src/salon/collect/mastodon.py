@@ -42,7 +42,7 @@ from salon.collect import state
 from salon.collect.config import MastodonConfig
 from salon.collect.context import Ctx
 from salon.collect.credentials import Secret
-from salon.collect.http import Backoff, GiveUp, pause, request, wake_or_stop
+from salon.collect.http import Backoff, GiveUp, pause, reconnect_pause, request, wake_or_stop
 from salon.collect.sink import Page
 from salon.collect.status import SourceStatus
 from salon.sources.files import RawRecord
@@ -391,11 +391,7 @@ async def stream_tag(
         finally:
             if cid is not None:
                 await ctx.close_connection(cid, reason)
-        if ctx.stop.is_set():
-            break
-        if time.monotonic() - opened > 30:
-            backoff.reset()
-        if await pause(backoff.next(), ctx.stop, st, "to reconnect"):
+        if await reconnect_pause(backoff, opened, ctx.stop, st):
             break
     if st.state != "failed":
         st.set("stopped")
