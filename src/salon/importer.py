@@ -98,12 +98,27 @@ class ImportReport:
     def posts_new(self) -> int:
         return self._sum("posts_new")
 
+    def counts(self) -> dict[str, int]:
+        """The totals recorded in the ``imports`` table."""
+        return {
+            "in": self.records_in,
+            "new": self.records_new,
+            "duplicate": self.records_duplicate,
+            "bad": self.records_bad,
+            "posts_new": self.posts_new,
+        }
+
     @property
     def ok(self) -> bool:
         return self.records_in - self.records_bad > 0 or (self.records_in == 0 and not self.problems)
 
 
 ProgressFn = Callable[[int, int], None]  # (bytes advanced, posts advanced)
+
+
+def import_arguments(paths: list[str], fmt: str | None) -> str:
+    """The command line an import is recorded with in ``imports.arguments``."""
+    return shlex.join(["import", *paths] + (["--format", fmt] if fmt else []))
 
 
 def import_paths(
@@ -136,9 +151,7 @@ def import_paths(
     # peak memory must not grow with the input (DESIGN.md, Performance: <= 500 MB).
     previous_limit = arc.scalar("SELECT current_setting('memory_limit')")
     arc.con.execute(f"SET memory_limit = '{IMPORT_MEMORY_LIMIT}'")
-    report.import_id = writer.start_import(
-        "import", shlex.join(["import", *paths] + (["--format", fmt] if fmt else []))
-    )
+    report.import_id = writer.start_import("import", import_arguments(paths, fmt))
     status = "done"
     try:
         for inp in inputs:
@@ -150,14 +163,7 @@ def import_paths(
         report.interrupted = True
         raise
     finally:
-        counts = {
-            "in": report.records_in,
-            "new": report.records_new,
-            "duplicate": report.records_duplicate,
-            "bad": report.records_bad,
-            "posts_new": report.posts_new,
-        }
-        writer.finish_import(report.import_id, status, counts)
+        writer.finish_import(report.import_id, status, report.counts())
         arc.con.execute(f"SET memory_limit = '{previous_limit}'")
         if own:
             arc.close()

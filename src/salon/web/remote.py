@@ -4,7 +4,6 @@ is the same ``ImportReport`` a direct import returns."""
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 import httpx
 import orjson
 
-from salon.importer import DEFAULT_BATCH, FileReport, ImportReport, Problem
+from salon.importer import DEFAULT_BATCH, FileReport, ImportReport, Problem, import_arguments
 from salon.sources.files import InputFile, RawRecord, file_mtime, iter_inputs, read_records, x_archive_owner
 from salon.web.ingest import TOKEN_HEADER, ServerFile, encode_records
 
@@ -62,7 +61,7 @@ def remote_import(
     report = ImportReport()
     inputs = list(iter_inputs(paths))
     batch = min(batch_size, REMOTE_BATCH)
-    args = shlex.join(["import", *paths] + (["--format", fmt] if fmt else []))
+    args = import_arguments(paths, fmt)
     with _client(server) as c:
         report.import_id = _post(c, "/api/local/imports", json={"kind": "import", "arguments": args})[
             "import_id"
@@ -78,15 +77,10 @@ def remote_import(
             report.interrupted = True
             raise
         finally:
-            counts = {
-                "in": report.records_in,
-                "new": report.records_new,
-                "duplicate": report.records_duplicate,
-                "bad": report.records_bad,
-                "posts_new": report.posts_new,
-            }
             _post(
-                c, f"/api/local/imports/{report.import_id}/finish", json={"status": status, "counts": counts}
+                c,
+                f"/api/local/imports/{report.import_id}/finish",
+                json={"status": status, "counts": report.counts()},
             )
     return report
 
