@@ -85,3 +85,19 @@ def test_kill_9_mid_import_then_rerun_completes(tmp_path: Path) -> None:
     statuses = [r[0] for r in con.execute("SELECT status FROM imports ORDER BY import_id").fetchall()]
     con.close()
     assert statuses == ["interrupted", "done"]
+
+
+def test_concurrent_runs_stay_running_until_the_archive_is_reopened(tmp_path: Path) -> None:
+    """A server runs a replay, collectors and client imports at once through one writer: starting
+    one must not mark the others interrupted. Only a reopen (the old process is gone) does."""
+    from salon.store.archive import open_archive
+    from salon.store.writer import Writer
+
+    path = tmp_path / "a.duckdb"
+    with open_archive(path) as arc:
+        w = Writer(arc)
+        first = w.start_import("replay", "serve --replay demo")
+        w.start_import("import", "import x.jsonl")
+        assert arc.query("SELECT status FROM imports WHERE import_id = ?", [first]) == [("running",)]
+    with open_archive(path) as arc:
+        assert {r[0] for r in arc.query("SELECT status FROM imports")} == {"interrupted"}

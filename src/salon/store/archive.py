@@ -102,6 +102,14 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("COMMIT")
 
 
+def _close_dead_runs(con: duckdb.DuckDBPyConnection) -> None:
+    """Opening read-write takes the archive's only write lock, so an import still marked running
+    belongs to a process that died (kill -9, power loss): say so rather than leave it running.
+    (Not at each import's start: a server runs several imports and collections at once.)"""
+    con.execute("UPDATE imports SET status = 'interrupted' WHERE status = 'running'")
+    con.execute("UPDATE import_files SET status = 'interrupted' WHERE status = 'reading'")
+
+
 def open_archive(
     path: str | os.PathLike[str] | None = None, *, read_only: bool = False, create: bool = True
 ) -> Archive:
@@ -129,4 +137,5 @@ def open_archive(
     con.execute("SET TimeZone = 'UTC'")
     if not read_only:
         _migrate(con)
+        _close_dead_runs(con)
     return Archive(p, con, read_only)

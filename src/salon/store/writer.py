@@ -151,10 +151,6 @@ class Writer:
     # -- imports bookkeeping ------------------------------------------------------------------
 
     def start_import(self, kind: str, arguments: str) -> int:
-        # This process holds the archive's only write lock, so an import still marked running was
-        # killed: say so rather than leave it "running" forever.
-        self.con.execute("UPDATE imports SET status = 'interrupted' WHERE status = 'running'")
-        self.con.execute("UPDATE import_files SET status = 'interrupted' WHERE status = 'reading'")
         iid = int(self.con.execute("SELECT nextval('import_id_seq')").fetchone()[0])  # type: ignore[index]
         self.con.execute(
             "INSERT INTO imports (import_id, kind, started_at, salon_version, arguments, status)"
