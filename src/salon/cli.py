@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from salon import __version__
+from salon.commands.common import ArchiveOpt, console, err
+from salon.commands.common import fail as _fail
 
 app = typer.Typer(
     name="salon",
@@ -25,24 +26,6 @@ app = typer.Typer(
 )
 export_app = typer.Typer(help="Write what the archive holds back out.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
-
-console = Console()
-err = Console(stderr=True, soft_wrap=True)  # one-line messages stay one line in logs
-
-ArchiveOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--archive",
-        "-a",
-        help="Archive file (DuckDB). Default: $SALON_ARCHIVE or ./salon.duckdb.",
-        show_default=False,
-    ),
-]
-
-
-def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    raise typer.Exit(code)
 
 
 def _open(path: str | None, *, read_only: bool) -> Any:

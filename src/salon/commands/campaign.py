@@ -7,37 +7,24 @@ import json
 import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console, Group
+from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
+
+from salon.commands.common import ArchiveOpt, console, err
+from salon.commands.common import fail as _fail
 
 app = typer.Typer(
     help="Define campaigns (TOML + participants CSV) and store them in the archive.",
     no_args_is_help=True,
 )
 
-console = Console()
-err = Console(stderr=True, soft_wrap=True)  # one-line messages stay one line in logs
 
-ArchiveOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--archive",
-        "-a",
-        help="Archive file (DuckDB). Default: $SALON_ARCHIVE or ./salon.duckdb.",
-        show_default=False,
-    ),
-]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
-
-
-def _fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
 
 
 def _open(path: str | None, *, read_only: bool, fallback: bool = False) -> Any:

@@ -7,32 +7,18 @@ import json
 import threading
 import time
 from datetime import datetime
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console, Group
+from rich.console import Group
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-console = Console()
-err = Console(stderr=True, soft_wrap=True)  # one-line messages stay one line in logs
+from salon.commands.common import ArchiveOpt, console, err
+from salon.commands.common import fail as _fail
 
-ArchiveOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--archive",
-        "-a",
-        help="Archive file (DuckDB). Default: $SALON_ARCHIVE or ./salon.duckdb.",
-        show_default=False,
-    ),
-]
 CampaignArg = Annotated[str, typer.Argument(help="A campaign file (.toml) or the slug of a stored campaign.")]
-
-
-def _fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
 
 
 def _board_table(board: Any) -> Group:

@@ -9,11 +9,12 @@ import json
 import time
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
+from salon.commands.common import ArchiveOpt, console, err
+from salon.commands.common import fail as _fail
 from salon.demo.generator import (
     DEFAULT_DAYS,
     DEFAULT_INSTITUTIONS,
@@ -29,24 +30,8 @@ app = typer.Typer(
     invoke_without_command=True,
 )
 
-console = Console()
-err = Console(stderr=True, soft_wrap=True)  # one-line messages stay one line in logs
 
-ArchiveOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--archive",
-        "-a",
-        help="Archive file (DuckDB). Default: $SALON_ARCHIVE or ./salon.duckdb.",
-        show_default=False,
-    ),
-]
 SeedOpt = Annotated[int, typer.Option(help="Random seed: the same seed gives the same files, byte for byte.")]
-
-
-def _fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
 
 
 @app.callback(invoke_without_command=True)

@@ -14,31 +14,16 @@ import os
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from salon.commands.common import ArchiveOpt, console, err
+from salon.commands.common import fail as _fail
 
 __all__ = ["register"]
 
-console = Console()
-err = Console(stderr=True, soft_wrap=True)  # one-line messages stay one line in logs
-
-ArchiveOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--archive",
-        "-a",
-        help="Archive file (DuckDB). Default: $SALON_ARCHIVE or ./salon.duckdb.",
-        show_default=False,
-    ),
-]
 
 users_app = typer.Typer(help="Editors' accounts (admin or editor) of the web app.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Scoped API tokens for scripts and collectors.", no_args_is_help=True)
-
-
-def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    raise typer.Exit(code)
 
 
 def _path(archive: str | None) -> str:
