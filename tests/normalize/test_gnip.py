@@ -4,7 +4,6 @@ in Gnip original format, which gives a cross-format consistency check."""
 
 from __future__ import annotations
 
-import copy
 import html
 import json
 from datetime import UTC, datetime
@@ -13,11 +12,11 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from salon import normalize as norm
 from salon.model import KINDS, Post, Tombstone
 from salon.normalize import BadRecord, Context, gnip, x_v1
+from tests.normalize.mutation import junk, mutated
 
 CORPORA = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpora"
 OBSERVED = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -287,41 +286,7 @@ def test_delete_activity_is_a_tombstone() -> None:
     assert item.deleted_at == datetime(2017, 7, 19, tzinfo=UTC)
 
 
-JUNK = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=12),
-    st.just([]),
-    st.just({}),
-    st.sampled_from(
-        ["tag:search.twitter.com,2005:", "id:twitter.com:", "share", "post", "delete", "2017-13-45T"]
-    ),
-)
-
-
-@st.composite
-def mutated(draw: st.DrawFn, pool: list[Any]) -> Any:
-    """A real payload with 1-6 values deleted or replaced by junk, at any depth."""
-    obj = copy.deepcopy(draw(st.sampled_from(pool)))
-    for _ in range(draw(st.integers(1, 6))):
-        node = obj
-        while isinstance(node, (dict, list)) and node:
-            if isinstance(node, dict):
-                key: Any = draw(st.sampled_from(sorted(node)))
-            else:
-                key = draw(st.integers(0, len(node) - 1))
-            child = node[key]
-            if isinstance(child, (dict, list)) and child and draw(st.booleans()):
-                node = child
-                continue
-            if isinstance(node, dict) and draw(st.booleans()):
-                del node[key]
-            else:
-                node[key] = draw(JUNK)
-            break
-    return obj
+JUNK = junk("tag:search.twitter.com,2005:", "id:twitter.com:", "share", "post", "delete", "2017-13-45T")
 
 
 POOL = json_lines(f"{EXAMPLES}/activity_streams_examples.json") if (CORPORA / EXAMPLES).exists() else [{}]
@@ -330,7 +295,7 @@ POOL = json_lines(f"{EXAMPLES}/activity_streams_examples.json") if (CORPORA / EX
 @settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
-@given(mutated(POOL))
+@given(mutated(POOL, JUNK))
 def test_mutated_payloads_raise_only_badrecord(obj: Any) -> None:
     try:
         items = list(gnip.normalize(obj, CTX))

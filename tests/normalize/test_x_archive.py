@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from salon import normalize as norm
 from salon.model import KINDS, Author, Post
 from salon.normalize import BadRecord, Context, x_archive, x_v1
+from tests.normalize.mutation import junk, mutated
 
 CORPORA = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpora"
 OBSERVED = datetime(2026, 3, 7, tzinfo=UTC)
@@ -241,39 +241,7 @@ def test_bad_elements() -> None:
         list(norm.normalize([elements()[0]], CTX, fmt="x-archive"))
 
 
-JUNK = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=12),
-    st.just([]),
-    st.just({}),
-    st.sampled_from(["Fri Mar 06 13:02:05 +0000 20260", "RT @", "RT @x: y", "&amp;&gt;", "12", "-3", "1e9"]),
-)
-
-
-@st.composite
-def mutated(draw: st.DrawFn, pool: tuple[Any, ...]) -> Any:
-    """A real payload with 1-6 values deleted or replaced by junk, at any depth."""
-    obj = copy.deepcopy(draw(st.sampled_from(pool)))
-    for _ in range(draw(st.integers(1, 6))):
-        node = obj
-        while isinstance(node, (dict, list)) and node:
-            if isinstance(node, dict):
-                key: Any = draw(st.sampled_from(sorted(node)))
-            else:
-                key = draw(st.integers(0, len(node) - 1))
-            child = node[key]
-            if isinstance(child, (dict, list)) and child and draw(st.booleans()):
-                node = child
-                continue
-            if isinstance(node, dict) and draw(st.booleans()):
-                del node[key]
-            else:
-                node[key] = draw(JUNK)
-            break
-    return obj
+JUNK = junk("Fri Mar 06 13:02:05 +0000 20260", "RT @", "RT @x: y", "&amp;&gt;", "12", "-3", "1e9")
 
 
 # The tweets inside the elements: mutating the single-key wrapper itself is test_bad_elements' job.
@@ -281,7 +249,7 @@ POOL: tuple[Any, ...] = tuple(e["tweet"] for e in elements()[:400]) if (CORPORA 
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(mutated(POOL))
+@given(mutated(POOL, JUNK))
 def test_mutated_payloads_raise_only_badrecord(tweet: Any) -> None:
     try:
         items = list(x_archive.normalize({"tweet": tweet}, CTX))

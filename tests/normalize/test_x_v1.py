@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from salon import normalize as norm
 from salon.model import KINDS, Author, Post, Tombstone
 from salon.normalize import BadRecord, Context, x_v1
+from tests.normalize.mutation import junk, mutated
 
 CORPORA = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpora"
 OBSERVED = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -550,40 +551,7 @@ def test_delete_notice_is_a_tombstone() -> None:
 
 # -- property: mutated real payloads -------------------------------------------------------------
 
-JUNK = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=12),
-    st.just([]),
-    st.just({}),
-    st.sampled_from(["Wed Oct 99 25:61:00 +0000 2018", "RT @:", "RT @a: b", "&amp;&lt;", "0", "-7", "1e400"]),
-)
-
-
-@st.composite
-def mutated(draw: st.DrawFn, pool: list[Any]) -> Any:
-    """A real payload with 1-6 values deleted or replaced by junk, at any depth."""
-    obj = copy.deepcopy(draw(st.sampled_from(pool)))
-    for _ in range(draw(st.integers(1, 6))):
-        node = obj
-        while isinstance(node, (dict, list)) and node:
-            key = (
-                draw(st.sampled_from(sorted(node)))
-                if isinstance(node, dict)
-                else draw(st.integers(0, len(node) - 1))
-            )
-            child = node[key]
-            if isinstance(child, (dict, list)) and child and draw(st.booleans()):
-                node = child
-                continue
-            if isinstance(node, dict) and draw(st.booleans()):
-                del node[key]
-            else:
-                node[key] = draw(JUNK)
-            break
-    return obj
+JUNK = junk("Wed Oct 99 25:61:00 +0000 2018", "RT @:", "RT @a: b", "&amp;&lt;", "0", "-7", "1e400")
 
 
 def _pool() -> list[Any]:
@@ -598,7 +566,7 @@ POOL = _pool() if (CORPORA / "tweepy").exists() else [{}]
 @settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
-@given(mutated(POOL))
+@given(mutated(POOL, JUNK))
 def test_mutated_payloads_raise_only_badrecord(obj: Any) -> None:
     try:
         items = list(x_v1.normalize(obj, CTX))
