@@ -252,10 +252,6 @@ def ingest_batch(
         except BadRecord as exc:
             bad(rec, str(exc))
             continue
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-            # A payload whose shape surprises a normaliser is quarantined, not fatal.
-            bad(rec, f"unexpected record shape ({type(exc).__name__}: {exc})")
-            continue
         in_batch.add(rid)
         out.formats[rec_fmt] = out.formats.get(rec_fmt, 0) + 1
         batch.add_raw(rid, rec_fmt, rec.payload, file_id, rec.line, source, retrieved_at)

@@ -73,12 +73,34 @@ def formats() -> list[str]:
     return list(_modules())
 
 
+_SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+_checked: dict[str, Normalizer] = {}
+
+
+def _checked_normalizer(fn: Normalizer) -> Normalizer:
+    def run(obj: Any, ctx: Context) -> Iterator[Item]:
+        try:
+            yield from fn(obj, ctx)
+        except BadRecord:
+            raise
+        except _SHAPE_ERRORS as exc:
+            # A payload whose shape surprises a normaliser is a bad record (quarantined), never a
+            # crash: said once here for every format rather than in each normaliser.
+            raise BadRecord(f"unexpected record shape ({type(exc).__name__}: {exc})") from exc
+
+    return run
+
+
 def get(fmt: str) -> Normalizer:
-    """The normaliser of format ``fmt``; ``KeyError`` names the known ones."""
-    try:
-        return _modules()[fmt].normalize  # type: ignore[no-any-return]
-    except KeyError:
-        raise KeyError(f"unknown format {fmt!r}; known: {', '.join(formats())}") from None
+    """The normaliser of format ``fmt``; it raises nothing but ``BadRecord`` on bad payloads.
+    ``KeyError`` names the known formats."""
+    if fmt not in _checked:
+        try:
+            fn = _modules()[fmt].normalize
+        except KeyError:
+            raise KeyError(f"unknown format {fmt!r}; known: {', '.join(formats())}") from None
+        _checked[fmt] = _checked_normalizer(fn)
+    return _checked[fmt]
 
 
 def sniff(obj: Any) -> str | None:
