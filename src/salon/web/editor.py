@@ -113,23 +113,29 @@ async def new_page(request: Request) -> Response:
 
 @router.post("/edit/new")
 async def new_save(request: Request) -> Response:
+    return await _save(request, None)
+
+
+async def _save(request: Request, slug: str | None) -> Response:
+    """Validate and store the posted campaign texts (a new one when ``slug`` is None); on errors
+    show the form again with them, as typed."""
     _editor(request)
     data = await _form(request)
-    slug, errors = await run_in_threadpool(
-        save_campaign_text, request, data.get("toml", ""), data.get("csv"), None
+    saved, errors = await run_in_threadpool(
+        save_campaign_text, request, data.get("toml", ""), data.get("csv"), slug
     )
     if errors:
         return render(
             request,
             "edit.html",
             422,
-            slug=None,
+            slug=slug,
             toml=data.get("toml", ""),
             csv=data.get("csv", ""),
             errors=errors,
             saved=False,
         )
-    return RedirectResponse(f"/edit/{slug}?saved=1", status_code=303)
+    return RedirectResponse(f"/edit/{saved}?saved=1", status_code=303)
 
 
 def _texts(request: Request, slug: str) -> tuple[str, str]:
@@ -159,23 +165,7 @@ async def edit_page(request: Request, slug: str) -> Response:
 
 @router.post("/edit/{slug}")
 async def edit_save(request: Request, slug: str) -> Response:
-    _editor(request)
-    data = await _form(request)
-    saved, errors = await run_in_threadpool(
-        save_campaign_text, request, data.get("toml", ""), data.get("csv"), slug
-    )
-    if errors:
-        return render(
-            request,
-            "edit.html",
-            422,
-            slug=slug,
-            toml=data.get("toml", ""),
-            csv=data.get("csv", ""),
-            errors=errors,
-            saved=False,
-        )
-    return RedirectResponse(f"/edit/{saved}?saved=1", status_code=303)
+    return await _save(request, slug)
 
 
 @router.post("/edit/{slug}/participants")
