@@ -13,13 +13,14 @@ import pytest
 from salon.importer import import_paths
 from salon.store import x_v2_sql
 from salon.store.archive import open_archive
+from salon.store.rawstore import iter_payloads
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "docnow-twarc-csv" / "test-data"
 FILES = sorted(CORPUS.glob("*.json*")) if CORPUS.exists() else []
 
 # Every table an import writes, without the columns holding the time of the import itself.
 TABLES = {
-    "raw": "raw_id, format, payload, file_id, line, source, retrieved_at, salon_version",
+    "raw": "raw_id, format, block_offset, block_length, file_id, line, source, retrieved_at, salon_version",
     "posts": "* EXCLUDE (collected_at)",
     "post_hashtags": "* EXCLUDE (collected_at)",
     "post_mentions": "*",
@@ -37,7 +38,9 @@ TABLES = {
 
 def _dump(path: Path) -> dict[str, list[tuple[Any, ...]]]:
     with open_archive(path, read_only=True) as arc:
-        return {t: sorted(arc.query(f"SELECT {cols} FROM {t}"), key=repr) for t, cols in TABLES.items()}
+        tables = {t: sorted(arc.query(f"SELECT {cols} FROM {t}"), key=repr) for t, cols in TABLES.items()}
+        tables["payloads"] = sorted(iter_payloads(arc.con))
+        return tables
 
 
 @pytest.fixture
@@ -68,7 +71,7 @@ def test_fast_path_gives_identical_tables(path: Path, tmp_path: Path, fast_calls
     )
     assert [str(p) for p in rf.problems] == [str(p) for p in rs.problems]
     a, b = _dump(fast), _dump(slow)
-    for table in TABLES:
+    for table in [*TABLES, "payloads"]:
         assert a[table] == b[table], f"{table} differs"
 
 
@@ -80,7 +83,7 @@ def test_whole_corpus_in_one_archive(tmp_path: Path, fast_calls: list[int]) -> N
     import_paths([str(p) for p in FILES], slow, fast=False)
     assert fast_calls, "the bulk path was never taken"
     a, b = _dump(fast), _dump(slow)
-    for table in TABLES:
+    for table in [*TABLES, "payloads"]:
         assert a[table] == b[table], f"{table} differs"
 
 
@@ -102,7 +105,7 @@ def test_reimport_via_fast_path_changes_nothing(tmp_path: Path, fast_calls: list
     assert again.records_new == 0 and again.posts_new == 0
     assert again.records_duplicate == again.records_in == first.records_in
     after = _dump(arc_path)
-    for table in TABLES:
+    for table in [*TABLES, "payloads"]:
         if table not in ("imports", "import_files"):
             assert after[table] == before[table], f"{table} changed"
 
@@ -118,5 +121,5 @@ def test_small_batches_match(tmp_path: Path, fast_calls: list[int]) -> None:
     import_paths(paths, slow, batch_size=7, fast=False)
     assert fast_calls
     a, b = _dump(fast), _dump(slow)
-    for table in TABLES:
+    for table in [*TABLES, "payloads"]:
         assert a[table] == b[table], f"{table} differs"

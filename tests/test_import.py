@@ -17,6 +17,7 @@ import duckdb
 import zstandard
 
 from salon.importer import import_paths
+from salon.store.rawstore import iter_payloads
 from tests.conftest import TWARC
 
 X_FILES = ["2sets.jsonl", "flat.jsonl", "noflat.jsonl", "withheld.jsonl", "kpop.jsonl"]
@@ -91,14 +92,15 @@ def test_provenance_and_byte_identical_raw_export(archive_path: Path, tmp_path: 
     import_paths([str(src)], archive_path)
     con = duckdb.connect(str(archive_path), read_only=True)
     rows = con.execute(
-        "SELECT r.payload, r.line, r.source, f.sha256, r.salon_version FROM raw r JOIN import_files f USING (file_id)"
+        "SELECT r.raw_id, r.line, r.source, f.sha256, r.salon_version FROM raw r JOIN import_files f USING (file_id)"
     ).fetchall()
+    payloads = dict(iter_payloads(con))
     con.close()
     lines = src.read_bytes().split(b"\n")
     assert len(rows) == sum(1 for line in lines if line.strip())
     digest = hashlib.sha256(src.read_bytes()).hexdigest()
-    for payload, line, source, sha, version in rows:
-        assert bytes(payload) == lines[line - 1]
+    for rid, line, source, sha, version in rows:
+        assert payloads[rid] == lines[line - 1]
         assert source == str(src) and sha == digest and version
     out = tmp_path / "raw.jsonl"
     subprocess.run(

@@ -6,18 +6,15 @@ from collections.abc import Iterator
 from typing import IO
 
 from salon.store.archive import Archive
+from salon.store.rawstore import iter_payloads
 
 __all__ = ["export_raw", "iter_raw"]
 
 
-def iter_raw(arc: Archive, *, fmt: str | None = None, batch: int = 10_000) -> Iterator[bytes]:
+def iter_raw(arc: Archive, *, fmt: str | None = None) -> Iterator[bytes]:
     """Every stored raw payload, byte-identical, in the order it was received."""
-    where = "WHERE format = ?" if fmt else ""
-    cur = arc.con.cursor()
-    cur.execute(f"SELECT payload FROM raw {where} ORDER BY received_at, file_id, line", [fmt] if fmt else [])
-    while rows := cur.fetchmany(batch):
-        for (payload,) in rows:
-            yield bytes(payload)
+    for _rid, payload in iter_payloads(arc.con, "format = ?" if fmt else "", [fmt] if fmt else []):
+        yield payload
 
 
 def export_raw(arc: Archive, out: IO[bytes], *, fmt: str | None = None) -> int:

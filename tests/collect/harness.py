@@ -10,6 +10,7 @@ from salon.collect.credentials import Credentials
 from salon.collect.runner import RunReport, run
 from salon.collect.status import StatusBoard
 from salon.store.archive import open_archive
+from salon.store.rawstore import iter_payloads
 
 from .servers import eventually
 
@@ -78,6 +79,11 @@ class Collector:
 
     def n(self, sql: str, params: list[Any] | None = None) -> int:
         return int(self.q(sql, params)[0][0])
+
+    def payloads(self, fmt: str | None = None) -> list[bytes]:
+        """The raw payloads stored so far (of one format), decompressed."""
+        where, params = ("format = ?", [fmt]) if fmt else ("", [])
+        return [p for _rid, p in iter_payloads(self.reader, where, params)]
 
     def wait(self, sql: str, expected: int, timeout: float = 15.0) -> int:
         eventually(lambda: self.n(sql) >= expected, timeout)

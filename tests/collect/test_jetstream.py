@@ -65,7 +65,7 @@ def sources(url: str, extra: str = "") -> str:
 
 
 def raw_payloads(c: Collector) -> list[bytes]:
-    return [bytes(r[0]) for r in c.q("SELECT payload FROM raw WHERE format = 'jetstream'")]
+    return c.payloads("jetstream")
 
 
 def test_replay_keeps_campaign_posts_exactly_once(tmp_path: Path) -> None:
@@ -191,9 +191,7 @@ def test_gaps_backfilled_by_search_with_one_reused_session(tmp_path: Path) -> No
             )
             gaps = c.q("SELECT reason, backfill_source, records FROM collect_gaps ORDER BY gap_id")
             found = c.n("SELECT count(*) FROM posts WHERE native_id = ?", [bsky.post_view["uri"]])
-            leaked = c.n(
-                "SELECT count(*) FROM raw WHERE contains(CAST(payload AS VARCHAR), ?)", [bsky.password]
-            )
+            leaked = sum(bsky.password.encode() in p for p in c.payloads())
             leaked += c.n(
                 "SELECT count(*) FROM collect_gaps WHERE contains(coalesce(note, ''), ?)", [bsky.password]
             )

@@ -2,13 +2,14 @@
 
 Migrations are the ``NNNN_name.sql`` files in ``store/migrations``, applied in order, each in its
 own transaction, and recorded in ``schema_migrations`` so a later version of Salon upgrades an
-older archive in place.
+older archive in place. A migration that must move data SQL cannot (compressing payloads) has a
+Python step too, run after its SQL in the same transaction (``_PYTHON_STEPS``).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
@@ -81,6 +82,12 @@ class Archive:
         return [r[0] for r in self.query("SELECT name FROM schema_migrations ORDER BY name")]
 
 
+def _python_steps() -> dict[str, Callable[[duckdb.DuckDBPyConnection], None]]:
+    from salon.store import rawstore
+
+    return {"0006_raw_blocks": rawstore.migrate_payloads}
+
+
 def _migrate(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL,"
@@ -93,6 +100,9 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(sql)
+            step = _python_steps().get(name)
+            if step is not None:
+                step(con)
             con.execute(
                 "INSERT INTO schema_migrations VALUES (?, ?, ?)", [name, datetime.now(UTC), __version__]
             )

@@ -20,6 +20,7 @@ import pyarrow as pa
 from salon import __version__
 from salon.hashtags import tag_key, tag_norm
 from salon.model import Author, Post, Tombstone
+from salon.store import rawstore
 from salon.store.archive import Archive
 
 __all__ = ["Batch", "BatchResult", "Writer", "raw_id"]
@@ -236,24 +237,16 @@ class Writer:
         now = datetime.now(UTC)
         with self.archive.transaction() as con:
             if batch.raw["raw_id"]:
-                raw = pa.table(
-                    {
-                        **{k: batch.raw[k] for k in ("raw_id", "format")},
-                        "payload": pa.array(batch.raw["payload"], pa.binary()),
-                        "file_id": pa.array(batch.raw["file_id"], pa.int64()),
-                        "line": pa.array(batch.raw["line"], pa.int64()),
-                        "source": pa.array(batch.raw["source"], pa.string()),
-                        "retrieved_at": pa.array(batch.raw["retrieved_at"], TS),
-                    }
+                result.raw_new = self.insert_raw(
+                    batch.raw["raw_id"],
+                    batch.raw["payload"],
+                    now,
+                    format=batch.raw["format"],
+                    file_id=batch.raw["file_id"],
+                    line=batch.raw["line"],
+                    source=batch.raw["source"],
+                    retrieved_at=batch.raw["retrieved_at"],
                 )
-                con.register("_b_raw", raw)
-                con.execute(
-                    "INSERT INTO raw SELECT raw_id, format, payload, file_id, line, source, retrieved_at, ?, ?"
-                    " FROM _b_raw WHERE raw_id NOT IN (SELECT raw_id FROM raw)",
-                    [__version__, now],
-                )
-                con.unregister("_b_raw")
-                result.raw_new = len(batch.raw["raw_id"])
             if batch.posts:
                 self._write_posts(batch, now, result)
             if batch.tombstones:
@@ -265,6 +258,53 @@ class Writer:
             if batch.quarantine:
                 con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?)", batch.quarantine)
         return result
+
+    def insert_raw(
+        self,
+        raw_ids: list[str],
+        payloads: list[bytes],
+        now: datetime,
+        *,
+        format: str | list[str],
+        file_id: int | list[int | None] | None,
+        line: list[int | None],
+        source: str | list[str | None] | None,
+        retrieved_at: datetime | list[datetime | None] | None = None,
+    ) -> int:
+        """Store new raw records (the caller has left out those already stored): payloads into
+        compressed blocks (``salon.store.rawstore``), one ``raw`` row each with its provenance.
+        Scalars stand for the same value on every row. Runs inside the caller's transaction."""
+        n = len(raw_ids)
+
+        def col(v: Any, typ: pa.DataType) -> pa.Array:
+            return pa.array(v if isinstance(v, list) else [v] * n, typ)
+
+        packed = rawstore.pack(payloads)
+        block_ids = rawstore.store_blocks(self.con, packed)
+        tbl = pa.table(
+            {
+                "raw_id": pa.array(raw_ids, pa.string()),
+                "format": col(format, pa.string()),
+                "block_id": pa.array(block_ids, pa.int64()),
+                "block_offset": pa.array(packed.offset, pa.int64()),
+                "block_length": pa.array(packed.length, pa.int64()),
+                "file_id": col(file_id, pa.int64()),
+                "line": pa.array(line, pa.int64()),
+                "source": col(source, pa.string()),
+                "retrieved_at": col(retrieved_at, TS),
+            }
+        )
+        self.con.register("_b_raw", tbl)
+        try:
+            # The anti-join keeps a record stored once even if a caller sends one twice.
+            self.con.execute(
+                "INSERT INTO raw SELECT raw_id, format, block_id, block_offset, block_length, file_id, line,"
+                " source, retrieved_at, ?, ? FROM _b_raw WHERE raw_id NOT IN (SELECT raw_id FROM raw)",
+                [__version__, now],
+            )
+        finally:
+            self.con.unregister("_b_raw")
+        return n
 
     def _write_posts(self, batch: Batch, now: datetime, result: BatchResult) -> None:
         tables = _post_tables(list(batch.posts.values()), batch)
