@@ -22,7 +22,6 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from salon import __version__
 from salon.hashtags import tag_key, tag_norm
 from salon.store.writer import BatchResult, Writer
 
@@ -90,7 +89,10 @@ _LINE = json.dumps(
         "id_str": "JSON",
     }
 )
-_STREAM = json.dumps({"data": _T0})
+# A stream line ({"data": {...}, "matching_rules": ...}) parsed in one pass: ``data`` is a tweet.
+_STREAM = json.dumps({**json.loads(_LINE), "data": json.loads(_LINE)["data"][0]})
+# What twarc2 and the X API write at the start of a stream line (json.dumps, then compact).
+_STREAM_PREFIXES = (b'{"data": {', b'{"data":{')
 
 # Timestamps the SQL cast reads exactly as ``parse_time`` does; any other form goes to Python.
 _ISO = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$"
@@ -156,17 +158,25 @@ def stage(
             "rid": pa.array(rids, pa.string()),
             "line": pa.array(linenos, pa.int64()),
             "payload": payload,
+            "stream": pa.array([ln.startswith(_STREAM_PREFIXES) for ln in lines], pa.bool_()),
         }
     )
     con.register("_fx_in", tbl)
     try:
+        # One parse per line: the struct literal is inlined (a bound parameter is slower), stream
+        # lines (told by their first bytes) are parsed with ``data`` as an object; only a line
+        # whose ``data`` is neither a list nor announced as an object is looked at twice.
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE _fx_doc AS SELECT j, rid, d,"
-            " CASE WHEN d.data IS NULL THEN json_type(payload, '$.data') END AS dtype,"
-            " CASE WHEN d.data IS NULL AND json_type(payload, '$.data') = 'OBJECT'"
-            " THEN [json_transform(payload, ?).data] ELSE d.data END AS data"
-            " FROM (SELECT j, rid, payload, json_transform(payload, ?) AS d FROM _fx_in)",
-            [_STREAM, _LINE],
+            f"""CREATE OR REPLACE TEMP TABLE _fx_doc AS
+            SELECT j, rid, d, CASE WHEN d.data IS NULL THEN json_type(payload, '$.data') END AS dtype, d.data AS data
+            FROM (SELECT j, rid, payload, json_transform(payload, '{_LINE}') AS d FROM _fx_in WHERE NOT stream)
+            UNION ALL BY NAME
+            SELECT j, rid, struct_update(d, data := [d.data]) AS d, 'OBJECT' AS dtype, [d.data] AS data
+            FROM (SELECT j, rid, json_transform(payload, '{_STREAM}') AS d FROM _fx_in WHERE stream)"""
+        )
+        con.execute(
+            f"""UPDATE _fx_doc SET data = [json_transform(i.payload, '{_STREAM}').data]
+            FROM _fx_in i WHERE i.j = _fx_doc.j AND _fx_doc.dtype = 'OBJECT'"""
         )
     except duckdb.Error:
         return False  # malformed JSON somewhere: the Python path quarantines it
@@ -445,21 +455,10 @@ def write_staged(
 ) -> BatchResult:
     """Write a staged batch (``stage`` returned True) in one transaction."""
     result = BatchResult()
-    raw = pa.table(
-        {
-            "raw_id": pa.array(rids, pa.string()),
-            "payload": pa.array(lines, pa.binary()),
-            "line": pa.array(linenos, pa.int64()),
-        }
-    )
-    with writer.archive.transaction() as con:
-        con.register("_fx_raw", raw)
-        con.execute(
-            "INSERT INTO raw SELECT raw_id, ?, payload, ?, line, ?, NULL, ?, ? FROM _fx_raw",
-            [FORMAT, file_id, source, __version__, now],
+    with writer.archive.transaction():
+        result.raw_new = writer.insert_raw(
+            rids, lines, now, format=FORMAT, file_id=file_id, line=list(linenos), source=source
         )
-        con.unregister("_fx_raw")
-        result.raw_new = len(rids)
         writer.merge_posts(now, result)
         writer.insert_snapshots("_s_snap")
         writer.upsert_authors("_s_auth")
