@@ -10,7 +10,11 @@ bytes), normalised, and written in batches of ``batch_size`` records, one transa
 
 from __future__ import annotations
 
+import queue
 import shlex
+import sys
+import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,8 +41,14 @@ __all__ = [
 ]
 
 DEFAULT_BATCH = 20_000
-DEFAULT_BATCH_BYTES = 4 << 20  # a batch also ends after this many payload bytes (bounded memory)
-IMPORT_MEMORY_LIMIT = "256MB"  # DuckDB's share during an import; spills to disk beyond it
+DEFAULT_BATCH_BYTES = 8 << 20  # a batch also ends after this many payload bytes (bounded memory)
+IMPORT_MEMORY_LIMIT = "192MB"  # DuckDB's share during an import; spills to disk beyond it
+_IMPORT_SETTINGS = {
+    "memory_limit": IMPORT_MEMORY_LIMIT,
+    # DuckDB checkpoints when its WAL passes 16 MB, rewriting the tables' indexes each time: a
+    # cost that grows with the archive, paid every few batches (12 of 55 s on a 900 MB file).
+    "checkpoint_threshold": "512MB",
+}
 
 
 @dataclass
@@ -149,8 +159,9 @@ def import_paths(
     inputs = list(iter_inputs(paths))  # resolve every path before writing anything
     # DuckDB would otherwise cache up to 80% of the machine's memory; an import streams, so its
     # peak memory must not grow with the input (DESIGN.md, Performance: <= 500 MB).
-    previous_limit = arc.scalar("SELECT current_setting('memory_limit')")
-    arc.con.execute(f"SET memory_limit = '{IMPORT_MEMORY_LIMIT}'")
+    previous = {k: arc.scalar(f"SELECT current_setting('{k}')") for k in _IMPORT_SETTINGS}
+    for k, v in _IMPORT_SETTINGS.items():
+        arc.con.execute(f"SET {k} = '{v}'")
     report.import_id = writer.start_import("import", import_arguments(paths, fmt))
     status = "done"
     try:
@@ -164,7 +175,8 @@ def import_paths(
         raise
     finally:
         writer.finish_import(report.import_id, status, report.counts())
-        arc.con.execute(f"SET memory_limit = '{previous_limit}'")
+        for k, v in previous.items():
+            arc.con.execute(f"SET {k} = '{v}'")
         if own:
             arc.close()
     return report
@@ -209,7 +221,6 @@ def ingest_batch(
     The shared path of file imports and live collectors: records already stored (same bytes) are
     counted as duplicates and skipped whole, bad ones are quarantined with ``source`` and line,
     the rest are stored raw with their provenance and normalised."""
-    out = BatchOutcome()
     observed = observed_at or retrieved_at or datetime.now(UTC)
     ids = [raw_id(r.payload) for r in records]
     existing = writer.existing_raw_ids(ids)
@@ -220,9 +231,42 @@ def ingest_batch(
         and retrieved_at is None
         and records
         and not any(r.parsed for r in records)
-        and _ingest_x_v2_sql(writer, out, records, ids, existing, source, observed, file_id)
     ):
-        return out
+        out = BatchOutcome()
+        if _ingest_x_v2_sql(writer, out, records, ids, existing, source, observed, file_id):
+            return out
+    batch, out = prepare_batch(
+        records,
+        ids,
+        existing,
+        source=source,
+        fmt=fmt,
+        observed_at=observed,
+        retrieved_at=retrieved_at,
+        file_id=file_id,
+        import_id=import_id,
+        account=account,
+    )
+    return write_batch(writer, batch, out, import_id)
+
+
+def prepare_batch(
+    records: list[RawRecord],
+    ids: list[str],
+    existing: set[str],
+    *,
+    source: str,
+    fmt: str | None,
+    observed_at: datetime,
+    retrieved_at: datetime | None = None,
+    file_id: int | None = None,
+    import_id: int | None = None,
+    account: Author | None = None,
+) -> tuple[Batch, BatchOutcome]:
+    """The CPU half of ``ingest_batch``, which needs no archive: parse and normalise the records
+    whose raw id (``ids``) is not in ``existing`` into a ``Batch``, quarantining the bad ones."""
+    out = BatchOutcome()
+    observed = observed_at
     for rec in records:
         rec.parse()
     ctx = Context(observed_at=observed, account=account)
@@ -256,6 +300,13 @@ def ingest_batch(
         out.formats[rec_fmt] = out.formats.get(rec_fmt, 0) + 1
         batch.add_raw(rid, rec_fmt, rec.payload, file_id, rec.line, source, retrieved_at)
         batch.add_items(items, rid, observed)
+    return batch, out
+
+
+def write_batch(
+    writer: Writer, batch: Batch, out: BatchOutcome, import_id: int | None = None
+) -> BatchOutcome:
+    """The writing half of ``ingest_batch``: one transaction."""
     result = writer.write(batch, import_id)
     out.records_new = result.raw_new
     out.posts_new = result.posts_new
@@ -336,18 +387,20 @@ def _import_file(
     )
     try:
         lazy = fast and fmt in (None, x_v2_sql.FORMAT) and account is None
-        for chunk in _chunks(read_records(inp, fmt, lazy=lazy), batch_size):
-            out = ingest_batch(
-                writer,
-                chunk,
-                source=inp.label,
-                fmt=fmt,
-                observed_at=observed,
-                file_id=file_id,
-                import_id=report.import_id,
-                account=account,
-                fast=fast,
-            )
+        chunks = _chunks(read_records(inp, fmt, lazy=lazy), batch_size)
+        kw: dict[str, Any] = {
+            "source": inp.label,
+            "fmt": fmt,
+            "observed_at": observed,
+            "file_id": file_id,
+            "import_id": report.import_id,
+            "account": account,
+        }
+        if fast:
+            outcomes: Iterator[BatchOutcome] = (ingest_batch(writer, c, fast=True, **kw) for c in chunks)
+        else:
+            outcomes = _pipelined(writer, chunks, kw)
+        for out in outcomes:
             fr.records_in += out.records_in
             fr.records_new += out.records_new
             fr.records_duplicate += out.records_duplicate
@@ -357,8 +410,9 @@ def _import_file(
             for k, v in out.formats.items():
                 formats_seen[k] = formats_seen.get(k, 0) + v
             if progress:
-                progress(inp.bytes_read - last_bytes, out.posts_new)
-                last_bytes = inp.bytes_read
+                done = inp.bytes_read
+                progress(done - last_bytes, out.posts_new)
+                last_bytes = done
         status = "done"
     finally:
         fr.notes = list(inp.notes)
@@ -375,6 +429,76 @@ def _import_file(
         if progress and inp.bytes_read > last_bytes:
             progress(inp.bytes_read - last_bytes, 0)
     return fr
+
+
+_END = object()
+
+
+def _pipelined(
+    writer: Writer, chunks: Iterator[list[RawRecord]], kw: dict[str, Any]
+) -> Iterator[BatchOutcome]:
+    """``ingest_batch`` over ``chunks`` in two stages: a thread reads, hashes, parses and
+    normalises the next batch (``prepare_batch``) while this one writes the previous batch
+    (``write_batch``). DuckDB, zstd and hashlib release the GIL, so on two cores the writes cost
+    little more than the Python work. At most ``_AHEAD`` prepared batches wait (bounded memory).
+
+    Records already stored are found with a cursor of the writer's archive, which sees committed
+    batches only; the raw ids of the batches still queued or being written are checked too."""
+    q: queue.Queue[Any] = queue.Queue(maxsize=_AHEAD)
+    stop = threading.Event()
+    # Each of the writer's ~25 statements per batch gives up the GIL and must get it back from
+    # the preparing thread: with Python's default 5 ms switch interval that wait dominated.
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(_SWITCH_INTERVAL)
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        cur = writer.con.cursor()
+        in_flight: deque[set[str]] = deque(maxlen=_AHEAD + 2)
+        try:
+            for chunk in chunks:
+                ids = [raw_id(r.payload) for r in chunk]
+                existing = writer.existing_raw_ids(ids, con=cur)
+                for pending in in_flight:
+                    existing.update(i for i in ids if i in pending)
+                batch, out = prepare_batch(chunk, ids, existing, **kw)
+                batch.freeze()
+                in_flight.append(set(batch.raw["raw_id"]))
+                if not put((batch, out)):
+                    return
+            put(_END)
+        except BaseException as exc:  # handed to the writing side, which raises it
+            put(exc)
+        finally:
+            cur.close()
+
+    worker = threading.Thread(target=produce, name="salon-import-prepare", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            batch, out = item
+            yield write_batch(writer, batch, out, kw.get("import_id"))
+    finally:
+        stop.set()
+        worker.join()
+        sys.setswitchinterval(switch)
+
+
+_AHEAD = 1  # prepared batches waiting for the writer
+_SWITCH_INTERVAL = 1e-4  # seconds
 
 
 def _unknown(obj: Any) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from salon import __version__
@@ -49,6 +50,21 @@ class Batch:
     snapshots: list[tuple[str, datetime, Any, Any, Any, Any, str]] = field(default_factory=list)
     tombstones: dict[str, tuple[datetime | None, str]] = field(default_factory=dict)
     quarantine: list[tuple[Any, ...]] = field(default_factory=list)
+    # Arrow tables and packed raw blocks made ahead of the write by ``freeze`` (in the thread that
+    # prepares the next batch, so the writer only writes).
+    frozen: dict[str, Any] = field(default_factory=dict)
+
+    def freeze(self) -> None:
+        """Build what ``Writer.write`` will insert now rather than at write time; the batch must
+        not change afterwards."""
+        if self.raw["raw_id"]:
+            self.frozen["raw"] = rawstore.pack(self.raw["payload"])
+        if self.posts:
+            self.frozen["posts"] = _post_tables(list(self.posts.values()), self)
+        if self.snapshots:
+            self.frozen["snapshots"] = _snapshot_table(self)
+        if self.authors:
+            self.frozen["authors"] = _author_table(self)
 
     def __len__(self) -> int:
         return len(self.raw["raw_id"]) + len(self.quarantine)
@@ -215,18 +231,18 @@ class Writer:
             ],
         )
 
-    def existing_raw_ids(self, ids: list[str]) -> set[str]:
-        """Which of these raw ids the archive already holds."""
+    def existing_raw_ids(self, ids: list[str], con: duckdb.DuckDBPyConnection | None = None) -> set[str]:
+        """Which of these raw ids the archive already holds (read through ``con``, a cursor of
+        this archive, when another thread asks)."""
         if not ids:
             return set()
+        con = con or self.con
         tbl = pa.table({"raw_id": pa.array(ids, pa.string())})
-        self.con.register("_probe_raw", tbl)
+        con.register("_probe_raw", tbl)
         try:
-            rows = self.con.execute(
-                "SELECT r.raw_id FROM raw r SEMI JOIN _probe_raw p USING (raw_id)"
-            ).fetchall()
+            rows = con.execute("SELECT r.raw_id FROM raw r SEMI JOIN _probe_raw p USING (raw_id)").fetchall()
         finally:
-            self.con.unregister("_probe_raw")
+            con.unregister("_probe_raw")
         return {r[0] for r in rows}
 
     # -- the batch ------------------------------------------------------------------------------
@@ -246,6 +262,7 @@ class Writer:
                     line=batch.raw["line"],
                     source=batch.raw["source"],
                     retrieved_at=batch.raw["retrieved_at"],
+                    packed=batch.frozen.get("raw"),
                 )
             if batch.posts:
                 self._write_posts(batch, now, result)
@@ -270,6 +287,7 @@ class Writer:
         line: list[int | None],
         source: str | list[str | None] | None,
         retrieved_at: datetime | list[datetime | None] | None = None,
+        packed: rawstore.Packed | None = None,
     ) -> int:
         """Store new raw records (the caller has left out those already stored): payloads into
         compressed blocks (``salon.store.rawstore``), one ``raw`` row each with its provenance.
@@ -279,7 +297,7 @@ class Writer:
         def col(v: Any, typ: pa.DataType) -> pa.Array:
             return pa.array(v if isinstance(v, list) else [v] * n, typ)
 
-        packed = rawstore.pack(payloads)
+        packed = packed or rawstore.pack(payloads)
         block_ids = rawstore.store_blocks(self.con, packed)
         tbl = pa.table(
             {
@@ -296,10 +314,11 @@ class Writer:
         )
         self.con.register("_b_raw", tbl)
         try:
-            # The anti-join keeps a record stored once even if a caller sends one twice.
+            # The key's index keeps a record stored once even if a caller sends one twice (an
+            # anti-join would read every stored raw id at each batch).
             self.con.execute(
-                "INSERT INTO raw SELECT raw_id, format, block_id, block_offset, block_length, file_id, line,"
-                " source, retrieved_at, ?, ? FROM _b_raw WHERE raw_id NOT IN (SELECT raw_id FROM raw)",
+                "INSERT OR IGNORE INTO raw SELECT raw_id, format, block_id, block_offset, block_length, file_id,"
+                " line, source, retrieved_at, ?, ? FROM _b_raw",
                 [__version__, now],
             )
         finally:
@@ -307,7 +326,7 @@ class Writer:
         return n
 
     def _write_posts(self, batch: Batch, now: datetime, result: BatchResult) -> None:
-        tables = _post_tables(list(batch.posts.values()), batch)
+        tables = batch.frozen.get("posts") or _post_tables(list(batch.posts.values()), batch)
         for name, tbl in tables.items():
             self.con.register(name, tbl)
         try:
@@ -428,19 +447,7 @@ class Writer:
 
     def _write_snapshots(self, batch: Batch) -> None:
         con = self.con
-        rows = list(dict.fromkeys(batch.snapshots))
-        tbl = pa.table(
-            {
-                "uid": pa.array([r[0] for r in rows], pa.string()),
-                "observed_at": pa.array([r[1] for r in rows], TS),
-                "likes": pa.array([r[2] for r in rows], pa.int64()),
-                "reposts": pa.array([r[3] for r in rows], pa.int64()),
-                "replies": pa.array([r[4] for r in rows], pa.int64()),
-                "quotes": pa.array([r[5] for r in rows], pa.int64()),
-                "raw_id": pa.array([r[6] for r in rows], pa.string()),
-                "ord": pa.array(range(len(rows)), pa.int64()),
-            }
-        )
+        tbl = batch.frozen.get("snapshots") or _snapshot_table(batch)
         con.register("_b_snap", tbl)
         try:
             self.insert_snapshots("_b_snap")
@@ -455,7 +462,10 @@ class Writer:
             "INSERT INTO metrics_snapshots SELECT b.uid, b.observed_at, b.likes, b.reposts, b.replies, b.quotes,"
             " b.raw_id FROM (SELECT DISTINCT ON (uid, observed_at, likes, reposts, replies, quotes) *"
             f" FROM {rel} ORDER BY uid, observed_at, likes, reposts, replies, quotes, ord) b"
-            " WHERE NOT EXISTS (SELECT 1 FROM metrics_snapshots m WHERE"
+            # Only the stored snapshots of the batch's posts are compared (a semi-join on uid):
+            # an anti-join on the whole table would hash every stored snapshot at each batch.
+            " WHERE NOT EXISTS (SELECT 1 FROM (SELECT * FROM metrics_snapshots"
+            f" WHERE uid IN (SELECT uid FROM {rel})) m WHERE"
             " m.uid = b.uid AND m.observed_at = b.observed_at AND m.likes IS NOT DISTINCT FROM b.likes AND"
             " m.reposts IS NOT DISTINCT FROM b.reposts AND m.replies IS NOT DISTINCT FROM b.replies AND"
             " m.quotes IS NOT DISTINCT FROM b.quotes)"
@@ -463,27 +473,7 @@ class Writer:
 
     def _write_authors(self, batch: Batch) -> None:
         con = self.con
-        cols: dict[str, list[Any]] = {
-            k: [] for k in ("uid", "platform", "native_id", *_AUTHOR_FIELDS, "observed_at")
-        }
-        for uid, a in batch.authors.items():
-            cols["uid"].append(uid)
-            cols["platform"].append(a.platform)
-            cols["native_id"].append(a.native_id)
-            for f in _AUTHOR_FIELDS:
-                cols[f].append(getattr(a, f))
-            cols["observed_at"].append(batch.author_seen[uid])
-        types = {
-            "followers": pa.int64(),
-            "following": pa.int64(),
-            "posts_count": pa.int64(),
-            "bot": pa.bool_(),
-            "verified": pa.bool_(),
-            "indexable": pa.bool_(),
-            "created_at": TS,
-            "observed_at": TS,
-        }
-        tbl = pa.table({k: pa.array(v, types.get(k, pa.string())) for k, v in cols.items()})
+        tbl = batch.frozen.get("authors") or _author_table(batch)
         con.register("_b_auth", tbl)
         try:
             self.upsert_authors("_b_auth")
@@ -499,7 +489,8 @@ class Writer:
         con.execute(
             f"INSERT INTO author_snapshots SELECT uid, observed_at, {fields}, digest FROM"
             f" (SELECT *, {_AUTHOR_DIGEST} AS digest FROM {rel}) b"
-            " WHERE NOT EXISTS (SELECT 1 FROM author_snapshots s WHERE s.digest = b.digest)"
+            " WHERE NOT EXISTS (SELECT 1 FROM (SELECT digest FROM author_snapshots"
+            f" WHERE uid IN (SELECT uid FROM {rel})) s WHERE s.digest = b.digest)"
         )
         # The latest snapshot wins; a sparse snapshot (a Jetstream DID with no profile) never
         # erases what a fuller one said.
@@ -512,6 +503,46 @@ class Writer:
             " THEN excluded.handle_changed_at ELSE authors.handle_changed_at END"
             " WHERE excluded.observed_at >= authors.observed_at"
         )
+
+
+def _author_table(batch: Batch) -> pa.Table:
+    cols: dict[str, list[Any]] = {
+        k: [] for k in ("uid", "platform", "native_id", *_AUTHOR_FIELDS, "observed_at")
+    }
+    for uid, a in batch.authors.items():
+        cols["uid"].append(uid)
+        cols["platform"].append(a.platform)
+        cols["native_id"].append(a.native_id)
+        for f in _AUTHOR_FIELDS:
+            cols[f].append(getattr(a, f))
+        cols["observed_at"].append(batch.author_seen[uid])
+    types = {
+        "followers": pa.int64(),
+        "following": pa.int64(),
+        "posts_count": pa.int64(),
+        "bot": pa.bool_(),
+        "verified": pa.bool_(),
+        "indexable": pa.bool_(),
+        "created_at": TS,
+        "observed_at": TS,
+    }
+    return pa.table({k: pa.array(v, types.get(k, pa.string())) for k, v in cols.items()})
+
+
+def _snapshot_table(batch: Batch) -> pa.Table:
+    rows = list(dict.fromkeys(batch.snapshots))
+    return pa.table(
+        {
+            "uid": pa.array([r[0] for r in rows], pa.string()),
+            "observed_at": pa.array([r[1] for r in rows], TS),
+            "likes": pa.array([r[2] for r in rows], pa.int64()),
+            "reposts": pa.array([r[3] for r in rows], pa.int64()),
+            "replies": pa.array([r[4] for r in rows], pa.int64()),
+            "quotes": pa.array([r[5] for r in rows], pa.int64()),
+            "raw_id": pa.array([r[6] for r in rows], pa.string()),
+            "ord": pa.array(range(len(rows)), pa.int64()),
+        }
+    )
 
 
 def _post_tables(posts: list[Post], batch: Batch) -> dict[str, pa.Table]:

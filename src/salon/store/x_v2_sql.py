@@ -168,15 +168,13 @@ def stage(
         # whose ``data`` is neither a list nor announced as an object is looked at twice.
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _fx_doc AS
-            SELECT j, rid, d, CASE WHEN d.data IS NULL THEN json_type(payload, '$.data') END AS dtype, d.data AS data
-            FROM (SELECT j, rid, payload, json_transform(payload, '{_LINE}') AS d FROM _fx_in WHERE NOT stream)
+            SELECT j, rid, d, dtype, CASE WHEN dtype = 'OBJECT' THEN [json_transform(payload, '{_STREAM}').data]
+                                          ELSE d.data END AS data
+            FROM (SELECT j, rid, payload, d, CASE WHEN d.data IS NULL THEN json_type(payload, '$.data') END AS dtype
+                  FROM (SELECT j, rid, payload, json_transform(payload, '{_LINE}') AS d FROM _fx_in WHERE NOT stream))
             UNION ALL BY NAME
             SELECT j, rid, struct_update(d, data := [d.data]) AS d, 'OBJECT' AS dtype, [d.data] AS data
             FROM (SELECT j, rid, json_transform(payload, '{_STREAM}') AS d FROM _fx_in WHERE stream)"""
-        )
-        con.execute(
-            f"""UPDATE _fx_doc SET data = [json_transform(i.payload, '{_STREAM}').data]
-            FROM _fx_in i WHERE i.j = _fx_doc.j AND _fx_doc.dtype = 'OBJECT'"""
         )
     except duckdb.Error:
         return False  # malformed JSON somewhere: the Python path quarantines it
