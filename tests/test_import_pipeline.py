@@ -31,14 +31,20 @@ def test_duplicates_in_batches_still_being_written(tmp_path: Path) -> None:
     order = [lines[0], lines[0], lines[1], lines[0], lines[2], lines[1], *lines[3:], lines[5]]
     src.write_bytes(b"\n".join(order) + b"\n")
     rep = import_paths([str(src)], tmp_path / "a.duckdb", batch_size=1)
-    assert (rep.records_in, rep.records_new, rep.records_duplicate) == (len(order), len(lines), len(order) - 6)
+    assert (rep.records_in, rep.records_new, rep.records_duplicate) == (
+        len(order),
+        len(lines),
+        len(order) - 6,
+    )
     with open_archive(tmp_path / "a.duckdb", read_only=True) as arc:
         stored = [p for _rid, p in iter_payloads(arc.con)]
     assert stored == lines  # each once, in the order first seen
 
 
 def test_same_tables_whatever_the_batch_size(tmp_path: Path) -> None:
-    files = [str(TWARC / n) for n in ("flat.jsonl", "streaming_output.jsonl", "edited.jsonl", "withheld.jsonl")]
+    files = [
+        str(TWARC / n) for n in ("flat.jsonl", "streaming_output.jsonl", "edited.jsonl", "withheld.jsonl")
+    ]
     small = import_paths(files, tmp_path / "small.duckdb", batch_size=3)
     big = import_paths(files, tmp_path / "big.duckdb", batch_size=100_000)
     assert small.counts() == big.counts()
