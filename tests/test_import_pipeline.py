@@ -3,6 +3,7 @@ counts and stores exactly what a one-batch-at-a-time import does."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,16 @@ def _counts(path: Path) -> dict[str, int]:
         return {t: arc.scalar(f"SELECT count(*) FROM {t}") for t in COUNTED if t != "raw_blocks"}
 
 
-def test_duplicates_in_batches_still_being_written(tmp_path: Path) -> None:
+def test_duplicates_in_batches_still_being_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A line met again one or two batches later, before the earlier batch is committed, is a
     duplicate, not a second raw record."""
+    real_write = importer.write_batch
+
+    def slow_write(*args: Any, **kw: Any) -> Any:
+        time.sleep(0.05)  # the preparing thread is then always a batch ahead of the writer
+        return real_write(*args, **kw)
+
+    monkeypatch.setattr(importer, "write_batch", slow_write)
     lines = [ln for ln in (TWARC / "flat.jsonl").read_bytes().split(b"\n") if ln.strip()][:6]
     src = tmp_path / "repeats.jsonl"
     # Every line twice: right after itself, and again two batches later.

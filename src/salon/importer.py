@@ -75,6 +75,32 @@ class FileReport:
     posts_new: int = 0
     notes: list[str] = field(default_factory=list)
 
+    def add(self, out: BatchOutcome, problems: list[Problem], formats: dict[str, int]) -> None:
+        """Count one batch's outcome in this file's report, its problems in ``problems`` and the
+        formats it was read as in ``formats``."""
+        self.records_in += out.records_in
+        self.records_new += out.records_new
+        self.records_duplicate += out.records_duplicate
+        self.records_bad += out.records_bad
+        self.posts_new += out.posts_new
+        problems.extend(out.problems)
+        for k, v in out.formats.items():
+            formats[k] = formats.get(k, 0) + v
+
+    def close(self, inp: InputFile, problems: list[Problem], formats: dict[str, int]) -> dict[str, int]:
+        """Finish the report once the file is read (its notes, main format, an empty file named in
+        ``problems``) and return the counts ``import_files`` records."""
+        self.notes = list(inp.notes)
+        self.format = max(formats, key=formats.__getitem__) if formats else None
+        if self.records_in == 0 and "empty file" in inp.notes:
+            problems.append(Problem(inp.label, 0, "empty file: nothing to import"))
+        return {
+            "in": self.records_in,
+            "new": self.records_new,
+            "duplicate": self.records_duplicate,
+            "bad": self.records_bad,
+        }
+
 
 @dataclass
 class ImportReport:
@@ -266,10 +292,9 @@ def prepare_batch(
     """The CPU half of ``ingest_batch``, which needs no archive: parse and normalise the records
     whose raw id (``ids``) is not in ``existing`` into a ``Batch``, quarantining the bad ones."""
     out = BatchOutcome()
-    observed = observed_at
     for rec in records:
         rec.parse()
-    ctx = Context(observed_at=observed, account=account)
+    ctx = Context(observed_at=observed_at, account=account)
     batch = Batch()
     in_batch: set[str] = set()
 
@@ -299,7 +324,7 @@ def prepare_batch(
         in_batch.add(rid)
         out.formats[rec_fmt] = out.formats.get(rec_fmt, 0) + 1
         batch.add_raw(rid, rec_fmt, rec.payload, file_id, rec.line, source, retrieved_at)
-        batch.add_items(items, rid, observed)
+        batch.add_items(items, rid, observed_at)
     return batch, out
 
 
@@ -401,30 +426,14 @@ def _import_file(
         else:
             outcomes = _pipelined(writer, chunks, kw)
         for out in outcomes:
-            fr.records_in += out.records_in
-            fr.records_new += out.records_new
-            fr.records_duplicate += out.records_duplicate
-            fr.records_bad += out.records_bad
-            fr.posts_new += out.posts_new
-            report.problems.extend(out.problems)
-            for k, v in out.formats.items():
-                formats_seen[k] = formats_seen.get(k, 0) + v
+            fr.add(out, report.problems, formats_seen)
             if progress:
                 done = inp.bytes_read
                 progress(done - last_bytes, out.posts_new)
                 last_bytes = done
         status = "done"
     finally:
-        fr.notes = list(inp.notes)
-        fr.format = max(formats_seen, key=formats_seen.__getitem__) if formats_seen else None
-        if fr.records_in == 0 and "empty file" in inp.notes:
-            report.problems.append(Problem(inp.label, 0, "empty file: nothing to import"))
-        counts = {
-            "in": fr.records_in,
-            "new": fr.records_new,
-            "duplicate": fr.records_duplicate,
-            "bad": fr.records_bad,
-        }
+        counts = fr.close(inp, report.problems, formats_seen)
         writer.finish_file(file_id, inp.sha256, fr.format, status, counts)
         if progress and inp.bytes_read > last_bytes:
             progress(inp.bytes_read - last_bytes, 0)

@@ -20,7 +20,7 @@ import duckdb
 
 from salon import __version__
 
-__all__ = ["DEFAULT_ARCHIVE", "Archive", "ArchiveError", "default_archive_path", "open_archive"]
+__all__ = ["DEFAULT_ARCHIVE", "Archive", "ArchiveError", "default_archive_path", "open_archive", "registered"]
 
 DEFAULT_ARCHIVE = "salon.duckdb"
 
@@ -80,6 +80,19 @@ class Archive:
 
     def applied_migrations(self) -> list[str]:
         return [r[0] for r in self.query("SELECT name FROM schema_migrations ORDER BY name")]
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, **tables: Any) -> Iterator[None]:
+    """Arrow tables (or other relations DuckDB can scan) visible to SQL under these names for the
+    duration of the block, unregistered even when it fails."""
+    for name, tbl in tables.items():
+        con.register(name, tbl)
+    try:
+        yield
+    finally:
+        for name in tables:
+            con.unregister(name)
 
 
 def _python_steps() -> dict[str, Callable[[duckdb.DuckDBPyConnection], None]]:

@@ -5,7 +5,7 @@ strings at about 100 MB/s, so a 900 MB twarc2 file spent longer storing its line
 them. Payloads are concatenated, in the order they arrive, into blocks of about
 ``BLOCK_BYTES`` and each block is stored as one zstd frame in ``raw_blocks``; a ``raw`` row
 says where its payload is (``block_id``, ``block_offset``, ``block_length`` in the
-decompressed block). JSON compresses 4-6x, so the archive is smaller too.
+decompressed block).
 
 >>> from salon.store.archive import open_archive
 >>> from salon.store.rawstore import payload_of
@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 import zstandard
+
+from salon.store.archive import registered
 
 __all__ = [
     "BLOCK_BYTES",
@@ -93,11 +95,8 @@ def store_blocks(con: duckdb.DuckDBPyConnection, packed: Packed) -> list[int]:
             "data": pa.array(packed.blocks, pa.binary()),
         }
     )
-    con.register("_raw_blocks_in", tbl)
-    try:
+    with registered(con, _raw_blocks_in=tbl):
         con.execute(f"INSERT INTO raw_blocks SELECT block_id, '{CODEC}', data FROM _raw_blocks_in")
-    finally:
-        con.unregister("_raw_blocks_in")
     return [ids[b] for b in packed.block]
 
 

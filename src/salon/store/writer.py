@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +22,7 @@ from salon import __version__
 from salon.hashtags import tag_key, tag_norm
 from salon.model import Author, Post, Tombstone
 from salon.store import rawstore
-from salon.store.archive import Archive
+from salon.store.archive import Archive, registered
 
 __all__ = ["Batch", "BatchResult", "Writer", "raw_id"]
 
@@ -57,14 +57,13 @@ class Batch:
     def freeze(self) -> None:
         """Build what ``Writer.write`` will insert now rather than at write time; the batch must
         not change afterwards."""
-        if self.raw["raw_id"]:
-            self.frozen["raw"] = rawstore.pack(self.raw["payload"])
-        if self.posts:
-            self.frozen["posts"] = _post_tables(list(self.posts.values()), self)
-        if self.snapshots:
-            self.frozen["snapshots"] = _snapshot_table(self)
-        if self.authors:
-            self.frozen["authors"] = _author_table(self)
+        for key, (has, _build) in _BUILT.items():
+            if has(self):
+                self.frozen[key] = self.built(key)
+
+    def built(self, key: str) -> Any:
+        """The Arrow tables (or packed raw blocks) ``key`` of ``_BUILT``, frozen or made now."""
+        return self.frozen[key] if key in self.frozen else _BUILT[key][1](self)
 
     def __len__(self) -> int:
         return len(self.raw["raw_id"]) + len(self.quarantine)
@@ -237,12 +236,8 @@ class Writer:
         if not ids:
             return set()
         con = con or self.con
-        tbl = pa.table({"raw_id": pa.array(ids, pa.string())})
-        con.register("_probe_raw", tbl)
-        try:
+        with registered(con, _probe_raw=pa.table({"raw_id": pa.array(ids, pa.string())})):
             rows = con.execute("SELECT r.raw_id FROM raw r SEMI JOIN _probe_raw p USING (raw_id)").fetchall()
-        finally:
-            con.unregister("_probe_raw")
         return {r[0] for r in rows}
 
     # -- the batch ------------------------------------------------------------------------------
@@ -262,7 +257,7 @@ class Writer:
                     line=batch.raw["line"],
                     source=batch.raw["source"],
                     retrieved_at=batch.raw["retrieved_at"],
-                    packed=batch.frozen.get("raw"),
+                    packed=batch.built("raw"),
                 )
             if batch.posts:
                 self._write_posts(batch, now, result)
@@ -291,7 +286,8 @@ class Writer:
     ) -> int:
         """Store new raw records (the caller has left out those already stored): payloads into
         compressed blocks (``salon.store.rawstore``), one ``raw`` row each with its provenance.
-        Scalars stand for the same value on every row. Runs inside the caller's transaction."""
+        Scalars stand for the same value on every row. Runs inside the caller's transaction.
+        Returns how many were new."""
         n = len(raw_ids)
 
         def col(v: Any, typ: pa.DataType) -> pa.Array:
@@ -312,28 +308,19 @@ class Writer:
                 "retrieved_at": col(retrieved_at, TS),
             }
         )
-        self.con.register("_b_raw", tbl)
-        try:
+        with registered(self.con, _b_raw=tbl):
             # The key's index keeps a record stored once even if a caller sends one twice (an
             # anti-join would read every stored raw id at each batch).
-            self.con.execute(
+            row = self.con.execute(
                 "INSERT OR IGNORE INTO raw SELECT raw_id, format, block_id, block_offset, block_length, file_id,"
                 " line, source, retrieved_at, ?, ? FROM _b_raw",
                 [__version__, now],
-            )
-        finally:
-            self.con.unregister("_b_raw")
-        return n
+            ).fetchone()
+        return int(row[0]) if row else 0
 
     def _write_posts(self, batch: Batch, now: datetime, result: BatchResult) -> None:
-        tables = batch.frozen.get("posts") or _post_tables(list(batch.posts.values()), batch)
-        for name, tbl in tables.items():
-            self.con.register(name, tbl)
-        try:
+        with registered(self.con, **batch.built("posts")):
             self.merge_posts(now, result)
-        finally:
-            for name in tables:
-                self.con.unregister(name)
 
     def merge_posts(self, now: datetime, result: BatchResult) -> None:
         """Merge a batch's posts into the archive, set-based. The batch is in relations
@@ -429,7 +416,11 @@ class Writer:
                 "raw_id": pa.array([v[1] for v in batch.tombstones.values()], pa.string()),
             }
         )
-        con.register("_b_tomb", tbl)
+        with registered(con, _b_tomb=tbl):
+            self._insert_tombstones(now, result)
+
+    def _insert_tombstones(self, now: datetime, result: BatchResult) -> None:
+        con = self.con
         before = con.execute("SELECT count(*) FROM tombstones").fetchone()[0]  # type: ignore[index]
         con.execute(
             "INSERT INTO tombstones SELECT uid, deleted_at, raw_id, ? FROM _b_tomb"
@@ -443,16 +434,10 @@ class Writer:
             "  LEFT JOIN post_aliases a ON a.alias_uid = t.uid WHERE t.uid IN (SELECT uid FROM _b_tomb)) t"
             " WHERE posts.uid = t.uid AND posts.deleted_at IS NULL"
         )
-        con.unregister("_b_tomb")
 
     def _write_snapshots(self, batch: Batch) -> None:
-        con = self.con
-        tbl = batch.frozen.get("snapshots") or _snapshot_table(batch)
-        con.register("_b_snap", tbl)
-        try:
+        with registered(self.con, _b_snap=batch.built("snapshots")):
             self.insert_snapshots("_b_snap")
-        finally:
-            con.unregister("_b_snap")
 
     def insert_snapshots(self, rel: str) -> None:
         """Insert engagement observations from relation ``rel`` (uid, observed_at, likes,
@@ -472,13 +457,8 @@ class Writer:
         )
 
     def _write_authors(self, batch: Batch) -> None:
-        con = self.con
-        tbl = batch.frozen.get("authors") or _author_table(batch)
-        con.register("_b_auth", tbl)
-        try:
+        with registered(self.con, _b_auth=batch.built("authors")):
             self.upsert_authors("_b_auth")
-        finally:
-            con.unregister("_b_auth")
 
     def upsert_authors(self, rel: str) -> None:
         """Author snapshots from relation ``rel`` (one row per uid: uid, platform, native_id, the
@@ -670,3 +650,12 @@ _POST_COLUMNS = (
     " reply_to_uid, root_uid, quote_of_uid, repost_of_uid, edited_at, deleted_at, sensitive, is_context, raw_id"
 )
 _POST_BOOL = ("sensitive", "is_context")
+
+
+# What ``Batch.freeze`` builds ahead of the write: key -> (whether the batch has any, builder).
+_BUILT: dict[str, tuple[Callable[[Batch], Any], Callable[[Batch], Any]]] = {
+    "raw": (lambda b: bool(b.raw["raw_id"]), lambda b: rawstore.pack(b.raw["payload"])),
+    "posts": (lambda b: bool(b.posts), lambda b: _post_tables(list(b.posts.values()), b)),
+    "snapshots": (lambda b: bool(b.snapshots), _snapshot_table),
+    "authors": (lambda b: bool(b.authors), _author_table),
+}

@@ -75,22 +75,21 @@ def _tweet(ref: dict[str, Any]) -> dict[str, Any]:
 _T2 = _tweet({"type": _V, "id": _V, "text": _V})
 _T1 = _tweet({**_T2, "type": _V})
 _T0 = _tweet({**_T1, "type": _V})  # a tweet: data entry, included tweet, flattened line
-_LINE = json.dumps(
-    {
-        **_T0,
-        "data": [_T0],
-        "includes": {"users": [_USER], "tweets": [_T0], "media": [_MEDIA]},
-        "__twarc": {"retrieved_at": _V},
-        "action": _V,
-        "meta": "JSON",
-        "matching_rules": "JSON",
-        "errors": "JSON",
-        "user": "JSON",
-        "id_str": "JSON",
-    }
-)
+_LINE_STRUCT: dict[str, Any] = {
+    **_T0,
+    "data": [_T0],
+    "includes": {"users": [_USER], "tweets": [_T0], "media": [_MEDIA]},
+    "__twarc": {"retrieved_at": _V},
+    "action": _V,
+    "meta": "JSON",
+    "matching_rules": "JSON",
+    "errors": "JSON",
+    "user": "JSON",
+    "id_str": "JSON",
+}
+_LINE = json.dumps(_LINE_STRUCT)
 # A stream line ({"data": {...}, "matching_rules": ...}) parsed in one pass: ``data`` is a tweet.
-_STREAM = json.dumps({**json.loads(_LINE), "data": json.loads(_LINE)["data"][0]})
+_STREAM = json.dumps({**_LINE_STRUCT, "data": _T0})
 # What twarc2 and the X API write at the start of a stream line (json.dumps, then compact).
 _STREAM_PREFIXES = (b'{"data": {', b'{"data":{')
 

@@ -21,7 +21,7 @@ import orjson
 
 from salon.hashtags import tag_key
 from salon.store.archive import Archive
-from salon.store.rawstore import BlockReader
+from salon.store.rawstore import payload_of
 
 __all__ = [
     "Filters",
@@ -299,17 +299,14 @@ def post_detail(arc: Archive, uid: str) -> dict[str, Any] | None:
     prov = _rows(
         arc,
         "SELECT r.raw_id, r.format, r.source, r.line, r.retrieved_at, r.received_at, r.salon_version,"
-        " f.path AS file, f.sha256 AS file_sha256, i.import_id, i.kind AS import_kind,"
-        " r.block_id, r.block_offset, r.block_length"
+        " f.path AS file, f.sha256 AS file_sha256, i.import_id, i.kind AS import_kind"
         " FROM raw r LEFT JOIN import_files f ON f.file_id = r.file_id LEFT JOIN imports i ON i.import_id = f.import_id"
         " WHERE r.raw_id = ?",
         [post["raw_id"]],
     )
     post["provenance"] = prov[0] if prov else None
     if post["provenance"] is not None:
-        prov = post["provenance"]
-        where = (prov.pop("block_id"), prov.pop("block_offset"), prov.pop("block_length"))
-        payload = BlockReader(arc.con, cache=1).payload(*where).decode("utf-8", "replace")
+        payload = (payload_of(arc.con, post["raw_id"]) or b"").decode("utf-8", "replace")
         with contextlib.suppress(orjson.JSONDecodeError):
             payload = orjson.dumps(orjson.loads(payload), option=orjson.OPT_INDENT_2).decode()
         post["provenance"]["payload"] = payload[:20000]

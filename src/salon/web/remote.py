@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import orjson
 
-from salon.importer import DEFAULT_BATCH, FileReport, ImportReport, Problem, import_arguments
+from salon.importer import DEFAULT_BATCH, BatchOutcome, FileReport, ImportReport, Problem, import_arguments
 from salon.sources.files import InputFile, RawRecord, file_mtime, iter_inputs, read_records, x_archive_owner
 from salon.web.ingest import TOKEN_HEADER, ServerFile, encode_records
 
@@ -113,14 +113,13 @@ def _file(
         out = _post(
             c, f"/api/local/imports/{iid}/files/{fid}/records", params=params, content=encode_records(chunk)
         )
-        fr.records_in += out["records_in"]
-        fr.records_new += out["records_new"]
-        fr.records_duplicate += out["records_duplicate"]
-        fr.records_bad += out["records_bad"]
-        fr.posts_new += out["posts_new"]
-        report.problems.extend(Problem(p, line, reason) for p, line, reason in out["problems"])
-        for k, v in out["formats"].items():
-            formats[k] = formats.get(k, 0) + v
+        counted = ("records_in", "records_new", "records_duplicate", "records_bad", "posts_new")
+        outcome = BatchOutcome(
+            **{k: out[k] for k in counted},
+            formats=out["formats"],
+            problems=[Problem(p, line, reason) for p, line, reason in out["problems"]],
+        )
+        fr.add(outcome, report.problems, formats)
         if progress:
             progress(inp.bytes_read - last, out["posts_new"])
             last = inp.bytes_read
@@ -135,16 +134,7 @@ def _file(
             send()
         status = "done"
     finally:
-        fr.notes = list(inp.notes)
-        fr.format = max(formats, key=formats.__getitem__) if formats else None
-        if fr.records_in == 0 and "empty file" in inp.notes:
-            report.problems.append(Problem(inp.label, 0, "empty file: nothing to import"))
-        counts = {
-            "in": fr.records_in,
-            "new": fr.records_new,
-            "duplicate": fr.records_duplicate,
-            "bad": fr.records_bad,
-        }
+        counts = fr.close(inp, report.problems, formats)
         _post(
             c,
             f"/api/local/imports/{iid}/files/{fid}/finish",
