@@ -45,8 +45,8 @@ DEFAULT_BATCH_BYTES = 8 << 20  # a batch also ends after this many payload bytes
 IMPORT_MEMORY_LIMIT = "192MB"  # DuckDB's share during an import; spills to disk beyond it
 _IMPORT_SETTINGS = {
     "memory_limit": IMPORT_MEMORY_LIMIT,
-    # DuckDB checkpoints when its WAL passes 16 MB, rewriting the tables' indexes each time: a
-    # cost that grows with the archive, paid every few batches (12 of 55 s on a 900 MB file).
+    # DuckDB checkpoints when its WAL passes 16 MB, i.e. every few batches: the commits of a
+    # 900 MB import took 12.0 of 55 s with the default, 3.3 s with this.
     "checkpoint_threshold": "512MB",
 }
 
