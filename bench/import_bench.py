@@ -55,7 +55,7 @@ def _run_child(argv: list[str], **kw: Any) -> tuple[float, int, str]:
 # ---- children -----------------------------------------------------------------------------------
 
 
-def _child_salon(path: str, archive: str, fast: str = "0") -> None:
+def _child_salon(path: str, archive: str, fast: str = "1") -> None:
     from salon.importer import import_paths
 
     t0 = time.perf_counter()
@@ -173,7 +173,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--size-mb", type=float, default=900, help="size of the generated file (MB)")
     ap.add_argument("--skip-peer", action="store_true", help="do not run twarc2 csv")
     ap.add_argument("--peer-max-seconds", type=float, default=300)
-    ap.add_argument("--fast", action="store_true", help="use the X v2 bulk path (import_paths fast=True)")
+    ap.add_argument(
+        "--python",
+        action="store_true",
+        help="normalise X v2 in Python instead of the DuckDB bulk path (import_paths fast=False)",
+    )
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -194,7 +198,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     archive = DATA / "bench-import.duckdb"
     for p in (archive, archive.with_suffix(".duckdb.wal")):
         p.unlink(missing_ok=True)
-    wall, rss, out = _run_child([*me, "salon", str(path), str(archive), "1" if args.fast else "0"], cwd=cwd)
+    wall, rss, out = _run_child([*me, "salon", str(path), str(archive), "0" if args.python else "1"], cwd=cwd)
     salon = json.loads(out) | {"wall_seconds": wall, "peak_rss_bytes": rss}
     salon["tweets_per_s"] = meta["tweets"] / salon["seconds"]
     salon["posts_per_s"] = salon["posts_new"] / salon["seconds"]
@@ -226,7 +230,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "python": sys.version.split()[0],
         },
         "input": {"path": str(path), **meta},
-        "salon": salon | {"fast_path": args.fast},
+        "salon": salon | {"fast_path": not args.python},
         "duckdb_scan": scan,
         "twarc2_csv": peer,
         "ratios": ratios,

@@ -23,22 +23,34 @@ def _counts(path: Path) -> dict[str, int]:
         return {t: arc.scalar(f"SELECT count(*) FROM {t}") for t in COUNTED if t != "raw_blocks"}
 
 
-def test_duplicates_in_batches_still_being_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+# Both ways a batch is made ready: X v2 lines for DuckDB (the bulk path), or parsed and
+# normalised in Python; the function that writes each kind of batch.
+PATHS = {True: "_write_lines", False: "write_batch"}
+PREPARE = {True: (importer.x_v2_sql, "prepare_lines"), False: (importer, "prepare_batch")}
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["bulk", "python"])
+def test_duplicates_in_batches_still_being_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast: bool
+) -> None:
     """A line met again one or two batches later, before the earlier batch is committed, is a
     duplicate, not a second raw record."""
-    real_write = importer.write_batch
+    real_write = getattr(importer, PATHS[fast])
+    writes = []
 
     def slow_write(*args: Any, **kw: Any) -> Any:
         time.sleep(0.05)  # the preparing thread is then always a batch ahead of the writer
+        writes.append(1)
         return real_write(*args, **kw)
 
-    monkeypatch.setattr(importer, "write_batch", slow_write)
+    monkeypatch.setattr(importer, PATHS[fast], slow_write)
     lines = [ln for ln in (TWARC / "flat.jsonl").read_bytes().split(b"\n") if ln.strip()][:6]
     src = tmp_path / "repeats.jsonl"
     # Every line twice: right after itself, and again two batches later.
     order = [lines[0], lines[0], lines[1], lines[0], lines[2], lines[1], *lines[3:], lines[5]]
     src.write_bytes(b"\n".join(order) + b"\n")
-    rep = import_paths([str(src)], tmp_path / "a.duckdb", batch_size=1)
+    rep = import_paths([str(src)], tmp_path / "a.duckdb", batch_size=1, fast=fast)
+    assert writes, "the batches did not take the path under test"
     assert (rep.records_in, rep.records_new, rep.records_duplicate) == (
         len(order),
         len(lines),
@@ -49,20 +61,23 @@ def test_duplicates_in_batches_still_being_written(tmp_path: Path, monkeypatch: 
     assert stored == lines  # each once, in the order first seen
 
 
-def test_same_tables_whatever_the_batch_size(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fast", [True, False], ids=["bulk", "python"])
+def test_same_tables_whatever_the_batch_size(tmp_path: Path, fast: bool) -> None:
     files = [
         str(TWARC / n) for n in ("flat.jsonl", "streaming_output.jsonl", "edited.jsonl", "withheld.jsonl")
     ]
-    small = import_paths(files, tmp_path / "small.duckdb", batch_size=3)
-    big = import_paths(files, tmp_path / "big.duckdb", batch_size=100_000)
+    small = import_paths(files, tmp_path / "small.duckdb", batch_size=3, fast=fast)
+    big = import_paths(files, tmp_path / "big.duckdb", batch_size=100_000, fast=fast)
     assert small.counts() == big.counts()
     assert _counts(tmp_path / "small.duckdb") == _counts(tmp_path / "big.duckdb")
 
 
+@pytest.mark.parametrize("fast", [True, False], ids=["bulk", "python"])
 def test_a_failure_while_preparing_stops_the_import_and_keeps_what_was_written(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast: bool
 ) -> None:
-    real = importer.prepare_batch
+    owner, name = PREPARE[fast]
+    real = getattr(owner, name)
     calls = {"n": 0}
 
     def failing(*args: Any, **kw: Any) -> Any:
@@ -71,13 +86,13 @@ def test_a_failure_while_preparing_stops_the_import_and_keeps_what_was_written(
             raise RuntimeError("disk on fire")
         return real(*args, **kw)
 
-    monkeypatch.setattr(importer, "prepare_batch", failing)
+    monkeypatch.setattr(owner, name, failing)
     path = tmp_path / "a.duckdb"
     with pytest.raises(RuntimeError, match="disk on fire"):
-        import_paths([str(TWARC / "flat.jsonl")], path, batch_size=5)
+        import_paths([str(TWARC / "flat.jsonl")], path, batch_size=5, fast=fast)
     with open_archive(path) as arc:
         assert arc.scalar("SELECT count(*) FROM raw") == 10  # the two batches written before it
         assert arc.scalar("SELECT status FROM import_files") == "failed"
-    monkeypatch.setattr(importer, "prepare_batch", real)
-    rep = import_paths([str(TWARC / "flat.jsonl")], path, batch_size=5)
+    monkeypatch.setattr(owner, name, real)
+    rep = import_paths([str(TWARC / "flat.jsonl")], path, batch_size=5, fast=fast)
     assert rep.records_duplicate == 10 and rep.records_new == rep.records_in - 10

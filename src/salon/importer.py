@@ -165,13 +165,15 @@ def import_paths(
     batch_size: int = DEFAULT_BATCH,
     progress: ProgressFn | None = None,
     on_file: Callable[[InputFile], None] | None = None,
-    fast: bool = False,
+    fast: bool = True,
+    batch_bytes: int = DEFAULT_BATCH_BYTES,
 ) -> ImportReport:
     """Import files, directories, compressed files or ``-`` (stdin) into ``archive``.
 
-    With ``fast``, X API v2 JSON lines take a set-based path in DuckDB (``salon.store.x_v2_sql``)
-    giving the same tables as the Python normaliser. Off by default until it beats the Python
-    path (see bench/README.md).
+    X API v2 JSON lines (twarc2 files) are parsed by DuckDB, set-based
+    (``salon.store.x_v2_sql``), giving the same tables as the Python normaliser, which reads
+    every other format (and every X v2 batch when ``fast`` is false). A batch ends after
+    ``batch_size`` records or ``batch_bytes`` bytes of payload.
 
     ``fmt`` forces a format (see ``salon.normalize.formats()``); by default it is sniffed per
     record. Bad records are quarantined and listed in ``report.problems``; they never stop the
@@ -194,7 +196,9 @@ def import_paths(
         for inp in inputs:
             if on_file:
                 on_file(inp)
-            report.files.append(_import_file(writer, report, inp, fmt, batch_size, progress, fast))
+            report.files.append(
+                _import_file(writer, report, inp, fmt, batch_size, progress, fast, batch_bytes)
+            )
     except KeyboardInterrupt:
         status = "interrupted"
         report.interrupted = True
@@ -250,16 +254,13 @@ def ingest_batch(
     observed = observed_at or retrieved_at or datetime.now(UTC)
     ids = [raw_id(r.payload) for r in records]
     existing = writer.existing_raw_ids(ids)
-    if (
-        fast
-        and fmt in (None, x_v2_sql.FORMAT)
-        and account is None
-        and retrieved_at is None
-        and records
-        and not any(r.parsed for r in records)
-    ):
-        out = BatchOutcome()
-        if _ingest_x_v2_sql(writer, out, records, ids, existing, source, observed, file_id):
+    if fast and _bulk_candidate(records, fmt, account, retrieved_at):
+        payloads, rids, linenos, dups = _new_lines(records, ids, existing)
+        if not payloads:
+            return BatchOutcome(records_in=len(records), records_duplicate=dups)
+        lines = x_v2_sql.prepare_lines(writer.con, payloads, rids, linenos)
+        out = _write_lines(writer, lines, len(records), dups, source, observed, file_id) if lines else None
+        if out is not None:
             return out
     batch, out = prepare_batch(
         records,
@@ -338,54 +339,66 @@ def write_batch(
     return out
 
 
-def _ingest_x_v2_sql(
-    writer: Writer,
-    out: BatchOutcome,
-    records: list[RawRecord],
-    ids: list[str],
-    existing: set[str],
-    source: str,
-    observed: datetime,
-    file_id: int | None,
+def _bulk_candidate(
+    records: list[RawRecord], fmt: str | None, account: Author | None, retrieved_at: datetime | None
 ) -> bool:
-    """The bulk path of ``ingest_batch`` for a batch of unparsed X v2 lines (see
-    ``salon.store.x_v2_sql``). False, having written nothing, when a line needs the Python
-    normaliser (another format, an unusual shape, malformed JSON to quarantine)."""
-    lines: list[bytes] = []
+    """Whether a batch may take the X v2 bulk path (``salon.store.x_v2_sql``): unparsed JSON
+    lines of no other declared format, without an archive owner or a retrieval time."""
+    return (
+        fmt in (None, x_v2_sql.FORMAT)
+        and account is None
+        and retrieved_at is None
+        and bool(records)
+        and not any(r.parsed for r in records)
+    )
+
+
+def _new_lines(
+    records: list[RawRecord], ids: list[str], existing: set[str]
+) -> tuple[list[bytes], list[str], list[int], int]:
+    """The payloads, raw ids and line numbers of the records not stored yet (nor repeated in
+    the batch), and how many were left out as duplicates."""
+    payloads: list[bytes] = []
     rids: list[str] = []
     linenos: list[int] = []
     seen: set[str] = set()
-    dups = 0
     for rec, rid in zip(records, ids, strict=True):
         if rid in existing or rid in seen:
-            dups += 1
             continue
         seen.add(rid)
-        lines.append(rec.payload)
+        payloads.append(rec.payload)
         rids.append(rid)
         linenos.append(rec.line)
+    return payloads, rids, linenos, len(records) - len(payloads)
+
+
+def _write_lines(
+    writer: Writer,
+    lines: x_v2_sql.Lines,
+    records_in: int,
+    duplicates: int,
+    source: str,
+    observed: datetime,
+    file_id: int | None,
+) -> BatchOutcome | None:
+    """Write a batch of new X v2 lines by the bulk path; None, having written nothing, when a
+    line needs the Python normaliser (an unusual shape, malformed JSON to quarantine)."""
     con = writer.con
     try:
-        if lines and not x_v2_sql.stage(con, lines, rids, linenos, observed):
-            return False
-        if lines:
-            result = x_v2_sql.write_staged(
-                writer,
-                file_id=file_id,
-                source=source,
-                now=datetime.now(UTC),
-                lines=lines,
-                rids=rids,
-                linenos=linenos,
-            )
-            out.records_new = result.raw_new
-            out.posts_new = result.posts_new
-            out.formats[x_v2_sql.FORMAT] = len(lines)
+        if not x_v2_sql.stage(con, lines, observed):
+            return None
+        result = x_v2_sql.write_staged(
+            writer, file_id=file_id, source=source, now=datetime.now(UTC), lines=lines
+        )
     finally:
         x_v2_sql.drop(con)
-    out.records_in = len(records)
-    out.records_duplicate = dups
-    return True
+    return BatchOutcome(
+        records_in=records_in,
+        records_new=result.raw_new,
+        records_duplicate=duplicates,
+        posts_new=result.posts_new,
+        formats={x_v2_sql.FORMAT: len(lines)},
+    )
 
 
 def _import_file(
@@ -396,6 +409,7 @@ def _import_file(
     batch_size: int,
     progress: ProgressFn | None,
     fast: bool = True,
+    batch_bytes: int = DEFAULT_BATCH_BYTES,
 ) -> FileReport:
     fr = FileReport(inp.label)
     file_id = writer.start_file(report.import_id, inp.label, inp.size)
@@ -411,8 +425,8 @@ def _import_file(
         else None
     )
     try:
-        lazy = fast and fmt in (None, x_v2_sql.FORMAT) and account is None
-        chunks = _chunks(read_records(inp, fmt, lazy=lazy), batch_size)
+        bulk = fast and fmt in (None, x_v2_sql.FORMAT) and account is None
+        chunks = _chunks(read_records(inp, fmt, lazy=bulk), batch_size, batch_bytes)
         kw: dict[str, Any] = {
             "source": inp.label,
             "fmt": fmt,
@@ -421,10 +435,7 @@ def _import_file(
             "import_id": report.import_id,
             "account": account,
         }
-        if fast:
-            outcomes: Iterator[BatchOutcome] = (ingest_batch(writer, c, fast=True, **kw) for c in chunks)
-        else:
-            outcomes = _pipelined(writer, chunks, kw)
+        outcomes = _pipelined(writer, chunks, kw, bulk)
         for out in outcomes:
             fr.add(out, report.problems, formats_seen)
             if progress:
@@ -444,19 +455,22 @@ _END = object()
 
 
 def _pipelined(
-    writer: Writer, chunks: Iterator[list[RawRecord]], kw: dict[str, Any]
+    writer: Writer, chunks: Iterator[list[RawRecord]], kw: dict[str, Any], bulk: bool = False
 ) -> Iterator[BatchOutcome]:
-    """``ingest_batch`` over ``chunks`` in two stages: a thread reads, hashes, parses and
-    normalises the next batch (``prepare_batch``) while this one writes the previous batch
-    (``write_batch``). DuckDB, zstd and hashlib release the GIL, so on two cores the writes cost
-    little more than the Python work. At most ``_AHEAD`` prepared batches wait (bounded memory).
+    """``ingest_batch`` over ``chunks`` in two stages: a thread reads and hashes the next batch
+    and makes it ready, while this one writes the previous batch. Ready means, for X v2 lines
+    (``bulk``), one Arrow table of the lines and their compressed raw blocks, parsed by DuckDB
+    when written (``salon.store.x_v2_sql``); for any other batch, or one the bulk path turns
+    down, parsed and normalised in Python (``prepare_batch``). DuckDB, zstd and hashlib release
+    the GIL, so on two cores the stages overlap. At most ``_AHEAD`` ready batches wait
+    (bounded memory).
 
     Records already stored are found with a cursor of the writer's archive, which sees committed
     batches only; the raw ids of the batches still queued or being written are checked too."""
     q: queue.Queue[Any] = queue.Queue(maxsize=_AHEAD)
     stop = threading.Event()
-    # Each of the writer's ~25 statements per batch gives up the GIL and must get it back from
-    # the preparing thread: with Python's default 5 ms switch interval that wait dominated.
+    # Each of the writer's statements gives up the GIL and must get it back from the preparing
+    # thread: with Python's default 5 ms switch interval that wait dominated.
     switch = sys.getswitchinterval()
     sys.setswitchinterval(_SWITCH_INTERVAL)
 
@@ -478,10 +492,20 @@ def _pipelined(
                 existing = writer.existing_raw_ids(ids, con=cur)
                 for pending in in_flight:
                     existing.update(i for i in ids if i in pending)
-                batch, out = prepare_batch(chunk, ids, existing, **kw)
-                batch.freeze()
-                in_flight.append(set(batch.raw["raw_id"]))
-                if not put((batch, out)):
+                item: tuple[Any, ...] | None = None
+                if bulk and _bulk_candidate(chunk, kw["fmt"], kw["account"], None):
+                    payloads, rids, linenos, dups = _new_lines(chunk, ids, existing)
+                    if not payloads:
+                        item = ("done", BatchOutcome(records_in=len(chunk), records_duplicate=dups))
+                    elif lines := x_v2_sql.prepare_lines(cur, payloads, rids, linenos):
+                        in_flight.append(set(rids))
+                        item = ("bulk", lines, chunk, ids, existing, dups)
+                if item is None:
+                    batch, out = prepare_batch(chunk, ids, existing, **kw)
+                    batch.freeze()
+                    in_flight.append(set(batch.raw["raw_id"]))
+                    item = ("python", batch, out)
+                if not put(item):
                     return
             put(_END)
         except BaseException as exc:  # handed to the writing side, which raises it
@@ -498,8 +522,20 @@ def _pipelined(
                 return
             if isinstance(item, BaseException):
                 raise item
-            batch, out = item
-            yield write_batch(writer, batch, out, kw.get("import_id"))
+            if item[0] == "done":
+                yield item[1]
+            elif item[0] == "bulk":
+                _, lines, chunk, ids, existing, dups = item
+                out = _write_lines(
+                    writer, lines, len(chunk), dups, kw["source"], kw["observed_at"], kw["file_id"]
+                )
+                if out is None:  # a shape the bulk path does not read: this batch in Python
+                    batch, out = prepare_batch(chunk, ids, existing, **kw)
+                    out = write_batch(writer, batch, out, kw.get("import_id"))
+                yield out
+            else:
+                _, batch, out = item
+                yield write_batch(writer, batch, out, kw.get("import_id"))
     finally:
         stop.set()
         worker.join()

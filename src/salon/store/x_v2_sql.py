@@ -16,17 +16,21 @@ give identical tables on every corpus file.
 from __future__ import annotations
 
 import json
+from array import array
+from dataclasses import dataclass
 from datetime import datetime
+from itertools import accumulate
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 from salon.hashtags import tag_key, tag_norm
+from salon.store import rawstore
 from salon.store.archive import registered
 from salon.store.writer import BatchResult, Writer
 
-__all__ = ["FORMAT", "stage", "write_staged"]
+__all__ = ["FORMAT", "Lines", "drop", "prepare_lines", "stage", "write_staged"]
 
 FORMAT = "x-v2"
 
@@ -123,9 +127,9 @@ def _shape(line: bytes) -> str | None:
     return None if b'"data"' in line else "F"
 
 
-def _shapes_by_duckdb(con: duckdb.DuckDBPyConnection, lines: list[bytes]) -> list[str]:
+def _shapes_by_duckdb(con: duckdb.DuckDBPyConnection, text: pa.Array) -> list[str]:
     """The shape of lines whose bytes did not tell: ``X`` for one this path does not read."""
-    tbl = pa.table({"payload": pa.array(lines, pa.binary()).cast(pa.string())})
+    tbl = pa.table({"payload": text})
     with registered(con, _fx_unknown=tbl):
         rows = con.execute(
             """SELECT CASE json_type(payload, '$.data') WHEN 'ARRAY' THEN 'P' WHEN 'OBJECT' THEN 'S'
@@ -234,44 +238,65 @@ def _bad_flat_tweet(t: str) -> str:
     )
 
 
-def stage(
-    con: duckdb.DuckDBPyConnection,
-    lines: list[bytes],
-    rids: list[str],
-    linenos: list[int],
-    observed_at: datetime,
-) -> bool:
-    """Parse a batch of lines into temporary tables. False when a line is not a shape this path
-    reproduces exactly (the caller then normalises the batch in Python). ``observed_at`` is the
-    observation time of payloads that carry none (the file's modification time)."""
-    if not lines:
-        return False
+@dataclass
+class Lines:
+    """A batch of new X v2 lines made ready for DuckDB by ``prepare_lines`` (which needs no
+    writer, so it runs while the previous batch is written)."""
+
+    table: pa.Table  # j, rid, payload (text), shape
+    payloads: list[bytes]
+    rids: list[str]
+    linenos: list[int]
+    packed: rawstore.Packed  # the raw blocks
+
+    def __len__(self) -> int:
+        return len(self.rids)
+
+
+def prepare_lines(
+    con: duckdb.DuckDBPyConnection, payloads: list[bytes], rids: list[str], linenos: list[int]
+) -> Lines | None:
+    """The lines as one Arrow table (shapes told, UTF-8 checked) and their raw blocks; None
+    when their bytes already show this path cannot read them (not JSON objects, not UTF-8).
+    ``con`` (any cursor of the archive) tells the shape of the rare lines whose bytes do not."""
+    if not payloads:
+        return None
     shapes: list[str | None] = []
-    for ln in lines:
+    for ln in payloads:
         if ln[:1] != b"{":
-            return False
+            return None
         shapes.append(_shape(ln))
-    unknown = [i for i, sh in enumerate(shapes) if sh is None]
-    if unknown:
-        try:
-            for i, sh in zip(unknown, _shapes_by_duckdb(con, [lines[i] for i in unknown]), strict=True):
-                shapes[i] = sh
-        except (duckdb.Error, pa.ArrowInvalid):
-            return False
     try:
-        payload = pa.array(lines, pa.binary()).cast(pa.string())  # validates UTF-8
-    except (pa.ArrowInvalid, UnicodeDecodeError):
-        return False
-    tbl = pa.table(
+        # One buffer and its offsets: 6x faster than converting a list of bytes objects.
+        offsets = array("q", [0])
+        offsets.extend(accumulate(map(len, payloads)))
+        text = pa.Array.from_buffers(
+            pa.large_string(), len(payloads), [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(payloads))]
+        )
+        text.validate(full=True)  # UTF-8
+        unknown = [i for i, sh in enumerate(shapes) if sh is None]
+        if unknown:
+            for i, sh in zip(unknown, _shapes_by_duckdb(con, text.take(unknown)), strict=True):
+                shapes[i] = sh
+    except (duckdb.Error, pa.ArrowInvalid):
+        return None
+    table = pa.table(
         {
-            "j": pa.array(range(len(lines)), pa.int32()),
+            "j": pa.array(range(len(payloads)), pa.int32()),
             "rid": pa.array(rids, pa.string()),
-            "payload": payload,
+            "payload": text,
             "shape": pa.array(shapes, pa.string()),
         }
     )
+    return Lines(table, payloads, rids, linenos, rawstore.pack(payloads))
+
+
+def stage(con: duckdb.DuckDBPyConnection, lines: Lines, observed_at: datetime) -> bool:
+    """Parse a batch of lines into temporary tables. False when a line is not a shape this path
+    reproduces exactly (the caller then normalises the batch in Python). ``observed_at`` is the
+    observation time of payloads that carry none (the file's modification time)."""
     try:
-        with registered(con, _fx_in=tbl):
+        with registered(con, _fx_in=lines.table):
             bad_users = _parse(con)
     except duckdb.Error:
         return False  # malformed JSON somewhere: the Python path quarantines it
@@ -577,15 +602,20 @@ def write_staged(
     file_id: int | None,
     source: str,
     now: datetime,
-    lines: list[bytes],
-    rids: list[str],
-    linenos: list[int],
+    lines: Lines,
 ) -> BatchResult:
     """Write a staged batch (``stage`` returned True) in one transaction."""
     result = BatchResult()
     with writer.archive.transaction():
         result.raw_new = writer.insert_raw(
-            rids, lines, now, format=FORMAT, file_id=file_id, line=list(linenos), source=source
+            lines.rids,
+            lines.payloads,
+            now,
+            format=FORMAT,
+            file_id=file_id,
+            line=list(lines.linenos),
+            source=source,
+            packed=lines.packed,
         )
         writer.merge_posts(now, result)
         writer.insert_snapshots("_s_snap")
