@@ -349,7 +349,9 @@ def _bulk_candidate(
         and account is None
         and retrieved_at is None
         and bool(records)
-        and not any(r.parsed for r in records)
+        # Unparsed JSON lines; a last line without newline (maybe truncated) is left to Python,
+        # which says so if it is not JSON.
+        and not any(r.parsed or not r.eol for r in records)
     )
 
 
@@ -499,12 +501,14 @@ def _pipelined(
                         item = ("done", BatchOutcome(records_in=len(chunk), records_duplicate=dups))
                     elif lines := x_v2_sql.prepare_lines(cur, payloads, rids, linenos):
                         in_flight.append(set(rids))
-                        item = ("bulk", lines, chunk, ids, existing, dups)
+                        item = ("bulk", lines, len(chunk), dups)
+                    del payloads  # held once, in ``lines``
                 if item is None:
                     batch, out = prepare_batch(chunk, ids, existing, **kw)
                     batch.freeze()
                     in_flight.append(set(batch.raw["raw_id"]))
                     item = ("python", batch, out)
+                del chunk, ids, existing  # not held while waiting for the writer (memory)
                 if not put(item):
                     return
             put(_END)
@@ -525,13 +529,19 @@ def _pipelined(
             if item[0] == "done":
                 yield item[1]
             elif item[0] == "bulk":
-                _, lines, chunk, ids, existing, dups = item
+                _, lines, records_in, dups = item
                 out = _write_lines(
-                    writer, lines, len(chunk), dups, kw["source"], kw["observed_at"], kw["file_id"]
+                    writer, lines, records_in, dups, kw["source"], kw["observed_at"], kw["file_id"]
                 )
-                if out is None:  # a shape the bulk path does not read: this batch in Python
-                    batch, out = prepare_batch(chunk, ids, existing, **kw)
+                if out is None:  # a shape the bulk path does not read: the new lines in Python
+                    recs = [
+                        RawRecord(p, ln, parsed=False)
+                        for p, ln in zip(lines.payloads(), lines.linenos, strict=True)
+                    ]
+                    batch, out = prepare_batch(recs, lines.rids, set(), **kw)
                     out = write_batch(writer, batch, out, kw.get("import_id"))
+                    out.records_in += dups
+                    out.records_duplicate += dups
                 yield out
             else:
                 _, batch, out = item

@@ -94,22 +94,18 @@ _FLAT = {
     "user": "JSON",
     "id_str": "JSON",
 }
-_PAGE = json.dumps({"data": [_TP]})
-_STREAM = json.dumps({"data": _TP})
+# A page or stream line: its tweets, what it includes, and the keys the Python sniff looks at.
+_ENVELOPE = {
+    "includes": {"users": [_USER], "tweets": [_TP], "media": [_MEDIA]},
+    "__twarc": {"retrieved_at": _V},
+    "action": _V,
+    "meta": _PRESENT,
+    "matching_rules": [_PRESENT],
+    "errors": [_PRESENT],
+}
+_PAGE = json.dumps({"data": [_TP], **_ENVELOPE})
+_STREAM = json.dumps({"data": _TP, **_ENVELOPE})
 _FLAT_J = json.dumps(_FLAT)
-_DOC = json.dumps(
-    {
-        "__twarc": {"retrieved_at": _V},
-        "action": _V,
-        "includes": _PRESENT,
-        "meta": _PRESENT,
-        "matching_rules": [_PRESENT],
-        "errors": [_PRESENT],
-    }
-)
-_INC_TWEETS = json.dumps({"includes": {"tweets": [_TP]}})
-_INC_USERS = json.dumps({"includes": {"users": [_USER]}})
-_INC_MEDIA = json.dumps({"includes": {"media": [_MEDIA]}})
 # What twarc2 and the X API write at the start of a page or a stream line (json.dumps, then
 # compact); other lines are told apart by DuckDB (``json_type`` of ``data``).
 _PAGE_PREFIXES = (b'{"data": [', b'{"data":[')
@@ -179,9 +175,15 @@ def _unescape(expr: str) -> str:
     return f"replace(replace(replace({expr}, '&lt;', '<'), '&gt;', '>'), '&amp;', '&')"
 
 
-def _proj(x: str, flat: bool) -> str:
-    """The columns of a tweet struct ``x`` the posts are made of; ``flat``: it may embed its
-    author (flattened lines), else it never does."""
+_PROJ_COLS = (
+    "id", "created_raw", "author_id", "conv", "lang", "sensitive", "n_edits", "full_text", "ent", "pm", "att",
+    "refs", "flat_author",
+)  # fmt: skip
+
+
+def _proj(x: str, flat: bool, prefix: str = "") -> str:
+    """The columns (``_PROJ_COLS``, named with ``prefix``) of a tweet struct ``x`` the posts are
+    made of; ``flat``: it may embed its author (flattened lines), else it never does."""
     note_ok = f"(coalesce({x}.note_tweet.text, '') <> '')"
     note_ent = f"{x}.note_tweet.entities"
     note_ent_truthy = (
@@ -200,16 +202,22 @@ def _proj(x: str, flat: bool) -> str:
         if flat
         else f"{x}.referenced_tweets"
     )
-    return (
-        f"{x}.id AS id, {x}.created_at AS created_raw, {x}.author_id AS author_id,"
-        f" {x}.conversation_id AS conv, {x}.lang AS lang, {x}.possibly_sensitive AS sensitive,"
-        f" coalesce(len({x}.edit_history_tweet_ids), 0) AS n_edits,"
-        f" {_unescape(f'CASE WHEN {note_ok} THEN {x}.note_tweet.text ELSE coalesce({x}.text, {chr(39) * 2}) END')}"
-        " AS full_text,"
-        f" {ent} AS ent, {x}.public_metrics AS pm, {x}.attachments AS att,"
-        f" {refs} AS refs,"
-        f" {author} AS flat_author"
+    exprs = (
+        f"{x}.id",
+        f"{x}.created_at",
+        f"{x}.author_id",
+        f"{x}.conversation_id",
+        f"{x}.lang",
+        f"{x}.possibly_sensitive",
+        f"coalesce(len({x}.edit_history_tweet_ids), 0)",
+        _unescape(f"CASE WHEN {note_ok} THEN {x}.note_tweet.text ELSE coalesce({x}.text, '') END"),
+        ent,
+        f"{x}.public_metrics",
+        f"{x}.attachments",
+        refs,
+        author,
     )
+    return ", ".join(f"{e} AS {prefix}{n}" for e, n in zip(exprs, _PROJ_COLS, strict=True))
 
 
 def _v2_tweet(t: str) -> str:
@@ -241,16 +249,23 @@ def _bad_flat_tweet(t: str) -> str:
 @dataclass
 class Lines:
     """A batch of new X v2 lines made ready for DuckDB by ``prepare_lines`` (which needs no
-    writer, so it runs while the previous batch is written)."""
+    writer, so it runs while the previous batch is written). The payloads are held once, in
+    the Arrow table's buffer."""
 
     table: pa.Table  # j, rid, payload (text), shape
-    payloads: list[bytes]
     rids: list[str]
     linenos: list[int]
     packed: rawstore.Packed  # the raw blocks
 
     def __len__(self) -> int:
         return len(self.rids)
+
+    def payloads(self) -> list[bytes]:
+        """Each line's bytes (for the Python normaliser, when the bulk path turns them down)."""
+        text = self.table.column("payload").chunk(0)
+        data, offsets = text.buffers()[2], text.buffers()[1]
+        ends = memoryview(offsets).cast("q")
+        return [data[ends[i] : ends[i + 1]].to_pybytes() for i in range(len(text))]
 
 
 def prepare_lines(
@@ -270,8 +285,9 @@ def prepare_lines(
         # One buffer and its offsets: 6x faster than converting a list of bytes objects.
         offsets = array("q", [0])
         offsets.extend(accumulate(map(len, payloads)))
+        buf = b"".join(payloads)
         text = pa.Array.from_buffers(
-            pa.large_string(), len(payloads), [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(payloads))]
+            pa.large_string(), len(payloads), [None, pa.py_buffer(offsets), pa.py_buffer(buf)]
         )
         text.validate(full=True)  # UTF-8
         unknown = [i for i, sh in enumerate(shapes) if sh is None]
@@ -288,7 +304,9 @@ def prepare_lines(
             "shape": pa.array(shapes, pa.string()),
         }
     )
-    return Lines(table, payloads, rids, linenos, rawstore.pack(payloads))
+    view = memoryview(buf)
+    packed = rawstore.pack([view[offsets[i] : offsets[i + 1]] for i in range(len(payloads))])
+    return Lines(table, rids, linenos, packed)
 
 
 def stage(con: duckdb.DuckDBPyConnection, lines: Lines, observed_at: datetime) -> bool:
@@ -312,6 +330,31 @@ def _parse(con: duckdb.DuckDBPyConnection) -> int:
     references (``_fx_reflist``), the lines (``_fx_lines``), the included users and media
     (``_fx_users``, ``_fx_media``). Returns how many included users this path cannot read."""
     src = "_fx_in"
+    # Pages and stream lines in one pass (each parse of the lines costs as much as what is read
+    # from it): row ``r`` of a line holds its r-th data tweet, included tweet, user and media.
+    rows = []
+    for shape, struct, data in (("P", _PAGE, "d.data"), ("S", _STREAM, "[d.data]")):
+        rows.append(
+            f"""SELECT j, rid, r, len({data}) AS n_data, len(d.includes.tweets) AS n_inc,
+              len(d.includes.users) AS n_users,
+              {_proj(f"{data}[r]", False, "t_")}, {_v2_tweet(f"{data}[r]")} AS t_v2,
+              {_bad_page_tweet(f"{data}[r]")} AS t_bad,
+              {_proj("d.includes.tweets[r]", False, "i_")}, {_bad_page_tweet("d.includes.tweets[r]")} AS i_bad,
+              d.includes.users[r] AS u, {_bad_ts("d.includes.users[r].created_at")} AS u_bad,
+              d.includes.media[r] AS m,
+              CASE WHEN r = 1 THEN d.__twarc.retrieved_at END AS retrieved_at,
+              CASE WHEN r = 1 THEN d.action END AS action,
+              r = 1 AND (d.includes IS NOT NULL OR d.meta IS NOT NULL OR d.matching_rules IS NOT NULL
+                OR d.errors IS NOT NULL OR d.__twarc IS NOT NULL) AS sniffed
+            FROM (SELECT j, rid, d, unnest(range(1, greatest(len({data}), len(d.includes.tweets),
+                    len(d.includes.users), len(d.includes.media), 1) + 1)) AS r
+                  FROM (SELECT j, rid, json_transform(payload, '{struct}') AS d FROM {src} WHERE shape = '{shape}'))"""
+        )
+    con.execute("CREATE OR REPLACE TEMP TABLE _fx_rows AS " + " UNION ALL ".join(rows))
+
+    def cols(prefix: str) -> str:
+        return ", ".join(f"{prefix}{c} AS {c}" for c in _PROJ_COLS)
+
     # Every tweet with its place in the normaliser's emission order (``seq``, ``ord``): data
     # entries (or the flattened line itself) in order, each followed by the tweets it embeds,
     # then the included tweets. ``emit``: the normaliser makes a post of it; ``bad``: this path
@@ -319,22 +362,11 @@ def _parse(con: duckdb.DuckDBPyConnection) -> int:
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _fx_proj AS
         SELECT j, rid, seq, {_ORD} AS ord, false AS included, true AS emit, false AS ctx, 1000 AS step,
-          'P' AS origin, {_proj("t", False)}, i = 1 AND {_v2_tweet("t")} AS v2, {_bad_page_tweet("t")} AS bad
-        FROM (SELECT j, rid, (i * 1000000)::BIGINT AS seq, i, t FROM (
-          SELECT j, rid, unnest(d.data) AS t, generate_subscripts(d.data, 1) AS i
-          FROM (SELECT j, rid, json_transform(payload, '{_PAGE}') AS d FROM {src} WHERE shape = 'P')))
+          'P' AS origin, {cols("t_")}, t_v2 AS v2, t_bad AS bad
+        FROM (SELECT *, (r * 1000000)::BIGINT AS seq FROM _fx_rows WHERE r <= n_data)
         UNION ALL
-        SELECT j, rid, 1000000::BIGINT, {_ORD}, false, true, false, 1000, 'P', {_proj("t", False)},
-          {_v2_tweet("t")}, {_bad_page_tweet("t")}
-        FROM (SELECT j, rid, 1000000::BIGINT AS seq, json_transform(payload, '{_STREAM}').data AS t
-              FROM {src} WHERE shape = 'S')"""
-    )
-    con.execute(
-        f"""INSERT INTO _fx_proj
-        SELECT j, rid, seq, {_ORD}, true, true, true, 1000, 'P', {_proj("t", False)}, false, {_bad_page_tweet("t")}
-        FROM (SELECT j, rid, (1000000000000 + i * 1000000)::BIGINT AS seq, t FROM (
-          SELECT j, rid, unnest(d.includes.tweets) AS t, generate_subscripts(d.includes.tweets, 1) AS i
-          FROM (SELECT j, rid, json_transform(payload, '{_INC_TWEETS}') AS d FROM {src} WHERE shape IN ('P', 'S'))))"""
+        SELECT j, rid, seq, {_ORD}, true, true, true, 1000, 'P', {cols("i_")}, false, i_bad
+        FROM (SELECT *, (1000000000000 + r * 1000000)::BIGINT AS seq FROM _fx_rows WHERE r <= n_inc)"""
     )
     # One included tweet per id: first position, last value (the normaliser's dict by id).
     if _count(con, "SELECT count(*) - count(DISTINCT (j, id)) FROM _fx_proj WHERE included"):
@@ -393,32 +425,25 @@ def _parse(con: duckdb.DuckDBPyConnection) -> int:
     )
     # Included users and media by key (last value wins, as the normaliser's dicts).
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _fx_users AS
-        SELECT j, i, u.id AS id, u, {_bad_ts("u.created_at")} AS bad FROM (
-          SELECT j, unnest(d.includes.users) AS u, generate_subscripts(d.includes.users, 1) AS i
-          FROM (SELECT j, json_transform(payload, '{_INC_USERS}') AS d FROM {src} WHERE shape IN ('P', 'S')))"""
+        "CREATE OR REPLACE TEMP TABLE _fx_users AS SELECT j, r AS i, u.id AS id, u, u_bad AS bad FROM _fx_rows"
+        " WHERE r <= n_users"
     )
     bad_users = _count(con, "SELECT count(*) FROM _fx_users WHERE bad")
     con.execute("DELETE FROM _fx_users WHERE id IS NULL")
     _keep_last(con, "_fx_users", "j, id")
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _fx_media AS
-        SELECT j, i, m.media_key AS media_key, m FROM (
-          SELECT j, unnest(d.includes.media) AS m, generate_subscripts(d.includes.media, 1) AS i
-          FROM (SELECT j, json_transform(payload, '{_INC_MEDIA}') AS d FROM {src} WHERE shape IN ('P', 'S')))
-        WHERE m.media_key IS NOT NULL"""
+        "CREATE OR REPLACE TEMP TABLE _fx_media AS SELECT j, r AS i, m.media_key AS media_key, m FROM _fx_rows"
+        " WHERE m.media_key IS NOT NULL"
     )
     _keep_last(con, "_fx_media", "j, media_key")
     # The lines: when each was retrieved, and whether the Python sniff would call it X v2.
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _fx_lines AS
-        SELECT j, shape, d.__twarc.retrieved_at AS retrieved_at, d.action AS action,
-          d.includes IS NOT NULL OR d.meta IS NOT NULL OR d.matching_rules IS NOT NULL OR d.errors IS NOT NULL
-            OR d.__twarc IS NOT NULL AS sniffed
-        FROM (SELECT j, shape, json_transform(payload, '{_DOC}') AS d FROM {src} WHERE shape IN ('P', 'S'))
+        SELECT j, 'P' AS shape, retrieved_at, action, sniffed FROM _fx_rows WHERE r = 1
         UNION ALL SELECT j, 'F', t.__twarc.retrieved_at, t.action, false FROM _fx_flat
         UNION ALL SELECT j, shape, NULL, NULL, false FROM {src} WHERE shape = 'X'"""
     )
+    con.execute("DROP TABLE _fx_rows")
     return bad_users
 
 
@@ -609,7 +634,7 @@ def write_staged(
     with writer.archive.transaction():
         result.raw_new = writer.insert_raw(
             lines.rids,
-            lines.payloads,
+            [],  # the payloads are in ``lines.packed``
             now,
             format=FORMAT,
             file_id=file_id,
