@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 import salon.importer as importer
@@ -96,3 +97,26 @@ def test_a_failure_while_preparing_stops_the_import_and_keeps_what_was_written(
     monkeypatch.setattr(owner, name, real)
     rep = import_paths([str(TWARC / "flat.jsonl")], path, batch_size=5, fast=fast)
     assert rep.records_duplicate == 10 and rep.records_new == rep.records_in - 10
+
+
+def test_a_full_memory_budget_makes_the_preparing_thread_wait(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The preparing thread's lookup of stored raw ids may find DuckDB's memory limit used up by
+    the batch being written: it waits and asks again instead of failing the import."""
+    real = importer.Writer.existing_raw_ids
+    failures = {"left": 3}
+
+    def sometimes_full(self: Any, ids: list[str], con: Any = None) -> set[str]:
+        if con is not None and failures["left"]:
+            failures["left"] -= 1
+            raise duckdb.OutOfMemoryException("could not allocate block of size 256.0 KiB")
+        return real(self, ids, con)
+
+    monkeypatch.setattr(importer.Writer, "existing_raw_ids", sometimes_full)
+    rep = import_paths([str(TWARC / "flat.jsonl")], tmp_path / "a.duckdb", batch_size=10)
+    assert failures["left"] == 0
+    monkeypatch.setattr(importer.Writer, "existing_raw_ids", real)
+    ref = import_paths([str(TWARC / "flat.jsonl")], tmp_path / "b.duckdb", batch_size=10)
+    assert rep.counts() == ref.counts() and rep.records_new > 0
+    assert _counts(tmp_path / "a.duckdb") == _counts(tmp_path / "b.duckdb")

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import duckdb
 import orjson
 
 from salon import normalize
@@ -456,6 +457,26 @@ def _import_file(
 _END = object()
 
 
+def _existing_raw_ids(
+    writer: Writer, ids: list[str], cur: duckdb.DuckDBPyConnection, stop: threading.Event
+) -> set[str]:
+    """``writer.existing_raw_ids`` from the preparing thread. Its small query shares DuckDB's
+    memory limit with the batch being written, which may hold all of it for a moment: then it
+    waits for that statement to finish, rather than failing the import."""
+    delay = 0.01
+    for _ in range(_OOM_RETRIES):
+        try:
+            return writer.existing_raw_ids(ids, con=cur)
+        except duckdb.OutOfMemoryException:
+            if stop.wait(delay):
+                break
+            delay = min(delay * 2, 0.5)
+    return writer.existing_raw_ids(ids, con=cur)  # the last try raises what it raises
+
+
+_OOM_RETRIES = 60  # about 25 s of waiting in all
+
+
 def _pipelined(
     writer: Writer, chunks: Iterator[list[RawRecord]], kw: dict[str, Any], bulk: bool = False
 ) -> Iterator[BatchOutcome]:
@@ -491,7 +512,7 @@ def _pipelined(
         try:
             for chunk in chunks:
                 ids = [raw_id(r.payload) for r in chunk]
-                existing = writer.existing_raw_ids(ids, con=cur)
+                existing = _existing_raw_ids(writer, ids, cur, stop)
                 for pending in in_flight:
                     existing.update(i for i in ids if i in pending)
                 item: tuple[Any, ...] | None = None
