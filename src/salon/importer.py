@@ -5,7 +5,9 @@
 >>> report.posts_new                                                   # doctest: +SKIP
 
 Records are read streaming, checked against the raw records already stored (by hash of their
-bytes), normalised, and written in batches of ``batch_size`` records, one transaction each.
+bytes), normalised, and written in batches, one transaction each. X v2 lines (twarc2 files)
+are parsed and normalised by DuckDB (``salon.store.x_v2_sql``), every other format by the Python
+normalisers (``salon.normalize``); a thread prepares the next batch while one is written.
 """
 
 from __future__ import annotations

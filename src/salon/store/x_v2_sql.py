@@ -1,11 +1,15 @@
 """The bulk path for X API v2 lines (twarc2 pages, stream lines, flattened tweets): the same
 rows as ``salon.normalize.x_v2`` + ``Batch``, computed set-based by DuckDB.
 
-Python only splits lines, hashes them and drops the raw ids already stored; the batch of line
-strings goes to DuckDB as one Arrow column and ``json_transform`` parses each line once into
-typed structs. Posts, entities, authors and engagement snapshots are then derived with SQL and
-merged by the same ``Writer`` statements as the Python path (``merge_posts``,
-``insert_snapshots``, ``upsert_authors``), so both paths key, deduplicate and update alike.
+Python only splits lines, hashes them, drops the raw ids already stored and packs the raw
+blocks (``prepare_lines``, off the writer's thread); the batch of lines goes to DuckDB as one
+Arrow column built from a single buffer. DuckDB tells each line's shape and parses it once with a
+struct made for that shape (page, stream line, flattened tweet): pages and stream lines in one
+pass whose row ``r`` holds a line's r-th data tweet, included tweet, user and media, all as flat
+columns (materialising wide nested structs, not parsing, is what costs). Posts, entities,
+authors and engagement snapshots are then derived with SQL and merged by the same ``Writer``
+statements as the Python path (``merge_posts``, ``insert_snapshots``, ``upsert_authors``), so
+both paths key, deduplicate and update alike.
 
 ``salon.normalize.x_v2`` stays the definition: this module reproduces it for the shapes it
 recognises (``stage`` says whether every line of a batch is one of them) and the importer sends
