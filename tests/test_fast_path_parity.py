@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from salon import importer
 from salon.importer import import_paths
 from salon.store import x_v2_sql
 from salon.store.archive import open_archive
@@ -121,5 +122,37 @@ def test_small_batches_match(tmp_path: Path, fast_calls: list[int]) -> None:
     import_paths(paths, slow, batch_size=7, fast=False)
     assert fast_calls
     a, b = _dump(fast), _dump(slow)
+    for table in [*TABLES, "payloads"]:
+        assert a[table] == b[table], f"{table} differs"
+
+
+@pytest.mark.skipif(not FILES, reason="corpus not available")
+def test_bulk_path_is_the_default(tmp_path: Path, fast_calls: list[int]) -> None:
+    import_paths([str(CORPUS / "2sets.jsonl")], tmp_path / "a.duckdb")
+    assert fast_calls, "an X v2 file did not take the bulk path by default"
+
+
+@pytest.mark.skipif(not FILES, reason="corpus not available")
+def test_a_file_the_bulk_path_turns_down_goes_to_python(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A users page looks like X v2 but has no tweets: the bulk path turns the batch down, and
+    the rest of the file is not tried again (it would likely be parsed twice for nothing)."""
+    tried: list[int] = []
+    real = x_v2_sql.prepare_lines
+
+    def counting(*args: Any, **kw: Any) -> Any:
+        tried.append(1)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(x_v2_sql, "prepare_lines", counting)
+    path = tmp_path / "users_then_tweets.jsonl"
+    path.write_bytes((CORPUS / "users.jsonl").read_bytes() + (CORPUS / "flat.jsonl").read_bytes())
+    rep = import_paths([str(path)], tmp_path / "a.duckdb", batch_size=1)
+    ref = import_paths([str(path)], tmp_path / "b.duckdb", batch_size=1, fast=False)
+    # Batches already made ready when the first was turned down were tried too (pipeline depth).
+    assert 1 <= len(tried) <= importer._AHEAD + 2 < rep.records_in
+    assert rep.counts() == ref.counts()
+    a, b = _dump(tmp_path / "a.duckdb"), _dump(tmp_path / "b.duckdb")
     for table in [*TABLES, "payloads"]:
         assert a[table] == b[table], f"{table} differs"
