@@ -120,3 +120,28 @@ def test_a_full_memory_budget_makes_the_preparing_thread_wait(
     ref = import_paths([str(TWARC / "flat.jsonl")], tmp_path / "b.duckdb", batch_size=10)
     assert rep.counts() == ref.counts() and rep.records_new > 0
     assert _counts(tmp_path / "a.duckdb") == _counts(tmp_path / "b.duckdb")
+
+
+@pytest.mark.parametrize(
+    ("path", "size"),
+    [
+        (TWARC / "flat.jsonl", importer.BULK_BATCH_BYTES),
+        (TWARC.parents[1] / "bluesky-jetstream", importer.DEFAULT_BATCH_BYTES),
+    ],
+    ids=["x-v2", "other"],
+)
+def test_batch_size_follows_the_file_format(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: Path, size: int
+) -> None:
+    """X v2 files get the bulk path's bigger batches; other formats, normalised in Python (many
+    objects per byte), keep the smaller ones."""
+    real = importer._chunks
+    sizes: list[int] = []
+
+    def spying(records: Any, n: int, max_bytes: int = importer.DEFAULT_BATCH_BYTES) -> Any:
+        sizes.append(max_bytes)
+        return real(records, n, max_bytes)
+
+    monkeypatch.setattr(importer, "_chunks", spying)
+    rep = import_paths([str(path)], tmp_path / "a.duckdb")
+    assert rep.records_new > 0 and sizes and set(sizes) == {size}

@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 
 import duckdb
@@ -46,15 +47,17 @@ __all__ = [
 DEFAULT_BATCH = 20_000
 DEFAULT_BATCH_BYTES = 8 << 20  # a batch also ends after this many payload bytes (bounded memory)
 # X v2 lines parsed by DuckDB: every batch costs ~25 statements whatever its size, so bigger
-# batches are faster (900 MB file: 57.6 s with 8 MB, 46.5 s with 12 MB, 42 s with 16 MB); the
-# payloads are held once (an Arrow buffer), not as Python objects, so memory allows it.
+# batches are faster (900 MB file, checkpoints every 512 MB: 57.6 s with 8 MB, 46.5 s with 12 MB,
+# 42.1 s with 16 MB); the payloads are held once (an Arrow buffer), not as Python objects, so
+# memory allows it.
 BULK_BATCH_BYTES = 16 << 20
 IMPORT_MEMORY_LIMIT = "192MB"  # DuckDB's share during an import; spills to disk beyond it
 _IMPORT_SETTINGS = {
     "memory_limit": IMPORT_MEMORY_LIMIT,
     # What was written since the last checkpoint stays in memory (the raw blocks above all).
-    # 900 MB file: DuckDB's default (16 MB) spent 12 of 55 s in commits; 512 MB let memory grow
-    # with the file (+~150 MB); 128 MB: 36.4 s and a flat peak of 452 MB.
+    # 900 MB file: DuckDB's default (16 MB) spent 12 of 55 s in commits; with 512 MB DuckDB's
+    # not-yet-checkpointed strings reached ~80 MB and RSS climbed from 353 to 442 MB between
+    # checkpoints; with 128 MB: 36.4 s and a peak of 452 MB.
     "checkpoint_threshold": "128MB",
 }
 
@@ -263,7 +266,7 @@ def ingest_batch(
     observed = observed_at or retrieved_at or datetime.now(UTC)
     ids = [raw_id(r.payload) for r in records]
     existing = writer.existing_raw_ids(ids)
-    if fast and _bulk_candidate(records, fmt, account, retrieved_at):
+    if fast and _bulk_source(fmt, account, retrieved_at) and _bulk_records(records):
         payloads, rids, linenos, dups = _new_lines(records, ids, existing)
         if not payloads:
             return BatchOutcome(records_in=len(records), records_duplicate=dups)
@@ -348,24 +351,20 @@ def write_batch(
     return out
 
 
-def _bulk_candidate(
-    records: list[RawRecord], fmt: str | None, account: Author | None, retrieved_at: datetime | None
-) -> bool:
-    """Whether a batch may take the X v2 bulk path (``salon.store.x_v2_sql``): unparsed JSON
-    lines of no other declared format, without an archive owner or a retrieval time."""
-    return (
-        fmt in (None, x_v2_sql.FORMAT)
-        and account is None
-        and retrieved_at is None
-        and bool(records)
-        # Unparsed JSON lines; a last line without newline (maybe truncated) is left to Python,
-        # which says so if it is not JSON.
-        and not any(r.parsed or not r.eol for r in records)
-    )
+def _bulk_source(fmt: str | None, account: Author | None, retrieved_at: datetime | None) -> bool:
+    """Whether records of this origin may take the X v2 bulk path (``salon.store.x_v2_sql``):
+    no other declared format, no archive owner, no retrieval time."""
+    return fmt in (None, x_v2_sql.FORMAT) and account is None and retrieved_at is None
+
+
+def _bulk_records(records: list[RawRecord]) -> bool:
+    """Whether a batch is made of what the bulk path reads: unparsed JSON lines. A last line
+    without newline (maybe truncated) is left to Python, which says so if it is not JSON."""
+    return bool(records) and not any(r.parsed or not r.eol for r in records)
 
 
 def _looks_x_v2(rec: RawRecord) -> bool:
-    """Whether a batch's first line is X v2 (the bulk path is not tried on other formats)."""
+    """Whether a file's first line is X v2 (the bulk path is not tried on other formats)."""
     try:
         return normalize.sniff(orjson.loads(rec.payload)) == x_v2_sql.FORMAT
     except orjson.JSONDecodeError:
@@ -444,9 +443,13 @@ def _import_file(
         else None
     )
     try:
-        bulk = fast and fmt in (None, x_v2_sql.FORMAT) and account is None
+        allowed = fast and _bulk_source(fmt, account, None)
+        records = read_records(inp, fmt, lazy=allowed)
+        # The first record tells whether the file is X v2 lines, hence its batches' size.
+        first = next(records, None)
+        bulk = allowed and first is not None and _bulk_records([first]) and _looks_x_v2(first)
         size = batch_bytes or (BULK_BATCH_BYTES if bulk else DEFAULT_BATCH_BYTES)
-        chunks = _chunks(read_records(inp, fmt, lazy=bulk), batch_size, size)
+        chunks = _chunks(chain([first] if first is not None else [], records), batch_size, size)
         kw: dict[str, Any] = {
             "source": inp.label,
             "fmt": fmt,
@@ -536,12 +539,7 @@ def _pipelined(
                 for pending in in_flight:
                     existing.update(i for i in ids if i in pending)
                 item: tuple[Any, ...] | None = None
-                if (
-                    bulk
-                    and not turned_down.is_set()
-                    and _bulk_candidate(chunk, kw["fmt"], kw["account"], None)
-                    and _looks_x_v2(chunk[0])
-                ):
+                if bulk and not turned_down.is_set() and _bulk_records(chunk):
                     payloads, rids, linenos, dups = _new_lines(chunk, ids, existing)
                     if not payloads:
                         item = ("done", BatchOutcome(records_in=len(chunk), records_duplicate=dups))

@@ -339,7 +339,7 @@ def _parse(con: duckdb.DuckDBPyConnection) -> int:
     rows = []
     for shape, struct, data in (("P", _PAGE, "d.data"), ("S", _STREAM, "[d.data]")):
         rows.append(
-            f"""SELECT j, rid, r, len({data}) AS n_data, len(d.includes.tweets) AS n_inc,
+            f"""SELECT j, rid, '{shape}' AS shape, r, len({data}) AS n_data, len(d.includes.tweets) AS n_inc,
               len(d.includes.users) AS n_users,
               {_proj(f"{data}[r]", False, "t_")}, {_v2_tweet(f"{data}[r]")} AS t_v2,
               {_bad_page_tweet(f"{data}[r]")} AS t_bad,
@@ -443,7 +443,7 @@ def _parse(con: duckdb.DuckDBPyConnection) -> int:
     # The lines: when each was retrieved, and whether the Python sniff would call it X v2.
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _fx_lines AS
-        SELECT j, 'P' AS shape, retrieved_at, action, sniffed FROM _fx_rows WHERE r = 1
+        SELECT j, shape, retrieved_at, action, sniffed FROM _fx_rows WHERE r = 1
         UNION ALL SELECT j, 'F', t.__twarc.retrieved_at, t.action, false FROM _fx_flat
         UNION ALL SELECT j, shape, NULL, NULL, false FROM {src} WHERE shape = 'X'"""
     )
@@ -654,7 +654,8 @@ def write_staged(
 
 def drop(con: duckdb.DuckDBPyConnection) -> None:
     for t in (
-        "_fx_flat", "_fx_lines", "_fx_proj", "_fx_n1", "_fx_reflist", "_fx_users", "_fx_media", "_fx_refs", "_fx_win",
+        "_fx_rows", "_fx_incdup", "_fx_flat", "_fx_lines", "_fx_proj", "_fx_n1", "_fx_reflist", "_fx_users",
+        "_fx_media", "_fx_refs", "_fx_win",
         "_s_posts", "_s_aliases", "_s_tags", "_s_mentions", "_s_urls", "_s_media", "_s_snap", "_s_auth",
     ):  # fmt: skip
         con.execute(f"DROP TABLE IF EXISTS {t}")
