@@ -336,28 +336,23 @@ def _parse(con: duckdb.DuckDBPyConnection) -> int:
     src = "_fx_in"
     # Pages and stream lines in one pass (each parse of the lines costs as much as what is read
     # from it): row ``r`` of a line holds its r-th data tweet, included tweet, user and media.
+    # Lists unnested side by side are zipped (the shorter padded with NULL): cheaper than
+    # indexing each list by ``r``, and the tweets stay structs until ``_fx_proj`` reads them
+    # once (measured on a 16 MB batch: this pass and ``_fx_proj`` 168 ms -> 135 ms).
     rows = []
     for shape, struct, data in (("P", _PAGE, "d.data"), ("S", _STREAM, "[d.data]")):
         rows.append(
-            f"""SELECT j, rid, '{shape}' AS shape, r, len({data}) AS n_data, len(d.includes.tweets) AS n_inc,
-              len(d.includes.users) AS n_users,
-              {_proj(f"{data}[r]", False, "t_")}, {_v2_tweet(f"{data}[r]")} AS t_v2,
-              {_bad_page_tweet(f"{data}[r]")} AS t_bad,
-              {_proj("d.includes.tweets[r]", False, "i_")}, {_bad_page_tweet("d.includes.tweets[r]")} AS i_bad,
-              d.includes.users[r] AS u, {_bad_ts("d.includes.users[r].created_at")} AS u_bad,
-              d.includes.media[r] AS m,
-              CASE WHEN r = 1 THEN d.__twarc.retrieved_at END AS retrieved_at,
-              CASE WHEN r = 1 THEN d.action END AS action,
-              r = 1 AND (d.includes IS NOT NULL OR d.meta IS NOT NULL OR d.matching_rules IS NOT NULL
-                OR d.errors IS NOT NULL OR d.__twarc IS NOT NULL) AS sniffed
-            FROM (SELECT j, rid, d, unnest(range(1, greatest(len({data}), len(d.includes.tweets),
-                    len(d.includes.users), len(d.includes.media), 1) + 1)) AS r
-                  FROM (SELECT j, rid, json_transform(payload, '{struct}') AS d FROM {src} WHERE shape = '{shape}'))"""
+            f"""SELECT j, rid, '{shape}' AS shape, len({data}) AS n_data, len(d.includes.tweets) AS n_inc,
+              len(d.includes.users) AS n_users, d.__twarc.retrieved_at AS retrieved_at, d.action AS action,
+              (d.includes IS NOT NULL OR d.meta IS NOT NULL OR d.matching_rules IS NOT NULL
+                OR d.errors IS NOT NULL OR d.__twarc IS NOT NULL) AS sniffed,
+              unnest(range(1, greatest(len({data}), len(d.includes.tweets), len(d.includes.users),
+                len(d.includes.media), 1) + 1)) AS r,
+              unnest({data}) AS t, unnest(d.includes.tweets) AS i, unnest(d.includes.users) AS u,
+              unnest(d.includes.media) AS m
+            FROM (SELECT j, rid, json_transform(payload, '{struct}') AS d FROM {src} WHERE shape = '{shape}')"""
         )
     con.execute("CREATE OR REPLACE TEMP TABLE _fx_rows AS " + " UNION ALL ".join(rows))
-
-    def cols(prefix: str) -> str:
-        return ", ".join(f"{prefix}{c} AS {c}" for c in _PROJ_COLS)
 
     # Every tweet with its place in the normaliser's emission order (``seq``, ``ord``): data
     # entries (or the flattened line itself) in order, each followed by the tweets it embeds,
@@ -366,11 +361,11 @@ def _parse(con: duckdb.DuckDBPyConnection) -> int:
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _fx_proj AS
         SELECT j, rid, seq, {_ORD} AS ord, false AS included, true AS emit, false AS ctx, 1000 AS step,
-          'P' AS origin, {cols("t_")}, t_v2 AS v2, t_bad AS bad
-        FROM (SELECT *, (r * 1000000)::BIGINT AS seq FROM _fx_rows WHERE r <= n_data)
+          'P' AS origin, {_proj("t", False)}, {_v2_tweet("t")} AS v2, {_bad_page_tweet("t")} AS bad
+        FROM (SELECT j, rid, t, (r * 1000000)::BIGINT AS seq FROM _fx_rows WHERE r <= n_data)
         UNION ALL
-        SELECT j, rid, seq, {_ORD}, true, true, true, 1000, 'P', {cols("i_")}, false, i_bad
-        FROM (SELECT *, (1000000000000 + r * 1000000)::BIGINT AS seq FROM _fx_rows WHERE r <= n_inc)"""
+        SELECT j, rid, seq, {_ORD}, true, true, true, 1000, 'P', {_proj("i", False)}, false, {_bad_page_tweet("i")}
+        FROM (SELECT j, rid, i, (1000000000000 + r * 1000000)::BIGINT AS seq FROM _fx_rows WHERE r <= n_inc)"""
     )
     # One included tweet per id: first position, last value (the normaliser's dict by id).
     if _count(con, "SELECT count(*) - count(DISTINCT (j, id)) FROM _fx_proj WHERE included"):
@@ -429,7 +424,8 @@ def _parse(con: duckdb.DuckDBPyConnection) -> int:
     )
     # Included users and media by key (last value wins, as the normaliser's dicts).
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _fx_users AS SELECT j, r AS i, u.id AS id, u, u_bad AS bad FROM _fx_rows"
+        f"CREATE OR REPLACE TEMP TABLE _fx_users AS SELECT j, r AS i, u.id AS id, u, {_bad_ts('u.created_at')} AS bad"
+        " FROM _fx_rows"
         " WHERE r <= n_users"
     )
     bad_users = _count(con, "SELECT count(*) FROM _fx_users WHERE bad")
