@@ -156,3 +156,31 @@ def test_a_file_the_bulk_path_turns_down_goes_to_python(
     a, b = _dump(tmp_path / "a.duckdb"), _dump(tmp_path / "b.duckdb")
     for table in [*TABLES, "payloads"]:
         assert a[table] == b[table], f"{table} differs"
+
+
+@pytest.mark.skipif(not FILES, reason="corpus not available")
+def test_a_batch_short_of_memory_goes_to_python_and_the_next_ones_do_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB's memory limit stopping a batch's parse is not the lines' fault: that batch is
+    written by the Python path, and the rest of the file still goes by the bulk path."""
+    import duckdb
+
+    real = x_v2_sql._parse
+    parsed: list[int] = []
+
+    def short_once(con: Any) -> int:
+        parsed.append(1)
+        if len(parsed) == 1:
+            raise duckdb.OutOfMemoryException("Out of Memory Error: test")
+        return real(con)
+
+    monkeypatch.setattr(x_v2_sql, "_parse", short_once)
+    path = str(CORPUS / "flat.jsonl")
+    rep = import_paths([path], tmp_path / "a.duckdb", batch_size=5)
+    ref = import_paths([path], tmp_path / "b.duckdb", batch_size=5, fast=False)
+    assert len(parsed) == -(-rep.records_in // 5) > 2, "the batches after the first were not parsed in bulk"
+    assert rep.counts() == ref.counts()
+    a, b = _dump(tmp_path / "a.duckdb"), _dump(tmp_path / "b.duckdb")
+    for table in [*TABLES, "payloads"]:
+        assert a[table] == b[table], f"{table} differs"

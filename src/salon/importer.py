@@ -390,6 +390,10 @@ def _new_lines(
     return payloads, rids, linenos, len(records) - len(payloads)
 
 
+class _NoMemoryToStage(Exception):
+    """Parsing a batch by the bulk path ran out of DuckDB's memory (nothing was written)."""
+
+
 def _write_lines(
     writer: Writer,
     lines: x_v2_sql.Lines,
@@ -400,11 +404,15 @@ def _write_lines(
     file_id: int | None,
 ) -> BatchOutcome | None:
     """Write a batch of new X v2 lines by the bulk path; None, having written nothing, when a
-    line needs the Python normaliser (an unusual shape, malformed JSON to quarantine)."""
+    line needs the Python normaliser (an unusual shape, malformed JSON to quarantine);
+    ``_NoMemoryToStage``, having written nothing, when DuckDB's memory limit stopped the parse."""
     con = writer.con
     try:
-        if not x_v2_sql.stage(con, lines, observed):
-            return None
+        try:
+            if not x_v2_sql.stage(con, lines, observed):
+                return None
+        except duckdb.OutOfMemoryException as exc:
+            raise _NoMemoryToStage from exc
         result = x_v2_sql.write_staged(
             writer, file_id=file_id, source=source, now=datetime.now(UTC), lines=lines
         )
@@ -574,11 +582,18 @@ def _pipelined(
                 yield item[1]
             elif item[0] == "bulk":
                 _, lines, records_in, dups = item
-                out = _write_lines(
-                    writer, lines, records_in, dups, kw["source"], kw["observed_at"], kw["file_id"]
-                )
-                if out is None:  # a shape the bulk path does not read: the new lines in Python
-                    turned_down.set()
+                try:
+                    out = _write_lines(
+                        writer, lines, records_in, dups, kw["source"], kw["observed_at"], kw["file_id"]
+                    )
+                    if out is None:  # a shape the bulk path does not read
+                        turned_down.set()
+                except _NoMemoryToStage:
+                    # DuckDB's memory limit, not the lines: the Python path's smaller statements
+                    # write this batch (nothing of it is written yet), the next ones go by the
+                    # bulk path again.
+                    out = None
+                if out is None:  # the new lines in Python
                     recs = [
                         RawRecord(p, ln, parsed=False)
                         for p, ln in zip(lines.payloads(), lines.linenos, strict=True)

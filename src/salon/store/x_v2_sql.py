@@ -315,11 +315,14 @@ def prepare_lines(
 
 def stage(con: duckdb.DuckDBPyConnection, lines: Lines, observed_at: datetime) -> bool:
     """Parse a batch of lines into temporary tables. False when a line is not a shape this path
-    reproduces exactly (the caller then normalises the batch in Python). ``observed_at`` is the
+    reproduces exactly (the caller then normalises the batch in Python); DuckDB running out of
+    memory raises ``duckdb.OutOfMemoryException``. ``observed_at`` is the
     observation time of payloads that carry none (the file's modification time)."""
     try:
         with registered(con, _fx_in=lines.table):
             bad_users = _parse(con)
+    except duckdb.OutOfMemoryException:
+        raise  # not the lines' fault: the caller decides
     except duckdb.Error:
         return False  # malformed JSON somewhere: the Python path quarantines it
     if not _eligible(con, bad_users):
