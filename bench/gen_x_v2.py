@@ -2,8 +2,10 @@
 
 Every X v2 tweet page and flattened tweet line of the corpus is a *template*; the output repeats
 the templates with fresh tweet ids (every tweet id, referenced id, conversation id and edit
-history id is rewritten consistently inside a replica, and differently across replicas), so every
-line and every post of the output is distinct. Each template line is tokenised once; a replica is
+history id is rewritten consistently inside a replica, and differently across replicas), so no
+two replicas share a line or a post. Inside a replica the corpus' own overlaps remain: some tweets
+appear both in a page and as a stream or flattened line (900 MB: 290,152 data-tweet entries,
+245,952 distinct tweets). Each template line is tokenised once; a replica is
 a join of its segments with the replica's ids, written straight to disk (never held in memory).
 """
 
@@ -27,7 +29,7 @@ _DIGITS = re.compile(rb"(?<![0-9])[0-9]{6,20}(?![0-9])")
 class Template:
     segments: list[bytes]  # text between ids; len(segments) == len(ids) + 1
     ids: list[int]  # index of each id in the id table
-    tweets: int  # data tweets in the line (what twarc2 csv writes as rows)
+    tweets: int  # data tweets in the line (a repetition holds some tweet both as page and stream line)
 
 
 def _tweet_ids(obj: Any, out: set[str]) -> None:
