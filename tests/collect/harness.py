@@ -86,7 +86,16 @@ class Collector:
         return [p for _rid, p in iter_payloads(self.reader, where, params)]
 
     def wait(self, sql: str, expected: int, timeout: float = 15.0) -> int:
-        eventually(lambda: self.n(sql) >= expected, timeout)
+        """Wait until ``sql`` counts at least ``expected``; a timeout fails the test."""
+        seen: list[int] = []
+
+        def reached() -> bool:
+            seen.append(self.n(sql))
+            return seen[-1] >= expected
+
+        eventually(
+            reached, timeout, what=lambda: f"{sql!r} >= {expected} (last saw {seen[-1] if seen else None})"
+        )
         return self.n(sql)
 
     def stop(self) -> RunReport | None:

@@ -6,6 +6,7 @@ the framing (JSON array, SSE, WebSocket, zstd) is added, as each platform's serv
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import queue
 import threading
@@ -541,13 +542,30 @@ def qs(d: dict[str, str]) -> str:
 Wait = Callable[[], bool]
 
 
-def eventually(cond: Wait, timeout: float = 10.0, every: float = 0.02) -> bool:
+def _describe(cond: Wait) -> str:
+    """The condition's source text (from ``lambda`` on), for a timeout message."""
+    try:
+        src = " ".join(inspect.getsource(cond).split())
+    except (OSError, TypeError):
+        return repr(cond)
+    return src[src.find("lambda") :] if "lambda" in src else src
+
+
+def eventually(
+    cond: Wait, timeout: float = 10.0, every: float = 0.02, what: str | Callable[[], str] | None = None
+) -> bool:
+    """Wait until ``cond()`` is true; raise ``AssertionError`` naming ``what`` (or the condition's
+    source) if it is still false after ``timeout`` seconds. A wait that ran out is a failure, never
+    something a caller may forget to check."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if cond():
             return True
         time.sleep(every)
-    return cond()
+    if cond():
+        return True
+    desc = what() if callable(what) else what
+    raise AssertionError(f"timed out after {timeout:g}s waiting for {desc or _describe(cond)}")
 
 
 # -- Bluesky auth + searchPosts -----------------------------------------------------------------
