@@ -15,11 +15,15 @@ every known secret from a text before it is shown or stored.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tomllib
 from pathlib import Path
 
 __all__ = ["Credentials", "Secret", "credentials_path", "save_credentials"]
+
+# Environment names whose values are redacted even before ``get`` is asked for them.
+_SECRET_NAME = re.compile(r"TOKEN|PASSWORD|SECRET|API_?KEY", re.IGNORECASE)
 
 
 class Secret:
@@ -65,6 +69,7 @@ class Credentials:
         self.env = os.environ if env is None else env
         self.warnings: list[str] = []
         self._file: dict[str, str] = {}
+        self._asked: set[str] = set()  # names ``get`` was asked for: their env values are secrets too
         if self.path.exists():
             mode = stat.S_IMODE(self.path.stat().st_mode)
             if mode & 0o077:
@@ -82,16 +87,21 @@ class Credentials:
     def get(self, name: str | None) -> Secret | None:
         if not name:
             return None
+        self._asked.add(name)
         value = self.env.get(name) or self._file.get(name)
         return Secret(value) if value else None
 
     def known(self) -> list[Secret]:
-        return [Secret(v) for v in self._file.values() if v]
+        """Every value ``get`` has returned or can return: the file's values, and the environment's
+        values of the names asked for, of the names the file holds and of secret-looking names."""
+        names = self._asked | set(self._file) | {n for n in self.env if _SECRET_NAME.search(n)}
+        values = {*self._file.values(), *(self.env.get(n) or "" for n in names)}
+        return [Secret(v) for v in values if v]
 
     def redact(self, text: str, extra: list[Secret] | None = None) -> str:
         """``text`` with every secret this object can see replaced by ``***``."""
-        for s in [*self.known(), *(extra or [])]:
-            v = s.reveal()
+        values = {s.reveal() for s in [*self.known(), *(extra or [])]}
+        for v in sorted(values, key=len, reverse=True):  # longest first: a secret may contain another
             if len(v) >= 4:
                 text = text.replace(v, "***")
         return text

@@ -376,7 +376,7 @@ async def stream_tag(
                     )
                     await ctx.sink.put(Page(source, f"{url}?tag={tag}", [rec], connection_id=cid), st)
         except GiveUp as exc:
-            reason = str(exc)
+            reason = ctx.creds.redact(str(exc))
             st.problem(reason)
             if exc.status_code in (401, 403):
                 ctx.board.say(
