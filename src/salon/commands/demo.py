@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from salon.commands.common import ArchiveOpt, console, err
+from salon.commands.common import console, err
 from salon.commands.common import fail as _fail
 from salon.demo.generator import (
     DEFAULT_DAYS,
@@ -32,12 +32,28 @@ app = typer.Typer(
 
 
 SeedOpt = Annotated[int, typer.Option(help="Random seed: the same seed gives the same files, byte for byte.")]
+# `salon demo`'s own --archive: as everywhere, except that --live deletes and recreates the file.
+DemoArchiveOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--archive",
+        "-a",
+        help="Archive file (DuckDB). Default: $SALON_ARCHIVE or ./salon.duckdb; with --live, "
+        "DIR/live.duckdb, deleted and recreated on every run (an existing file the live demo did "
+        "not make is refused).",
+        show_default=False,
+    ),
+]
+# What the live demo writes into the archives it makes (as the comment of this table), so that it
+# only ever deletes one of its own archives, never a real one passed with -a by mistake.
+LIVE_MARK = "salon demo --live: recreated on every run"
+_LIVE_MARK_TABLE = "campaigns"
 
 
 @app.callback(invoke_without_command=True)
 def demo(
     ctx: typer.Context,
-    archive: ArchiveOpt = None,
+    archive: DemoArchiveOpt = None,
     use_sample: Annotated[
         bool,
         typer.Option("--sample", help="Use the small synthetic sample bundled with Salon (instant)."),
@@ -56,8 +72,9 @@ def demo(
         bool,
         typer.Option(
             "--live",
-            help="Serve the campaign page and replay the campaign into a fresh archive, so the counters "
-            "tick (what `make demo` runs). Stop with Ctrl-C.",
+            help="Serve the campaign page and replay the campaign into a fresh archive (DIR/live.duckdb "
+            "unless -a; deleted and recreated on every run), so the counters tick (what `make demo` "
+            "runs). Stop with Ctrl-C.",
         ),
     ] = False,
     port: Annotated[int, typer.Option(help="With --live: the port to serve on (0: any free port).")] = 8000,
@@ -118,17 +135,27 @@ def _live(
     from salon.store.archive import open_archive
     from salon.web.app import serve
 
+    # A fresh archive every time, so the counters start at zero and visibly tick; only ever one
+    # the live demo made itself, checked before anything is generated.
+    path = Path(archive) if archive else folder / "live.duckdb"
+    refusal = _live_refusal(path)
+    if refusal:
+        _fail(refusal)
     with ExitStack() as stack:
         if use_sample:
             data = stack.enter_context(sample())
         else:
-            data = prepare(folder, seed=seed, institutions=institutions, posts=posts, regenerate=regenerate)
-        # A fresh archive every time, so the counters start at zero and visibly tick.
-        path = Path(archive) if archive else Path(DEMO_DIR) / "live.duckdb"
+            try:
+                data = prepare(
+                    folder, seed=seed, institutions=institutions, posts=posts, regenerate=regenerate
+                )
+            except FileExistsError as exc:
+                _fail(str(exc))
         path.parent.mkdir(parents=True, exist_ok=True)
         for stale in (path, Path(f"{path}.wal")):
             stale.unlink(missing_ok=True)
         with open_archive(path) as arc:
+            mark_live_archive(arc)
             add_campaign(data, arc)
         slug = data.truth["campaign"]["slug"]
         console.print(
@@ -141,6 +168,47 @@ def _live(
             )
 
         serve(str(path), port=port, replay=data.import_paths, replay_rate=rate, on_ready=ready)
+
+
+def mark_live_archive(arc: Any) -> None:
+    """Mark ``arc`` as made by the live demo (the one thing that lets a later run delete it)."""
+    arc.con.execute(f"COMMENT ON TABLE {_LIVE_MARK_TABLE} IS '{LIVE_MARK}'")
+
+
+def _live_refusal(path: Path) -> str | None:
+    """Why the live demo must not delete and recreate ``path`` (None: it may). It may when
+    nothing is there, or when the file is an archive carrying the live demo's mark."""
+    import duckdb
+
+    wal = Path(f"{path}.wal")
+    if not path.exists():
+        if wal.exists():
+            return f"{wal} exists without {path}: remove it or choose another archive (-a)"
+        return None
+    mark = None
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return (
+            f"{path} exists and cannot be checked as a live demo archive ({problem}): the live demo "
+            "recreates its archive, so it leaves this file alone; choose another archive (-a)"
+        )
+    try:
+        row = con.execute(
+            "SELECT comment FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'main' AND table_name = ?",
+            [_LIVE_MARK_TABLE],
+        ).fetchone()
+        mark = row[0] if row else None
+    finally:
+        con.close()
+    if mark != LIVE_MARK:
+        return (
+            f"{path} exists and was not made by the live demo, which deletes and recreates its "
+            "archive: choose another archive (-a), or delete the file yourself"
+        )
+    return None
 
 
 def _describe(truth: dict[str, Any]) -> str:
