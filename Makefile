@@ -39,6 +39,10 @@ pytest: setup
 
 test: lint typecheck pytest
 
+# docs/cli.md from the commands' --help (tests/test_docs.py checks it is current).
+docs: $(STAMP)
+	$(BIN)/python -m salon.clidocs
+
 bench: setup
 	$(BIN)/python -m bench
 
