@@ -256,24 +256,16 @@ def ingest_batch(
     file_id: int | None = None,
     import_id: int | None = None,
     account: Author | None = None,
-    fast: bool = True,
 ) -> BatchOutcome:
     """Check, normalise and write one batch of raw records in one transaction.
 
-    The shared path of file imports and live collectors: records already stored (same bytes) are
-    counted as duplicates and skipped whole, bad ones are quarantined with ``source`` and line,
-    the rest are stored raw with their provenance and normalised."""
+    The path of live collectors, web ingest and replay (file imports use ``prepare_batch`` and
+    ``write_batch`` pipelined): records already stored (same bytes) are counted as duplicates
+    and skipped whole, bad ones are quarantined with ``source`` and line, the rest are stored
+    raw with their provenance and normalised by the Python normalisers."""
     observed = observed_at or retrieved_at or datetime.now(UTC)
     ids = [raw_id(r.payload) for r in records]
     existing = writer.existing_raw_ids(ids)
-    if fast and _bulk_source(fmt, account, retrieved_at) and _bulk_records(records):
-        payloads, rids, linenos, dups = _new_lines(records, ids, existing)
-        if not payloads:
-            return BatchOutcome(records_in=len(records), records_duplicate=dups)
-        lines = x_v2_sql.prepare_lines(writer.con, payloads, rids, linenos)
-        out = _write_lines(writer, lines, len(records), dups, source, observed, file_id) if lines else None
-        if out is not None:
-            return out
     batch, out = prepare_batch(
         records,
         ids,
@@ -351,10 +343,10 @@ def write_batch(
     return out
 
 
-def _bulk_source(fmt: str | None, account: Author | None, retrieved_at: datetime | None) -> bool:
+def _bulk_source(fmt: str | None, account: Author | None) -> bool:
     """Whether records of this origin may take the X v2 bulk path (``salon.store.x_v2_sql``):
-    no other declared format, no archive owner, no retrieval time."""
-    return fmt in (None, x_v2_sql.FORMAT) and account is None and retrieved_at is None
+    no other declared format, no archive owner."""
+    return fmt in (None, x_v2_sql.FORMAT) and account is None
 
 
 def _bulk_records(records: list[RawRecord]) -> bool:
@@ -451,7 +443,7 @@ def _import_file(
         else None
     )
     try:
-        allowed = fast and _bulk_source(fmt, account, None)
+        allowed = fast and _bulk_source(fmt, account)
         records = read_records(inp, fmt, lazy=allowed)
         # The first record tells whether the file is X v2 lines, hence its batches' size.
         first = next(records, None)
@@ -508,13 +500,13 @@ _OOM_RETRIES = 60  # about 25 s of waiting in all
 def _pipelined(
     writer: Writer, chunks: Iterator[list[RawRecord]], kw: dict[str, Any], bulk: bool = False
 ) -> Iterator[BatchOutcome]:
-    """``ingest_batch`` over ``chunks`` in two stages: a thread reads and hashes the next batch
-    and makes it ready, while this one writes the previous batch. Ready means, for X v2 lines
-    (``bulk``), one Arrow table of the lines and their compressed raw blocks, parsed by DuckDB
-    when written (``salon.store.x_v2_sql``); for any other batch, or one the bulk path turns
-    down, parsed and normalised in Python (``prepare_batch``). DuckDB, zstd and hashlib release
-    the GIL, so on two cores the stages overlap. At most ``_AHEAD`` ready batches wait
-    (bounded memory).
+    """Check, normalise and write ``chunks`` (as ``ingest_batch`` does) in two stages: a thread
+    reads and hashes the next batch and makes it ready, while this one writes the previous
+    batch. Ready means, for X v2 lines (``bulk``), one Arrow table of the lines and their
+    compressed raw blocks, parsed by DuckDB when written (``salon.store.x_v2_sql``); for any
+    other batch, or one the bulk path turns down, parsed and normalised in Python
+    (``prepare_batch``). DuckDB, zstd and hashlib release the GIL, so on two cores the stages
+    overlap. At most ``_AHEAD`` ready batches wait (bounded memory).
 
     Records already stored are found with a cursor of the writer's archive, which sees committed
     batches only; the raw ids of the batches still queued or being written are checked too."""
