@@ -63,7 +63,10 @@ class ArchiveService:
         self.archive = open_archive(path)  # creates and migrates
         self.path = self.archive.path
         self.version = 0
-        self._jobs: queue.Queue[tuple[Callable[[Archive, Writer], Any], Future[Any]] | None] = queue.Queue()
+        # (job, its future, whether it may change the archive); None stops the thread
+        self._jobs: queue.Queue[tuple[Callable[[Archive, Writer], Any], Future[Any], bool] | None] = (
+            queue.Queue()
+        )
         self._local = threading.local()
         self._readers: list[Archive] = []
         self._readers_lock = threading.Lock()
@@ -111,7 +114,8 @@ class ArchiveService:
         e = self._tallies.get(slug)
         if e is not None:
             return e
-        return self.submit(lambda a, w: self._compute_tally(a, slug)).result()
+        # read-only: an unknown slug (any GET /c/<random>) must not cause a refresh
+        return self.submit(lambda a, w: self._compute_tally(a, slug), changes=False).result()
 
     def cached(self, slug: str) -> TallyEntry | None:
         """The cached tally, without waiting (None when not computed yet)."""
@@ -122,15 +126,17 @@ class ArchiveService:
 
     # -- writing --------------------------------------------------------------------------------
 
-    def submit(self, fn: Callable[[Archive, Writer], T]) -> Future[T]:
-        """Run ``fn(archive, writer)`` on the writer thread; the future holds its result."""
+    def submit(self, fn: Callable[[Archive, Writer], T], *, changes: bool = True) -> Future[T]:
+        """Run ``fn(archive, writer)`` on the writer thread; the future holds its result.
+        ``changes=False`` says the job only reads: it does not mark the archive dirty, so no
+        refresh (derived data, tallies, page cache) follows it."""
         fut: Future[T] = Future()
-        self._jobs.put((fn, fut))
+        self._jobs.put((fn, fut, changes))
         return fut
 
-    async def write(self, fn: Callable[[Archive, Writer], T]) -> T:
+    async def write(self, fn: Callable[[Archive, Writer], T], *, changes: bool = True) -> T:
         """``submit`` for async code."""
-        return await asyncio.wrap_future(self.submit(fn))
+        return await asyncio.wrap_future(self.submit(fn, changes=changes))
 
     def refresh_now(self) -> None:
         """Bring derived data and tallies up to date with every write queued so far, and wait."""
@@ -158,7 +164,7 @@ class ArchiveService:
                 break
             if item is None:
                 continue
-            fn, fut = item
+            fn, fut, changes = item
             if not fut.set_running_or_notify_cancel():
                 continue
             if fn is _REFRESH:
@@ -170,9 +176,10 @@ class ArchiveService:
                 fut.set_result(fn(warc, writer))
             except BaseException as exc:
                 fut.set_exception(exc)
-            self._dirty = True
+            if changes:
+                self._dirty = True
             now = time.monotonic()
-            if self._jobs.empty() or now - last_refresh >= REFRESH_EVERY:
+            if self._dirty and (self._jobs.empty() or now - last_refresh >= REFRESH_EVERY):
                 self._refresh(warc)
                 last_refresh = now
         warc.con.close()
