@@ -67,7 +67,7 @@ class Request:
 class HttpApp:
     """A threaded HTTP server; subclasses implement ``route``. Faults: ``faults`` is a list of
     actions consumed one per request: an int (an error status), ``"drop"`` (close without a
-    response)."""
+    response). ``too_many`` counts the 429 responses sent (injected or not)."""
 
     def __init__(self) -> None:
         handler = type("H", (_Handler,), {"app": self})
@@ -76,6 +76,7 @@ class HttpApp:
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.faults: list[int | str] = []
         self.requests: list[Request] = []
+        self.too_many = 0
         self.closing = threading.Event()
         self.lock = threading.Lock()
 
@@ -132,6 +133,9 @@ class HttpApp:
         headers: dict[str, str] | None = None,
         ctype: str = "application/json; charset=utf-8",
     ) -> None:
+        if status == 429:
+            with self.lock:
+                self.too_many += 1
         h.send_response(status)
         h.send_header("Content-Type", ctype)
         h.send_header("Content-Length", str(len(body)))
@@ -157,7 +161,9 @@ class MastodonServer(HttpApp):
     over the recorded statuses, and the hashtag SSE stream (needs ``token``).
 
     ``visible`` is how many statuses (oldest first) exist so far; ``reveal(n)`` makes more
-    appear, as new posts do. ``rate_limit``: requests allowed per ``rate_window`` seconds."""
+    appear, as new posts do. ``rate_limit``: requests allowed per ``rate_window`` seconds;
+    ``quota_used_up`` counts the responses that said it was used up (``X-RateLimit-Remaining: 0``,
+    a 2xx for the last allowed request or a 429 after it)."""
 
     def __init__(
         self, statuses: list[str] | None = None, token: str = "test-token", visible: int | None = None
@@ -174,6 +180,7 @@ class MastodonServer(HttpApp):
         self.rate_window = 1.0
         self._window_start = time.time()
         self._used = 0
+        self.quota_used_up = 0
         self.page_size_cap = 40
         self.stream_events: queue.Queue[tuple[str, str] | str] = queue.Queue()
         self.stream_connections = 0
@@ -202,6 +209,8 @@ class MastodonServer(HttpApp):
             .replace("+00:00", "Z")
         )
         remaining = max(0, self.rate_limit - self._used)
+        if remaining == 0:
+            self.quota_used_up += 1
         hdrs = {
             "X-RateLimit-Limit": str(self.rate_limit),
             "X-RateLimit-Remaining": str(remaining),
@@ -218,7 +227,8 @@ class MastodonServer(HttpApp):
             self.send(h, 404, b'{"error":"Record not found"}')
 
     def timeline(self, h: _Handler, req: Request, tag: str) -> None:
-        ok, hdrs = self._rate()
+        with self.lock:  # handler threads run at once: count each request once
+            ok, hdrs = self._rate()
         if not ok:
             self.send(h, 429, b'{"error":"Too many requests"}', hdrs)
             return

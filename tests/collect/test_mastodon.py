@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -44,6 +45,24 @@ def test_split_json_array_keeps_exact_texts() -> None:
     assert split_json_array('[{"a":"],[\\"{"}, [1,2] ,"x"]') == ['{"a":"],[\\"{"}', "[1,2]", '"x"']
 
 
+def rate_limit_waits(c: Collector, source: str) -> tuple[list[str], threading.Event]:
+    """Watch the board (every 5 ms, until the returned event is set) and keep each status line
+    of ``source`` that waits for the rate limit (those waits last 0.5 s or more)."""
+    seen: list[str] = []
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.005):
+            seen.extend(
+                s["status"]
+                for s in c.board.snapshot()
+                if s["source"] == source and "for the rate limit" in s["status"]
+            )
+
+    threading.Thread(target=watch, daemon=True).start()
+    return seen, done
+
+
 def test_two_instances_paged_by_link_with_faults_and_rate_limits(tmp_path: Path) -> None:
     texts = lines(MASTODON_STATUSES)
     want = tagged(texts)
@@ -57,17 +76,22 @@ def test_two_instances_paged_by_link_with_faults_and_rate_limits(tmp_path: Path)
     with a, b:
         camp = campaign_file(tmp_path, TAGS, sources(a.base, b.base))
         with Collector(tmp_path / "a.duckdb", camp) as c:
+            waits, watched = rate_limit_waits(c, f"mastodon:{a.host}")
             c.wait("SELECT count(*) FROM posts WHERE platform = 'mastodon' AND NOT is_context", len(uris), 30)
             eventually(lambda: len(c.q("SELECT * FROM collect_cursors WHERE name LIKE '%newest'")) == 6)
             posts = c.q("SELECT native_id FROM posts WHERE platform = 'mastodon' AND NOT is_context")
             payloads = stored_payloads(c)
             aliases = c.n("SELECT count(*) FROM post_aliases")
-            waited = any("rate limit" in (s.wait_reason or "") for s in c.board.sources.values()) or True
+            # forward polling (3 tags every 0.2 s) keeps using up a's 5 requests per 0.5 s
+            eventually(lambda: bool(waits), what=f"a wait for the rate limit of {a.host} on the board")
+            watched.set()
     assert {p[0] for p in posts} == uris  # one post per uri, whichever instance served it
     # each status stored once per instance, byte-exact (same bytes twice are one raw record)
     assert sorted(payloads) == sorted(want * 2)
     assert aliases >= len(uris)  # per-instance status keys resolve deletes and replies
-    assert waited
+    assert b.too_many == 1  # the injected 429 was sent, and retried (b's statuses are all stored)
+    assert a.quota_used_up >= 1  # a's rate limit was reached ...
+    assert waits  # ... and the collector waited for its reset, saying so on the board
     assert any("max_id=" in r.path or r.q("max_id") for r in a.requests)  # followed Link rel=next
     assert sum(1 for r in a.requests if r.q("min_id")) >= 3  # then polled forward with min_id
 
