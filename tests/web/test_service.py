@@ -31,3 +31,18 @@ def test_unknown_tally_does_not_refresh(archive: Path) -> None:
         assert svc.version == version + 1 and svc.cache == {}
     finally:
         svc.close()
+
+
+def test_refresh_search_counts_what_it_folds(archive: Path) -> None:
+    from salon.store.archive import open_archive
+    from salon.web.explorer import refresh_search
+
+    arc = open_archive(str(archive))
+    try:
+        posts = arc.con.execute("SELECT count(*) FROM posts").fetchone()[0]  # type: ignore[index]
+        assert posts > 0
+        assert refresh_search(arc) == posts
+        assert arc.con.execute("SELECT count(*) FROM post_search").fetchone()[0] == posts  # type: ignore[index]
+        assert refresh_search(arc) == 0  # nothing new since
+    finally:
+        arc.close()

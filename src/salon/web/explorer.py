@@ -71,13 +71,12 @@ def refresh_search(arc: Archive) -> int:
         params = [mark] if mark is not None else []
         if mark is not None:
             con.execute(f"DELETE FROM post_search WHERE uid IN (SELECT uid FROM posts WHERE {where})", params)
-        con.execute(
+        inserted = con.execute(
             "INSERT INTO post_search SELECT uid, created_at, strip_accents(lower(coalesce(text, '')))"
             f" FROM posts WHERE {where} AND collected_at <= ?",
             [*params, newest],
-        )
-        n = con.execute(f"SELECT count(*) FROM posts WHERE {where} AND collected_at <= ?", [*params, newest])
-        count = int(n.fetchone()[0])  # type: ignore[index]
+        ).fetchone()  # DuckDB's INSERT returns one row: how many rows it inserted
+        count = int(inserted[0]) if inserted else 0
         con.execute(
             "INSERT INTO post_search_state VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET posts_mark = excluded.posts_mark",
             [newest],
