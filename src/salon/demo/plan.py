@@ -26,6 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from salon.demo import world as W
+from salon.hashtags import tag_key
 
 DEFAULT_SEED = 2015
 DEFAULT_INSTITUTIONS = 2_000
@@ -742,7 +743,7 @@ class Planner:
         return tag.capitalize()
 
     def tag_piece(self, display: str, key: str | None = None) -> tuple[str, str, str]:
-        return ("tag", "#" + display, key if key is not None else _fold(display))
+        return ("tag", "#" + display, key if key is not None else tag_key(display))
 
     def official_pieces(self, theme: int | None, *, mw: float, theme_p: float) -> list[tuple[str, str, Any]]:
         out = []
@@ -1123,12 +1124,6 @@ class Planner:
             else:
                 p.b_time_us = us(p.created) + rng.randrange(150_000, 3_000_000)
                 p.b_rkey = ids.rkey(us(p.created))
-
-
-def _fold(tag: str) -> str:
-    """A hashtag's key as DESIGN.md defines it (NFKC, casefold, accents folded)."""
-    norm = unicodedata.normalize("NFKC", tag.lstrip("#")).casefold()
-    return "".join(ch for ch in unicodedata.normalize("NFKD", norm) if not unicodedata.combining(ch))
 
 
 def strip_mentions(pieces: list[tuple[str, str, Any]]) -> list[tuple[str, str, Any]]:
