@@ -297,8 +297,6 @@ def prepare_batch(
     """The CPU half of ``ingest_batch``, which needs no archive: parse and normalise the records
     whose raw id (``ids``) is not in ``existing`` into a ``Batch``, quarantining the bad ones."""
     out = BatchOutcome()
-    for rec in records:
-        rec.parse()
     ctx = Context(observed_at=observed_at, account=account)
     batch = Batch()
     in_batch: set[str] = set()
@@ -312,11 +310,14 @@ def prepare_batch(
 
     for rec, rid in zip(records, ids, strict=True):
         out.records_in += 1
+        # A duplicate is not parsed: its bytes were stored raw, so they parse (a line that is not
+        # JSON is never stored raw). A reader's error still comes first, as it always did.
+        if rec.error is None and (rid in existing or rid in in_batch):
+            out.records_duplicate += 1
+            continue
+        rec.parse()
         if rec.error is not None:
             bad(rec, rec.error)
-            continue
-        if rid in existing or rid in in_batch:
-            out.records_duplicate += 1
             continue
         try:
             rec_fmt = fmt or rec.hint or normalize.sniff(rec.obj)
