@@ -250,14 +250,13 @@ class Writer:
             if batch.raw["raw_id"]:
                 result.raw_new = self.insert_raw(
                     batch.raw["raw_id"],
-                    batch.raw["payload"],
                     now,
+                    packed=batch.built("raw"),
                     format=batch.raw["format"],
                     file_id=batch.raw["file_id"],
                     line=batch.raw["line"],
                     source=batch.raw["source"],
                     retrieved_at=batch.raw["retrieved_at"],
-                    packed=batch.built("raw"),
                 )
             if batch.posts:
                 self._write_posts(batch, now, result)
@@ -274,18 +273,18 @@ class Writer:
     def insert_raw(
         self,
         raw_ids: list[str],
-        payloads: list[bytes],
         now: datetime,
         *,
+        packed: rawstore.Packed,
         format: str | list[str],
         file_id: int | list[int | None] | None,
         line: list[int | None],
         source: str | list[str | None] | None,
         retrieved_at: datetime | list[datetime | None] | None = None,
-        packed: rawstore.Packed | None = None,
     ) -> int:
-        """Store new raw records (the caller has left out those already stored): payloads into
-        compressed blocks (``salon.store.rawstore``), one ``raw`` row each with its provenance.
+        """Store new raw records (the caller has left out those already stored): their payloads,
+        which the caller packed into compressed blocks (``packed``, from ``rawstore.pack``), into
+        ``raw_blocks``, and one ``raw`` row each with its provenance.
         Scalars stand for the same value on every row. Runs inside the caller's transaction.
         Returns how many were new."""
         n = len(raw_ids)
@@ -293,7 +292,6 @@ class Writer:
         def col(v: Any, typ: pa.DataType) -> pa.Array:
             return pa.array(v if isinstance(v, list) else [v] * n, typ)
 
-        packed = packed or rawstore.pack(payloads)
         block_ids = rawstore.store_blocks(self.con, packed)
         tbl = pa.table(
             {

@@ -637,13 +637,12 @@ def write_staged(
     with writer.archive.transaction():
         result.raw_new = writer.insert_raw(
             lines.rids,
-            [],  # the payloads are in ``lines.packed``
             now,
+            packed=lines.packed,
             format=FORMAT,
             file_id=file_id,
             line=list(lines.linenos),
             source=source,
-            packed=lines.packed,
         )
         writer.merge_posts(now, result)
         writer.insert_snapshots("_s_snap")
