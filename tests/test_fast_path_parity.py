@@ -5,6 +5,7 @@ compared row for row (ingest timestamps aside)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,33 @@ TABLES = {
     "quarantine": "* EXCLUDE (recorded_at)",
     "import_files": "*",
     "imports": "* EXCLUDE (started_at, finished_at)",
+}
+
+# The corpus files the bulk path takes (tweet pages and flat tweets). The others (counts, users,
+# lists, compliance jobs, an empty file, stream captures whose lines vary in shape) go to Python.
+BULK = {
+    "2sets.jsonl",
+    "brexit.jsonl",
+    "cashtags.jsonl",
+    "cotweet.jsonl",
+    "edited.jsonl",
+    "edited_after.jsonl",
+    "edited_before.jsonl",
+    "entities_test.jsonl",
+    "flat.jsonl",
+    "geo_tweets.jsonl",
+    "kpop.jsonl",
+    "many_urls.jsonl",
+    "media_policy_violation_off.jsonl",
+    "media_policy_violation_on.jsonl",
+    "media_tweet.jsonl",
+    "mentions_tweet.jsonl",
+    "noflat.jsonl",
+    "quoted_edit.jsonl",
+    "small_sample.json",
+    "two_tweets.jsonl",
+    "verified_type.jsonl",
+    "withheld.jsonl",
 }
 
 
@@ -71,6 +99,37 @@ def test_fast_path_gives_identical_tables(path: Path, tmp_path: Path, fast_calls
         rs.posts_new,
     )
     assert [str(p) for p in rf.problems] == [str(p) for p in rs.problems]
+    if path.name in BULK:
+        assert fast_calls, f"{path.name} did not take the bulk path (parity checked nothing)"
+    a, b = _dump(fast), _dump(slow)
+    for table in [*TABLES, "payloads"]:
+        assert a[table] == b[table], f"{table} differs"
+
+
+@pytest.mark.skipif(not FILES, reason="corpus not available")
+def test_bulk_files_are_in_the_corpus() -> None:
+    missing = BULK - {p.name for p in FILES}
+    assert not missing, f"files expected to take the bulk path are missing: {sorted(missing)}"
+
+
+@pytest.mark.skipif(not FILES, reason="corpus not available")
+def test_stream_lines_through_the_bulk_path(tmp_path: Path, fast_calls: list[int]) -> None:
+    """Filtered-stream lines (one tweet, ``includes`` and ``matching_rules`` each) are not a
+    corpus file of their own the bulk path takes: the tweet lines of the capture alone are."""
+    keep = [
+        ln
+        for ln in (CORPUS / "streaming_output.jsonl").read_bytes().splitlines(keepends=True)
+        if ln.strip() and "data" in (obj := json.loads(ln)) and "errors" not in obj
+    ]
+    assert len(keep) == 8
+    src = tmp_path / "stream_tweets.jsonl"
+    src.write_bytes(b"".join(keep))
+    fast, slow = tmp_path / "fast.duckdb", tmp_path / "slow.duckdb"
+    rf = import_paths([str(src)], fast, fast=True)
+    rs = import_paths([str(src)], slow, fast=False)
+    assert fast_calls, "stream tweet lines did not take the bulk path"
+    assert rf.counts() == rs.counts()
+    assert rf.posts_new > 0
     a, b = _dump(fast), _dump(slow)
     for table in [*TABLES, "payloads"]:
         assert a[table] == b[table], f"{table} differs"
