@@ -29,7 +29,14 @@ import orjson
 from salon import normalize
 from salon.model import Author
 from salon.normalize import BadRecord, Context
-from salon.sources.files import InputFile, RawRecord, file_mtime, iter_inputs, read_records, x_archive_owner
+from salon.sources.files import (
+    InputFile,
+    RawRecord,
+    iter_inputs,
+    observation_time,
+    read_records,
+    x_archive_owner,
+)
 from salon.store import x_v2_sql
 from salon.store.archive import Archive, open_archive
 from salon.store.writer import Batch, Writer, raw_id
@@ -432,8 +439,7 @@ def _import_file(
 ) -> FileReport:
     fr = FileReport(inp.label)
     file_id = writer.start_file(report.import_id, inp.label, inp.size)
-    mtime = file_mtime(inp)
-    observed = datetime.fromtimestamp(mtime, UTC) if mtime else datetime.now(UTC)
+    observed = observation_time(inp)
     formats_seen: dict[str, int] = {}
     last_bytes = 0
     status = "failed"

@@ -22,12 +22,12 @@ import gzip
 import hashlib
 import io
 import json
-import os
 import sys
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -543,12 +543,7 @@ def _decode_line(line: bytes, encoding: str) -> str:
         return line.decode("cp1252", errors="replace")
 
 
-def file_mtime(inp: InputFile) -> float | None:
-    """Modification time of an input on disk (used as the observation time of payloads that
-    carry none)."""
-    if inp.mtime is not None:
-        return inp.mtime
-    try:
-        return os.stat(inp.label).st_mtime
-    except OSError:
-        return None
+def observation_time(inp: InputFile) -> datetime:
+    """When an input's payloads were observed, for those that carry no time of their own: the
+    modification time of the file (or of the zip holding it), or now for stdin."""
+    return datetime.fromtimestamp(inp.mtime, UTC) if inp.mtime else datetime.now(UTC)

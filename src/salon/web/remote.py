@@ -5,14 +5,20 @@ is the same ``ImportReport`` a direct import returns."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import orjson
 
 from salon.importer import DEFAULT_BATCH, BatchOutcome, FileReport, ImportReport, Problem, import_arguments
-from salon.sources.files import InputFile, RawRecord, file_mtime, iter_inputs, read_records, x_archive_owner
+from salon.sources.files import (
+    InputFile,
+    RawRecord,
+    iter_inputs,
+    observation_time,
+    read_records,
+    x_archive_owner,
+)
 from salon.web.ingest import TOKEN_HEADER, ServerFile, encode_records
 
 __all__ = ["RemoteError", "remote_admin", "remote_import"]
@@ -96,8 +102,7 @@ def _file(
     fr = FileReport(inp.label)
     iid = report.import_id
     fid = _post(c, f"/api/local/imports/{iid}/files", json={"path": inp.label, "size": inp.size})["file_id"]
-    mtime = file_mtime(inp)
-    observed = datetime.fromtimestamp(mtime, UTC) if mtime else datetime.now(UTC)
+    observed = observation_time(inp)
     owner = x_archive_owner(inp)
     params = {"source": inp.label, "observed_at": observed.isoformat()}
     if fmt:
