@@ -1,9 +1,7 @@
-"""Small helpers shared by the normalisers (parsing dates, ints, HTML to text)."""
+"""Small helpers shared by the normalisers (parsing timestamps, ints and bools)."""
 
 from __future__ import annotations
 
-import html
-import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -70,19 +68,3 @@ def to_bool(value: Any) -> bool | None:
     if isinstance(value, str):
         return value.strip().lower() in ("true", "1", "yes")
     return bool(value)
-
-
-_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
-_P_END = re.compile(r"</p\s*>\s*<p[^>]*>", re.IGNORECASE)
-_TAGS = re.compile(r"<[^>]+>")
-
-
-def html_to_text(content: str) -> str:
-    """Mastodon's HTML ``content`` as plain text: paragraphs become blank lines, ``<br>`` a
-    newline, tags dropped, entities decoded."""
-    if not content:
-        return ""
-    s = _P_END.sub("\n\n", content)
-    s = _BR.sub("\n", s)
-    s = _TAGS.sub("", s)
-    return html.unescape(s).strip()
