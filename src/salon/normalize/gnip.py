@@ -13,8 +13,8 @@ from typing import Any
 
 from salon.model import Author, Engagement, Item, Post, Tombstone, make_uid, post_kind
 from salon.normalize import BadRecord, Context
-from salon.normalize.common import to_bool, to_int
-from salon.normalize.x_v1 import Entities, as_dict, as_str, entities_of, time_of, unescape, unique
+from salon.normalize.common import parse_time, to_bool, to_int
+from salon.normalize.x_v1 import Entities, as_dict, as_str, entities_of, unescape, unique
 
 FORMAT = "gnip-activity"
 
@@ -63,7 +63,7 @@ def author_from_actor(actor: Any) -> Author:
         following=to_int(actor.get("friendsCount")),
         posts_count=to_int(actor.get("statusesCount")),
         verified=to_bool(actor.get("verified")),
-        created_at=time_of(actor.get("postedTime")),
+        created_at=parse_time(actor.get("postedTime")),
     )
 
 
@@ -116,7 +116,7 @@ def activity_post(act: dict[str, Any], ctx: Context, *, context: bool) -> Post:
     return Post(
         platform="x",
         native_id=aid,
-        created_at=time_of(act.get("postedTime")),
+        created_at=parse_time(act.get("postedTime")),
         text=text,
         kind=post_kind(repost=rt_id is not None, quote=quote_id is not None, reply=reply_id is not None),
         author=author,
@@ -156,7 +156,7 @@ def normalize(obj: Any, ctx: Context) -> Iterator[Item]:
         target = trailing_id(as_dict(obj.get("object")).get("id"))
         if target is None:
             raise BadRecord("delete activity without an object id")
-        yield Tombstone("x", target, time_of(obj.get("postedTime")))
+        yield Tombstone("x", target, parse_time(obj.get("postedTime")))
         return
     if obj.get("verb") not in ("post", "share"):
         raise BadRecord(f"unsupported activity verb {obj.get('verb')!r}")

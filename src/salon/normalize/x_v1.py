@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from datetime import datetime
 from typing import Any, NamedTuple
 
 from salon.model import Author, Engagement, Hashtag, Item, Media, Post, Tombstone, make_uid, post_kind
@@ -98,17 +97,6 @@ def ref_id(value: Any) -> str | None:
     return None
 
 
-def time_of(value: Any) -> datetime | None:
-    """``common.parse_time``, with every unreadable value (including out-of-range epochs)
-    reported as ``BadRecord``."""
-    try:
-        return parse_time(value)
-    except BadRecord:
-        raise
-    except (ValueError, OverflowError, OSError) as exc:
-        raise BadRecord(f"unreadable timestamp {value!r}") from exc
-
-
 def unescape(text: str) -> str:
     """X escapes ``&``, ``<`` and ``>`` in post text; the archive keeps plain text."""
     if "&" not in text:
@@ -132,7 +120,7 @@ def author_from_user(user: Any) -> Author:
         following=to_int(user.get("friends_count")),
         posts_count=to_int(user.get("statuses_count")),
         verified=to_bool(user.get("verified")),
-        created_at=time_of(user.get("created_at")),
+        created_at=parse_time(user.get("created_at")),
     )
 
 
@@ -240,7 +228,7 @@ def status_post(
     if rt_id:
         quote_id = None
     reply_id = ref_id(status.get("in_reply_to_status_id_str")) or ref_id(status.get("in_reply_to_status_id"))
-    created = time_of(status.get("created_at"))
+    created = parse_time(status.get("created_at"))
     handle = author.handle if author else None
     return Post(
         platform="x",
@@ -322,7 +310,7 @@ def _items(obj: Any, ctx: Context) -> Iterator[Item]:
         raise BadRecord("X v1.1 payload must be a JSON object or array")
     delete = as_dict(obj.get("delete"))
     if isinstance(delete.get("status"), dict):
-        deleted_at = time_of(to_int(delete.get("timestamp_ms")))
+        deleted_at = parse_time(to_int(delete.get("timestamp_ms")))
         yield Tombstone("x", native_id(delete["status"], "deleted status"), deleted_at)
     elif isinstance(obj.get("statuses"), list):
         yield from _items(obj["statuses"], ctx)
