@@ -236,7 +236,7 @@ def _wanted_member(name: str) -> bool:
     )
 
 
-def _decompressed(stream: IO[bytes], label: str, notes: list[str]) -> IO[bytes]:
+def _decompressed(stream: IO[bytes]) -> IO[bytes]:
     """Wrap gzip/zstd streams (sniffed by magic bytes) in a streaming decompressor."""
     buffered = io.BufferedReader(stream, CHUNK)  # type: ignore[arg-type,type-var]
     head = buffered.peek(4)[:4]
@@ -256,7 +256,7 @@ def read_records(inp: InputFile, fmt: str | None = None, *, lazy: bool = False) 
     raw = inp.open()
     counter = _CountingReader(raw, inp)
     try:
-        stream = _decompressed(counter, inp.label, inp.notes)  # type: ignore[arg-type,type-var]
+        stream = _decompressed(counter)  # type: ignore[arg-type,type-var]
         yield from _split(stream, inp, fmt, lazy)
     except (EOFError, zlib.error, OSError) as exc:
         # A truncated gzip/zstd stream: what was read before stays imported.
@@ -281,7 +281,7 @@ def _split(stream: IO[bytes], inp: InputFile, fmt: str | None, lazy: bool = Fals
         inp.notes.append("empty file")
         return
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        yield from _csv_records(buffered, "utf-16", inp, fmt)
+        yield from _csv_records(buffered, "utf-16", inp)
         return
     bom = head.startswith(b"\xef\xbb\xbf")
     if bom:
@@ -296,7 +296,7 @@ def _split(stream: IO[bytes], inp: InputFile, fmt: str | None, lazy: bool = Fals
     elif first == b"{":
         yield from _json_lines_or_document(buffered, head, lazy)
     elif fmt == "tags-csv" or _looks_like_csv(head):
-        yield from _csv_records(buffered, _csv_encoding(head), inp, fmt)
+        yield from _csv_records(buffered, _csv_encoding(head), inp)
     else:
         sample = head[:4096]
         what = "binary data" if b"\x00" in sample or not _is_text(sample) else "text"
@@ -486,7 +486,7 @@ def _csv_encoding(head: bytes) -> str:
     return "utf-8" if _is_text(head) else "cp1252"
 
 
-def _csv_records(stream: IO[bytes], encoding: str, inp: InputFile, fmt: str | None) -> Iterator[RawRecord]:
+def _csv_records(stream: IO[bytes], encoding: str, inp: InputFile) -> Iterator[RawRecord]:
     """Logical CSV rows (a quoted cell may span lines). The payload is the row's bytes as in
     the file for UTF-8 and CP1252; UTF-16 rows are stored re-encoded as UTF-8 (noted)."""
     if encoding != "utf-8":
