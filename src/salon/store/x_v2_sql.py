@@ -1,15 +1,16 @@
 """The bulk path for X API v2 lines (twarc2 pages, stream lines, flattened tweets): the same
 rows as ``salon.normalize.x_v2`` + ``Batch``, computed set-based by DuckDB.
 
-Python only splits lines, hashes them, drops the raw ids already stored and packs the raw
-blocks (``prepare_lines``, off the writer's thread); the batch of lines goes to DuckDB as one
-Arrow column built from a single buffer. DuckDB tells each line's shape and parses it once with a
-struct made for that shape (page, stream line, flattened tweet): pages and stream lines in one
-pass whose row ``r`` holds a line's r-th data tweet, included tweet, user and media, all as flat
-columns (materialising wide nested structs, not parsing, is what costs). Posts, entities,
-authors and engagement snapshots are then derived with SQL and merged by the same ``Writer``
-statements as the Python path (``merge_posts``, ``insert_snapshots``, ``upsert_authors``), so
-both paths key, deduplicate and update alike.
+The importer hashes the lines and drops the raw ids already stored; ``prepare_lines`` (off the
+writer's thread) tells each line's shape, from its bytes where they tell (``_shape``) and by
+DuckDB for the rest, checks the lines are UTF-8, builds one Arrow table of them from a single
+buffer and packs the raw blocks. DuckDB parses each line once with a struct made for its shape
+(page, stream line, flattened tweet): pages and stream lines in one pass whose row ``r`` holds a
+line's r-th data tweet, included tweet, user and media (``_fx_rows``), the tweets kept as structs
+until ``_fx_proj`` projects them to flat columns (materialising wide nested structs, not parsing,
+is what costs). Posts, entities, authors and engagement snapshots are then derived with SQL and
+merged by the same ``Writer`` statements as the Python path (``merge_posts``,
+``insert_snapshots``, ``upsert_authors``), so both paths key, deduplicate and update alike.
 
 ``salon.normalize.x_v2`` stays the definition: this module reproduces it for the shapes it
 recognises (``stage`` says whether every line of a batch is one of them) and the importer sends
@@ -185,9 +186,9 @@ _PROJ_COLS = (
 )  # fmt: skip
 
 
-def _proj(x: str, flat: bool, prefix: str = "") -> str:
-    """The columns (``_PROJ_COLS``, named with ``prefix``) of a tweet struct ``x`` the posts are
-    made of; ``flat``: it may embed its author (flattened lines), else it never does."""
+def _proj(x: str, flat: bool) -> str:
+    """The columns (``_PROJ_COLS``) of a tweet struct ``x`` the posts are made of; ``flat``: it
+    may embed its author (flattened lines), else it never does."""
     note_ok = f"(coalesce({x}.note_tweet.text, '') <> '')"
     note_ent = f"{x}.note_tweet.entities"
     note_ent_truthy = (
@@ -221,7 +222,7 @@ def _proj(x: str, flat: bool, prefix: str = "") -> str:
         refs,
         author,
     )
-    return ", ".join(f"{e} AS {prefix}{n}" for e, n in zip(exprs, _PROJ_COLS, strict=True))
+    return ", ".join(f"{e} AS {n}" for e, n in zip(exprs, _PROJ_COLS, strict=True))
 
 
 def _v2_tweet(t: str) -> str:
@@ -552,16 +553,15 @@ def _derive(con: duckdb.DuckDBPyConnection) -> None:
             "tag_key": pa.array([tag_key(t) for t in tags], pa.string()),
         }
     )
-    con.register("_fx_keys", keys)
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE _s_tags AS
-        SELECT uid, tag_key, tag_norm, ltrim(tag, '#') AS tag_display, 'entities' AS source FROM (
-          SELECT s.uid, h.tag, i FROM (SELECT uid, unnest(tags) AS h, generate_subscripts(tags, 1) AS i
-                                  FROM _s_posts WHERE tags IS NOT NULL) s) x
-        JOIN _fx_keys k USING (tag) WHERE tag_norm <> ''
-        QUALIFY row_number() OVER (PARTITION BY uid, tag_norm ORDER BY i) = 1"""
-    )
-    con.unregister("_fx_keys")
+    with registered(con, _fx_keys=keys):
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE _s_tags AS
+            SELECT uid, tag_key, tag_norm, ltrim(tag, '#') AS tag_display, 'entities' AS source FROM (
+              SELECT s.uid, h.tag, i FROM (SELECT uid, unnest(tags) AS h, generate_subscripts(tags, 1) AS i
+                                      FROM _s_posts WHERE tags IS NOT NULL) s) x
+            JOIN _fx_keys k USING (tag) WHERE tag_norm <> ''
+            QUALIFY row_number() OVER (PARTITION BY uid, tag_norm ORDER BY i) = 1"""
+        )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _s_mentions AS
         SELECT DISTINCT uid, m.username AS handle FROM (SELECT uid, unnest(mentions) AS m FROM _s_posts
