@@ -43,7 +43,7 @@ import pyarrow as pa
 
 from salon.campaigns.config import Campaign
 from salon.campaigns.definitions import day_expr, member_tags_sql, members_sql, ts_literal
-from salon.store.archive import Archive
+from salon.store.archive import Archive, registered
 from salon.store.campaigns import learn_account_ids
 
 __all__ = [
@@ -154,15 +154,16 @@ def refresh(archive: Archive, c: Campaign, *, force: bool = False) -> str:
             return "fresh"
         ix = _Index(archive, c)
         try:
-            if rebuild:
-                ix.rebuild()
-                compacted = ix.compact()
-            else:
-                assert old is not None and st is not None
-                ix.update(old)
-                compacted = int(st[5])
-                if ix.count_rows() > 2 * compacted + 20_000:
+            with registered(con, _ix_accounts=accounts_table(c)):  # _Index.learn replaces it
+                if rebuild:
+                    ix.rebuild()
                     compacted = ix.compact()
+                else:
+                    assert old is not None and st is not None
+                    ix.update(old)
+                    compacted = int(st[5])
+                    if ix.count_rows() > 2 * compacted + 20_000:
+                        compacted = ix.compact()
         finally:
             ix.close()
         con.execute(
@@ -211,27 +212,21 @@ class _Index:
         self.keys = ", ".join(_lit(k) for k in c.official_keys())
         self.lo, self.hi = ts_literal(c.start_utc), ts_literal(c.end_utc)
         self.temps: list[str] = []
-        self._accounts()
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _accounts(self) -> None:
-        self.con.register("_ix_accounts", accounts_table(self.c))
-
     def close(self) -> None:
-        self.con.unregister("_ix_accounts")
         for t in self.temps:  # the small ones stay until the next refresh replaces them
             if t in ("_ix_members", "_ix_mtags", "_ix_cc", "_ix_ct"):
                 self.con.execute(f"DROP TABLE IF EXISTS {t}")
 
-    def temp(self, name: str, sql: str, params: list[Any] | None = None, *, count: bool = False) -> int:
-        """CREATE OR REPLACE TEMP TABLE name AS sql; returns its row count (0 unless ``count``)."""
+    def temp(self, name: str, sql: str, params: list[Any] | None = None) -> int:
+        """CREATE OR REPLACE TEMP TABLE name AS sql; returns its row count (which DuckDB's
+        CREATE TABLE AS returns)."""
         if name not in self.temps:
             self.temps.append(name)
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}", params or [])
-        if not count:
-            return 0
-        return int(self.con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
+        row = self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}", params or []).fetchone()
+        return int(row[0]) if row else 0
 
     def window(self, alias: str) -> str:
         return f"{alias}.created_at >= {self.lo} AND {alias}.created_at < {self.hi}"
@@ -295,8 +290,9 @@ class _Index:
             for a in self.c.participants[pid].accounts:
                 if a.platform == platform and a.handle_norm == hn and a.account_uid is None:
                     a.account_uid = uid
-        self.con.unregister("_ix_accounts")
-        self._accounts()
+        # Registering again replaces the registry accounts of ``_ix_accounts`` (which ``refresh``
+        # registered and unregisters).
+        self.con.register("_ix_accounts", accounts_table(self.c))
         # Authors whose handle matched a learned account: match them again.
         handles = ", ".join(f"({_lit(p)}, {_lit(h)})" for _pid, p, h, _u in todo)
         self.temp(
@@ -362,12 +358,11 @@ class _Index:
             f" (SELECT s, unnest(tags) AS tag_key, day FROM {rows} x WHERE NOT is_repost)"
             " GROUP BY tag_key, day HAVING sum(s) <> 0"
         )
-        s = "s"
         # Per author: merge into campaign_authors with one probe of it.
         self.temp(
             "_ix_da",
-            f"SELECT author_uid, sum({s} * CASE WHEN is_repost THEN 0 ELSE 1 END) AS dp,"
-            f" sum({s} * CASE WHEN is_repost THEN 1 ELSE 0 END) AS dr FROM {rows} x WHERE author_uid IS NOT NULL"
+            "SELECT author_uid, sum(s * CASE WHEN is_repost THEN 0 ELSE 1 END) AS dp,"
+            f" sum(s * CASE WHEN is_repost THEN 1 ELSE 0 END) AS dr FROM {rows} x WHERE author_uid IS NOT NULL"
             " GROUP BY author_uid HAVING dp <> 0 OR dr <> 0",
         )
         n = self.temp(
@@ -375,7 +370,6 @@ class _Index:
             "SELECT d.author_uid, d.dp, d.dr, ca.rowid AS rid FROM _ix_da d LEFT JOIN"
             f" (SELECT rowid, author_uid FROM campaign_authors WHERE campaign_id = {cid}) ca"
             " ON ca.author_uid = d.author_uid",
-            count=True,
         )
         if n:
             con.execute(
@@ -427,7 +421,6 @@ class _Index:
             "SELECT uid, platform, author_uid, created_at, kind, repost_of_uid, deleted_at, edited_at"
             " FROM posts WHERE collected_at > ?",
             [pm],
-            count=True,
         )
         self.temp(
             "_d_tags",
@@ -440,7 +433,6 @@ class _Index:
             "SELECT uid FROM tombstones WHERE recorded_at > ? UNION SELECT a.uid FROM post_aliases a"
             " WHERE a.alias_uid IN (SELECT uid FROM tombstones WHERE recorded_at > ?)",
             [tm, tm],
-            count=True,
         )
         self.temp(
             "_d_snaps",
@@ -451,7 +443,6 @@ class _Index:
             "_d_authors",
             "SELECT uid, platform, lower(handle) AS handle_norm FROM authors WHERE handle_changed_at > ?",
             [am],
-            count=True,
         )
 
         # Window reposts: the new ones (a replaced post is replaced here too).
@@ -474,7 +465,6 @@ class _Index:
                 f"SELECT uid, own_tagged FROM campaign_reposts WHERE campaign_id = {cid} AND repost_of_uid IN"
                 " (SELECT uid FROM _d_posts UNION ALL SELECT uid FROM _d_tombs)"
                 " AND uid NOT IN (SELECT uid FROM _d_posts)",
-                count=True,
             )
         cols = "uid, platform, author_uid, created_at, kind, repost_of_uid, deleted_at"
         self.temp(
@@ -501,7 +491,6 @@ class _Index:
             "_ix_otgt",
             "SELECT DISTINCT repost_of_uid AS uid FROM _ix_cand WHERE kind = 'repost' AND repost_of_uid IS NOT NULL"
             " AND repost_of_uid NOT IN (SELECT uid FROM _d_posts)",
-            count=True,
         )
 
         # Old member rows of everything that may have changed, and the reposted posts that are
@@ -561,14 +550,11 @@ class _Index:
                 ]
                 for part in _chunks(branches, 200):
                     tagged.update(self.uids(" UNION ALL ".join(part)))
-                con.register("_ix_otagged", pa.table({"uid": pa.array(sorted(tagged), pa.string())}))
-                try:
+                with registered(con, _ix_otagged=pa.table({"uid": pa.array(sorted(tagged), pa.string())})):
                     con.execute(
                         "INSERT INTO _ix_o SELECT o.uid, true, o.uid IN (SELECT uid FROM _ix_otagged)"
                         " FROM _ix_oposts o WHERE o.uid NOT IN (SELECT uid FROM _ix_o)"
                     )
-                finally:
-                    con.unregister("_ix_otagged")
 
         # Judge the candidates (definitions: campaign_posts_sql, reposts_sql).
         day = day_expr(self.c, "c.created_at")
@@ -669,8 +655,7 @@ class _Index:
         """Members of ``authors`` whose match may have changed: removed and added again (their
         participant is recomputed when added)."""
         con, cid = self.con, self.cid
-        con.register("_ix_ra", pa.table({"uid": pa.array(sorted(authors), pa.string())}))
-        try:
+        with registered(con, _ix_ra=pa.table({"uid": pa.array(sorted(authors), pa.string())})):
             first = "_ix_mrows" not in self.temps
             sql = (
                 f"SELECT rowid AS rid, {_ROW}, participant_id FROM campaign_posts WHERE campaign_id = {cid}"
@@ -687,5 +672,3 @@ class _Index:
             con.execute(
                 f"INSERT INTO _ix_add SELECT {_ROW} FROM _ix_mrows m WHERE m.uid NOT IN (SELECT uid FROM _ix_add)"
             )
-        finally:
-            con.unregister("_ix_ra")
