@@ -41,8 +41,8 @@ def _migrations() -> list[tuple[str, str]]:
 
 
 class Archive:
-    """An open archive. ``con`` is the DuckDB connection; writes go through
-    ``salon.store.writer.Writer`` so they stay in one place."""
+    """An open archive. ``con`` is the DuckDB connection; every write of imported or collected
+    records goes through ``salon.store.writer.Writer`` so they stay in one place."""
 
     def __init__(self, path: str, con: duckdb.DuckDBPyConnection, read_only: bool) -> None:
         self.path = path

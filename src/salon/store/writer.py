@@ -156,7 +156,8 @@ _AUTHOR_DIGEST = (
 
 
 class Writer:
-    """Writes batches to an archive. Every write of Salon goes through one instance of this."""
+    """Writes batches to an archive. Every write of imported or collected records goes through
+    one instance of this."""
 
     def __init__(self, archive: Archive) -> None:
         if archive.read_only:
@@ -415,23 +416,18 @@ class Writer:
             }
         )
         with registered(con, _b_tomb=tbl):
-            self._insert_tombstones(now, result)
-
-    def _insert_tombstones(self, now: datetime, result: BatchResult) -> None:
-        con = self.con
-        before = con.execute("SELECT count(*) FROM tombstones").fetchone()[0]  # type: ignore[index]
-        con.execute(
-            "INSERT INTO tombstones SELECT uid, deleted_at, raw_id, ? FROM _b_tomb"
-            " WHERE uid NOT IN (SELECT uid FROM tombstones)",
-            [now],
-        )
-        result.tombstones_new = con.execute("SELECT count(*) FROM tombstones").fetchone()[0] - before  # type: ignore[index]
-        con.execute(
-            "UPDATE posts SET deleted_at = coalesce(t.deleted_at, t.recorded_at) FROM"
-            " (SELECT coalesce(a.uid, t.uid) AS uid, t.deleted_at, t.recorded_at FROM tombstones t"
-            "  LEFT JOIN post_aliases a ON a.alias_uid = t.uid WHERE t.uid IN (SELECT uid FROM _b_tomb)) t"
-            " WHERE posts.uid = t.uid AND posts.deleted_at IS NULL"
-        )
+            # DuckDB's INSERT returns how many rows it inserted.
+            result.tombstones_new = con.execute(
+                "INSERT INTO tombstones SELECT uid, deleted_at, raw_id, ? FROM _b_tomb"
+                " WHERE uid NOT IN (SELECT uid FROM tombstones)",
+                [now],
+            ).fetchone()[0]  # type: ignore[index]
+            con.execute(
+                "UPDATE posts SET deleted_at = coalesce(t.deleted_at, t.recorded_at) FROM"
+                " (SELECT coalesce(a.uid, t.uid) AS uid, t.deleted_at, t.recorded_at FROM tombstones t"
+                "  LEFT JOIN post_aliases a ON a.alias_uid = t.uid WHERE t.uid IN (SELECT uid FROM _b_tomb)) t"
+                " WHERE posts.uid = t.uid AND posts.deleted_at IS NULL"
+            )
 
     def _write_snapshots(self, batch: Batch) -> None:
         with registered(self.con, _b_snap=batch.built("snapshots")):
