@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from salon import importer
@@ -223,8 +224,6 @@ def test_a_batch_short_of_memory_goes_to_python_and_the_next_ones_do_not(
 ) -> None:
     """DuckDB's memory limit stopping a batch's parse is not the lines' fault: that batch is
     written by the Python path, and the rest of the file still goes by the bulk path."""
-    import duckdb
-
     real = x_v2_sql._parse
     parsed: list[int] = []
 
