@@ -205,9 +205,9 @@ def main(argv: list[str] | None = None) -> None:
     r = run(args.events, args.batch_seconds, args.rate)
     r["machine"] = {"python": platform.python_version(), "cpu": platform.processor() or platform.machine()}
     r["at"] = datetime.now(UTC).isoformat()
-    offered = args.rate or r["events_per_s"]
-    kept_up = r["events_per_s"] >= 0.95 * offered
-    ok = offered >= 10 * ASSUMED_REAL_RATE and kept_up and (r["tally_delay_p95_s"] or 9) <= 1.0
+    # The rate reached, not the rate offered: a replay paced at exactly 10x that falls behind
+    # (952 events/s for 1,000 offered) has not met the target.
+    ok = r["events_per_s"] >= 10 * ASSUMED_REAL_RATE and (r["tally_delay_p95_s"] or 9) <= 1.0
     for k, v in r.items():
         if k != "machine":
             print(f"{k:>28}: {v}")
