@@ -117,15 +117,16 @@ async def campaign_page(request: Request, slug: str) -> Response:
 
 
 @router.get("/c/{slug}/latest", response_class=HTMLResponse)
-async def campaign_latest(request: Request, slug: str) -> Response:
+async def campaign_latest(request: Request, slug: str, n: int = 12) -> Response:
+    """The latest ``n`` campaign posts (1..200, like ``/api/campaigns/{slug}/latest``)."""
+    n = min(max(n, 1), 200)
+
     def build() -> Any:
         _tally_or_404(request, slug)
-        items = explorer.campaign_latest(
-            svc(request).reader(), slug, limit=int(request.query_params.get("n", 12))
-        )
+        items = explorer.campaign_latest(svc(request).reader(), slug, limit=n)
         return render(request, "_latest.html", latest=items, slug=slug)
 
-    return await _cached(request, ("latest", slug), build)
+    return await _cached(request, ("latest", slug, n), build)
 
 
 @router.get("/embed/{slug}", response_class=HTMLResponse)
