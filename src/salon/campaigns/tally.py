@@ -389,11 +389,12 @@ def _tally(s: Scope, top: int) -> dict[str, Any]:
             per_day = tag_day.get(keys[0], {}) if keys else {}
             total, on_day = sum(per_day.values()), sum(per_day.get(d, 0) for d in dates)
         else:  # a post may carry several of the theme's tags: count it once
-            klist = ", ".join(f"'{k}'" for k in keys)
-            dlist = ", ".join(f"DATE '{d.isoformat()}'" for d in dates)
+            dlist = ", ".join("CAST(? AS DATE)" for _ in dates)
+            klist = ", ".join("?" for _ in keys)
             total, on_day = con.execute(
                 f"SELECT count(DISTINCT uid), count(DISTINCT CASE WHEN day IN ({dlist}) THEN uid END)"
-                f" FROM {s.tags} WHERE tag_key IN ({klist})"
+                f" FROM {s.tags} WHERE tag_key IN ({klist})",
+                [*dates, *keys],
             ).fetchall()[0]
         themes[name] = {
             "dates": [d.isoformat() for d in dates],
