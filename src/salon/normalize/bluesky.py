@@ -28,7 +28,7 @@ from urllib.parse import quote
 from salon.hashtags import tag_key
 from salon.model import Author, Engagement, Hashtag, Item, Media, Post, make_uid, post_kind
 from salon.normalize import BadRecord, Context
-from salon.normalize.common import parse_time, to_int
+from salon.normalize.common import as_dict, as_list, as_str, parse_time, to_int
 
 FORMAT = "bluesky"
 PLATFORM = "bluesky"
@@ -38,18 +38,6 @@ _FACET = "app.bsky.richtext.facet#"
 _SENSITIVE = {"porn", "sexual", "nudity", "graphic-media", "gore"}
 _NO_UNAUTH = "!no-unauthenticated"
 _PAGE_KEYS = {"posts": {"cursor", "hitsTotal"}, "feed": {"cursor"}, "records": {"cursor"}}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 def split_uri(uri: Any) -> tuple[str, str, str] | None:
@@ -135,10 +123,10 @@ def _facets(record: dict[str, Any]) -> tuple[list[Hashtag], list[str], list[str]
     tags: dict[str, Hashtag] = {}
     mentions: list[str] = []
     links: list[str] = []
-    for facet in _list(record.get("facets")):
-        index = _dict(_dict(facet).get("index"))
-        for feature in _list(_dict(facet).get("features")):
-            feature = _dict(feature)
+    for facet in as_list(record.get("facets")):
+        index = as_dict(as_dict(facet).get("index"))
+        for feature in as_list(as_dict(facet).get("features")):
+            feature = as_dict(feature)
             kind = str(feature.get("$type", "")).removeprefix(_FACET)
             if kind == "tag" and isinstance(feature.get("tag"), str) and feature["tag"].strip("#"):
                 tags.setdefault(tag_key(feature["tag"]), Hashtag(feature["tag"].lstrip("#"), "facet"))
@@ -149,14 +137,14 @@ def _facets(record: dict[str, Any]) -> tuple[list[Hashtag], list[str], list[str]
                 )
             elif kind == "link" and isinstance(feature.get("uri"), str) and feature["uri"] not in links:
                 links.append(feature["uri"])
-    for tag in _list(record.get("tags")):
+    for tag in as_list(record.get("tags")):
         if isinstance(tag, str) and tag.strip("#"):
             tags.setdefault(tag_key(tag), Hashtag(tag.lstrip("#"), "tags"))
     return list(tags.values()), mentions, links
 
 
 def _blob_cid(blob: Any) -> str | None:
-    blob = _dict(blob)
+    blob = as_dict(blob)
     ref = blob.get("ref")
     cid = ref.get("$link") if isinstance(ref, dict) else ref if isinstance(ref, str) else blob.get("cid")
     return cid if isinstance(cid, str) and cid else None
@@ -166,19 +154,19 @@ def _media_of_record(embed: dict[str, Any], did: str) -> list[Media]:
     """Media of a record embed (blobs get the AppView CDN URLs)."""
     kind = embed.get("$type")
     if kind == "app.bsky.embed.recordWithMedia":
-        return _media_of_record(_dict(embed.get("media")), did)
+        return _media_of_record(as_dict(embed.get("media")), did)
     out = []
     if kind == "app.bsky.embed.images":
-        for img in _list(embed.get("images")):
-            cid = _blob_cid(_dict(img).get("image"))
+        for img in as_list(embed.get("images")):
+            cid = _blob_cid(as_dict(img).get("image"))
             url = f"https://cdn.bsky.app/img/feed_fullsize/plain/{did}/{cid}@jpeg" if cid else None
-            out.append(Media("photo", url, _str(_dict(img).get("alt"))))
+            out.append(Media("photo", url, as_str(as_dict(img).get("alt"))))
     elif kind == "app.bsky.embed.video":
         cid = _blob_cid(embed.get("video"))
         url = f"https://video.bsky.app/watch/{quote(did, safe='')}/{cid}/playlist.m3u8" if cid else None
-        out.append(Media("video", url, _str(embed.get("alt"))))
+        out.append(Media("video", url, as_str(embed.get("alt"))))
     elif kind == "app.bsky.embed.external":
-        ext = _dict(embed.get("external"))
+        ext = as_dict(embed.get("external"))
         if isinstance(ext.get("uri"), str):
             out.append(Media("other", ext["uri"]))
     return out
@@ -188,22 +176,24 @@ def _media_of_view(view: dict[str, Any]) -> list[Media]:
     """Media of an embed view (``...#view``, with the CDN URLs)."""
     kind = str(view.get("$type", ""))
     if kind.startswith("app.bsky.embed.recordWithMedia"):
-        return _media_of_view(_dict(view.get("media")))
+        return _media_of_view(as_dict(view.get("media")))
     out = []
     if kind.startswith("app.bsky.embed.images"):
-        for img in _list(view.get("images")):
-            img = _dict(img)
+        for img in as_list(view.get("images")):
+            img = as_dict(img)
             out.append(
-                Media("photo", _str(img.get("fullsize")), _str(img.get("alt")), _str(img.get("thumb")))
+                Media("photo", as_str(img.get("fullsize")), as_str(img.get("alt")), as_str(img.get("thumb")))
             )
     elif kind.startswith("app.bsky.embed.video"):
         out.append(
-            Media("video", _str(view.get("playlist")), _str(view.get("alt")), _str(view.get("thumbnail")))
+            Media(
+                "video", as_str(view.get("playlist")), as_str(view.get("alt")), as_str(view.get("thumbnail"))
+            )
         )
     elif kind.startswith("app.bsky.embed.external"):
-        ext = _dict(view.get("external"))
+        ext = as_dict(view.get("external"))
         if isinstance(ext.get("uri"), str):
-            out.append(Media("other", ext["uri"], None, _str(ext.get("thumb"))))
+            out.append(Media("other", ext["uri"], None, as_str(ext.get("thumb"))))
     return out
 
 
@@ -211,18 +201,18 @@ def _quoted_uri(embed: dict[str, Any]) -> str | None:
     """The uri of the post a record embed quotes (None for lists, feeds, starter packs)."""
     kind = embed.get("$type")
     if kind == "app.bsky.embed.recordWithMedia":
-        embed = _dict(embed.get("record"))
+        embed = as_dict(embed.get("record"))
         kind = "app.bsky.embed.record"
     if kind != "app.bsky.embed.record":
         return None
-    uri = _dict(embed.get("record")).get("uri")
+    uri = as_dict(embed.get("record")).get("uri")
     parts = split_uri(uri)
     return uri if parts is not None and parts[1] == POST else None
 
 
 def _self_labels(record: dict[str, Any]) -> set[str]:
-    values = _dict(record.get("labels")).get("values")
-    return {v["val"] for v in _list(values) if isinstance(v, dict) and isinstance(v.get("val"), str)}
+    values = as_dict(record.get("labels")).get("values")
+    return {v["val"] for v in as_list(values) if isinstance(v, dict) and isinstance(v.get("val"), str)}
 
 
 def record_to_post(
@@ -248,16 +238,16 @@ def record_to_post(
         raise BadRecord(f"not a post record: {record.get('$type')!r}")
     did, _, rkey = parts
     hashtags, mentions, links = _facets(record)
-    embed = _dict(record.get("embed"))
+    embed = as_dict(record.get("embed"))
     media = _media_of_view(embed_view) if isinstance(embed_view, dict) else _media_of_record(embed, did)
     for item in media:
         if item.type == "other" and item.url and item.url not in links:
             links.append(item.url)
-    reply = _dict(record.get("reply"))
-    parent, root = _dict(reply.get("parent")).get("uri"), _dict(reply.get("root")).get("uri")
+    reply = as_dict(record.get("reply"))
+    parent, root = as_dict(reply.get("parent")).get("uri"), as_dict(reply.get("root")).get("uri")
     quoted = _quoted_uri(embed)
-    langs = _list(record.get("langs"))
-    label_vals = _self_labels(record) | {x.get("val") for x in _list(labels) if isinstance(x, dict)}
+    langs = as_list(record.get("langs"))
+    label_vals = _self_labels(record) | {x.get("val") for x in as_list(labels) if isinstance(x, dict)}
     indexed = _safe_time(indexed_at)
     text = record.get("text")
     return Post(
@@ -303,7 +293,7 @@ def post_view_to_posts(view: Any, ctx: Context, context: bool = False, depth: in
         raise BadRecord("Bluesky post view is not an object")
     record = view.get("record") if "record" in view else view.get("value")
     embeds = view.get("embeds") if "embeds" in view else [view.get("embed")]
-    embed_view = _list(embeds)[0] if _list(embeds) else None
+    embed_view = as_list(embeds)[0] if as_list(embeds) else None
     yield record_to_post(
         record,
         view.get("uri"),  # type: ignore[arg-type]  # checked by record_to_post
@@ -315,16 +305,16 @@ def post_view_to_posts(view: Any, ctx: Context, context: bool = False, depth: in
         context=context,
     )
     if isinstance(embed_view, dict) and depth < 3:
-        inner = _dict(embed_view.get("record"))
+        inner = as_dict(embed_view.get("record"))
         if str(embed_view.get("$type", "")).startswith("app.bsky.embed.recordWithMedia"):
-            inner = _dict(inner.get("record"))
+            inner = as_dict(inner.get("record"))
         is_view = inner.get("$type") == "app.bsky.embed.record#viewRecord" or "$type" not in inner
-        if is_view and _is_record_entry(inner) and _dict(inner.get("value")).get("$type") in (None, POST):
+        if is_view and _is_record_entry(inner) and as_dict(inner.get("value")).get("$type") in (None, POST):
             yield from post_view_to_posts(inner, ctx, True, depth + 1)
 
 
 def _repost(item: dict[str, Any], post_uri: str) -> Post:
-    reason = _dict(item.get("reason"))
+    reason = as_dict(item.get("reason"))
     by = author_from_profile(reason.get("by"))
     uri = reason.get("uri")
     if not isinstance(uri, str) or split_uri(uri) is None:
@@ -360,12 +350,12 @@ def _feed_item(item: Any, ctx: Context, out: _Out) -> None:
     if not isinstance(item, dict) or not _is_post_view(item.get("post")):
         raise BadRecord("Bluesky feed item without a post view")
     post = item["post"]
-    reposted = str(_dict(item.get("reason")).get("$type", "")).endswith("#reasonRepost")
+    reposted = str(as_dict(item.get("reason")).get("$type", "")).endswith("#reasonRepost")
     if reposted:
         out.add(iter([_repost(item, post["uri"])]))
     out.add(post_view_to_posts(post, ctx, context=reposted))
     for ref in ("parent", "root"):
-        ctx_view = _dict(item.get("reply")).get(ref)
+        ctx_view = as_dict(item.get("reply")).get(ref)
         if _is_post_view(ctx_view):
             out.add(post_view_to_posts(ctx_view, ctx, context=True))
 
@@ -377,7 +367,7 @@ def _thread(node: Any, ctx: Context, out: _Out, context: bool, up: bool = True, 
     if up:
         _thread(node.get("parent"), ctx, out, True, up=True, down=False)
     if down:
-        for reply in _list(node.get("replies")):
+        for reply in as_list(node.get("replies")):
             _thread(reply, ctx, out, context, up=False, down=True)
 
 

@@ -1,10 +1,13 @@
-"""Small helpers shared by the normalisers (parsing timestamps, ints and bools)."""
+"""Small helpers shared by the normalisers: reading untrusted JSON values (``as_dict``,
+``as_list``, ``as_str``), parsing timestamps, ints and bools, undoing X's text escaping and
+taking the host of a URL."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from salon.normalize import BadRecord
 
@@ -68,3 +71,34 @@ def to_bool(value: Any) -> bool | None:
     if isinstance(value, str):
         return value.strip().lower() in ("true", "1", "yes")
     return bool(value)
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """``value`` if it is an object, else an empty one (payloads are untrusted)."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    """``value`` if it is an array, else an empty one."""
+    return value if isinstance(value, list) else []
+
+
+def as_str(value: Any) -> str | None:
+    """``value`` if it is a non-empty string, else None."""
+    return value if isinstance(value, str) and value else None
+
+
+def unescape_x(text: str) -> str:
+    """X escapes exactly ``&``, ``<`` and ``>`` in post text (all API versions, v1.1 and v2
+    alike); undo only those, ``&amp;`` last so ``&amp;lt;`` stays ``&lt;``."""
+    if "&" not in text:
+        return text
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def url_host(url: Any) -> str | None:
+    """The lower-cased host (and port) of an absolute URL (``https://Mastodon.Social/@a`` →
+    ``mastodon.social``); None for anything that is not a string with ``://`` or has no host."""
+    if not isinstance(url, str) or "://" not in url:
+        return None
+    return urlsplit(url).netloc.lower() or None

@@ -13,13 +13,12 @@ from typing import Any
 
 from salon.model import Author, Engagement, Item, Post, Tombstone, make_uid, post_kind
 from salon.normalize import BadRecord, Context
-from salon.normalize.common import parse_time, to_bool, to_int
-from salon.normalize.x_v1 import Entities, as_dict, as_str, entities_of, unescape, unique
+from salon.normalize.common import as_dict, as_str, parse_time, to_bool, to_int, unescape_x
+from salon.normalize.x_v1 import Entities, entities_of, retweet_text, unique
 
 FORMAT = "gnip-activity"
 
 _TRAILING_ID = re.compile(r"[:/]([0-9]+)/?$")
-_RT_PREFIX = re.compile(r"RT @(\w+):")
 _MAX_NESTING = 4
 
 
@@ -45,7 +44,9 @@ def trailing_id(value: Any) -> str | None:
 
 
 def author_from_actor(actor: Any) -> Author:
-    """A Gnip ``actor`` (person) as an Author snapshot."""
+    """A Gnip ``actor`` (person) as an Author snapshot. The fields of
+    ``x_v1.author_from_user``, read from Activity Streams' own names (``preferredUsername``,
+    ``followersCount``, ``postedTime``...): alike in shape only, so not shared."""
     if not isinstance(actor, dict):
         raise BadRecord("activity actor is not an object")
     uid = trailing_id(actor.get("id"))
@@ -78,7 +79,7 @@ def _text(act: dict[str, Any]) -> tuple[str, Entities]:
     """Full text and entities: ``long_object`` for posts over 140 characters, else ``body``."""
     long = as_dict(act.get("long_object"))
     if isinstance(long.get("body"), str):
-        return unescape(long["body"]), entities_of(
+        return unescape_x(long["body"]), entities_of(
             long.get("twitter_entities"), long.get("twitter_extended_entities")
         )
     body = act.get("body")
@@ -86,7 +87,7 @@ def _text(act: dict[str, Any]) -> tuple[str, Entities]:
         body = as_dict(act.get("object")).get("summary")
     if not isinstance(body, str):
         raise BadRecord(f"activity {_activity_id(act)} has no body")
-    return unescape(body), entities_of(act.get("twitter_entities"), act.get("twitter_extended_entities"))
+    return unescape_x(body), entities_of(act.get("twitter_entities"), act.get("twitter_extended_entities"))
 
 
 def activity_post(act: dict[str, Any], ctx: Context, *, context: bool) -> Post:
@@ -99,20 +100,16 @@ def activity_post(act: dict[str, Any], ctx: Context, *, context: bool) -> Post:
     if isinstance(shared, dict):
         rt_id = _activity_id(shared)
         rt_text, rt_ent = _text(shared)
-        prefix = _RT_PREFIX.match(text)
-        handle = as_str(as_dict(shared.get("actor")).get("preferredUsername")) or (
-            prefix.group(1) if prefix else None
-        )
-        if handle:
-            text = f"RT @{handle}: {rt_text}"
-            mentions = [handle, *(m for m in rt_ent.mentions if m != handle)]
-            ent = Entities(rt_ent.hashtags, mentions, rt_ent.urls, rt_ent.media)
+        rt_handle = as_str(as_dict(shared.get("actor")).get("preferredUsername"))
+        text, ent = retweet_text(text, ent, rt_text, rt_ent, rt_handle)
     quoted = act.get("twitter_quoted_status")
     quote_id = trailing_id(quoted.get("id")) if isinstance(quoted, dict) and not rt_id else None
     reply_id = trailing_id(as_dict(act.get("inReplyTo")).get("link"))
     likes, reposts = to_int(act.get("favoritesCount")), to_int(act.get("retweetCount"))
     engaged = "favoritesCount" in act or "retweetCount" in act
     handle = author.handle
+    # The fields of x_v1.status_post, from the activity's own keys (no edits, no sensitivity,
+    # likes and retweets only): alike in shape only.
     return Post(
         platform="x",
         native_id=aid,

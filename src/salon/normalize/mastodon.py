@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 from salon.model import Author, Engagement, Hashtag, Item, Media, Post, Tombstone, make_uid, post_kind
 from salon.normalize import BadRecord, Context
-from salon.normalize.common import parse_time, to_bool, to_int
+from salon.normalize.common import as_list, parse_time, to_bool, to_int, url_host
 
 FORMAT = "mastodon"
 PLATFORM = "mastodon"
@@ -42,10 +42,6 @@ _VOID = {"br", "img", "hr", "wbr", "input", "meta", "link", "source"}
 _NOBOT = re.compile(r"#nobot\b", re.IGNORECASE)
 
 
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
 def status_key(instance: str, status_id: str | int) -> str:
     """The synthetic native id of status ``status_id`` as numbered by ``instance`` (the serving
     host, e.g. ``mastodon.social``): ``mastodon.social/statuses/1234``."""
@@ -53,16 +49,14 @@ def status_key(instance: str, status_id: str | int) -> str:
 
 
 def _host(url_or_host: str) -> str:
-    """``https://Mastodon.Social/`` → ``mastodon.social`` (host and port, no scheme, no path)."""
+    """``https://Mastodon.Social/`` → ``mastodon.social`` (host and port, no scheme, no path).
+
+    Not ``common.url_host`` on purpose: this one also takes a bare host (``mastodon.social``,
+    as a collector's ``instance`` key holds it) and always returns a string, where
+    ``url_host`` reads only absolute URLs (an account ``url``) and says None otherwise."""
     s = url_or_host.strip()
     netloc = urlsplit(s).netloc if "://" in s else s.split("/", 1)[0]
     return netloc.lower()
-
-
-def _url_host(url: Any) -> str | None:
-    if not isinstance(url, str) or "://" not in url:
-        return None
-    return urlsplit(url).netloc.lower() or None
 
 
 def _is_status(obj: Any) -> bool:
@@ -92,10 +86,10 @@ def serving_instance(statuses: Iterable[Any], hint: Any = None) -> str | None:
         status = todo.pop()
         if isinstance(status.get("instance"), str) and status["instance"].strip():
             return _host(status["instance"])
-        accounts = [status.get("account"), *_list(status.get("mentions"))]
+        accounts = [status.get("account"), *as_list(status.get("mentions"))]
         for acc in accounts:
             if isinstance(acc, dict) and isinstance(acc.get("acct"), str) and "@" not in acc["acct"]:
-                host = _url_host(acc.get("url")) or _url_host(acc.get("uri"))
+                host = url_host(acc.get("url")) or url_host(acc.get("uri"))
                 if host:
                     return host
         todo.extend(_nested(status))
@@ -108,7 +102,7 @@ def absolute_acct(acct: str, account_url: Any, instance: str | None = None) -> s
     acct = acct.lstrip("@")
     if "@" in acct:
         return acct
-    host = _url_host(account_url) or instance
+    host = url_host(account_url) or instance
     return f"{acct}@{host}" if host else acct
 
 
@@ -196,7 +190,7 @@ def author_from_account(account: dict[str, Any], instance: str | None = None) ->
     display = account.get("display_name") if isinstance(account.get("display_name"), str) else None
     fields = " ".join(
         f"{f.get('name', '')} {f.get('value', '')}"
-        for f in _list(account.get("fields"))
+        for f in as_list(account.get("fields"))
         if isinstance(f, dict)
     )
     opted_out = (
@@ -289,7 +283,7 @@ def _post(status: dict[str, Any], ctx: Context, page: _Page, context: bool) -> I
 
     mentions = [
         absolute_acct(m["acct"], m.get("url"), page.instance)
-        for m in _list(status.get("mentions"))
+        for m in as_list(status.get("mentions"))
         if isinstance(m, dict) and isinstance(m.get("acct"), str)
     ]
     yield Post(
@@ -311,12 +305,12 @@ def _post(status: dict[str, Any], ctx: Context, page: _Page, context: bool) -> I
         sensitive=to_bool(source.get("sensitive")),
         hashtags=[
             Hashtag(t["name"], "tags")
-            for t in _list(source.get("tags"))
+            for t in as_list(source.get("tags"))
             if isinstance(t, dict) and isinstance(t.get("name"), str) and t["name"]
         ],
         mentions=mentions,
         urls=links,
-        media=[_media(m) for m in _list(status.get("media_attachments")) if isinstance(m, dict)],
+        media=[_media(m) for m in as_list(status.get("media_attachments")) if isinstance(m, dict)],
         engagement=Engagement(
             likes=to_int(status.get("favourites_count")),
             reposts=to_int(status.get("reblogs_count")),
@@ -393,7 +387,7 @@ def normalize(obj: Any, ctx: Context) -> Iterator[Item]:
     elif isinstance(obj, dict) and _is_status(obj):
         yield from _normalize_statuses([obj], ctx)
     elif isinstance(obj, dict) and isinstance(obj.get("ancestors"), list):
-        statuses = [*obj["ancestors"], *_list(obj.get("descendants"))]
+        statuses = [*obj["ancestors"], *as_list(obj.get("descendants"))]
         yield from _normalize_statuses(statuses, ctx, obj.get("instance"))
     else:
         raise BadRecord("not a Mastodon status, status list or streaming event")

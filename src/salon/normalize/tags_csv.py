@@ -236,6 +236,7 @@ def _entities(cols: Mapping[str, str]) -> dict[str, Any] | None:
 
 
 def _dicts(value: Any) -> list[dict[str, Any]]:
+    """The object elements of an array (not ``common.as_list``, which keeps every element)."""
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 

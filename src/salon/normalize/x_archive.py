@@ -15,7 +15,8 @@ from typing import Any
 
 from salon.model import Author, Item
 from salon.normalize import BadRecord, Context
-from salon.normalize.x_v1 import as_str, status_post
+from salon.normalize.common import as_str
+from salon.normalize.x_v1 import status_post
 
 FORMAT = "x-archive"
 

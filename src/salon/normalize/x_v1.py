@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from salon.model import Author, Engagement, Hashtag, Item, Media, Post, Tombstone, make_uid, post_kind
 from salon.normalize import BadRecord, Context
-from salon.normalize.common import parse_time, to_bool, to_int
+from salon.normalize.common import as_dict, as_list, as_str, parse_time, to_bool, to_int, unescape_x
 
 FORMAT = "x-v1"
 
@@ -22,21 +22,6 @@ _DIGITS = re.compile(r"[0-9]+")
 _RT_PREFIX = re.compile(r"RT @(\w+):")
 _MEDIA_TYPES = {"photo": "photo", "video": "video", "animated_gif": "gif"}
 _MAX_NESTING = 4  # retweet of a quote of a quote ... deeper than this is not a real payload
-
-
-def as_dict(value: Any) -> dict[str, Any]:
-    """``value`` if it is an object, else an empty one (payloads are untrusted)."""
-    return value if isinstance(value, dict) else {}
-
-
-def as_list(value: Any) -> list[Any]:
-    """``value`` if it is an array, else an empty one."""
-    return value if isinstance(value, list) else []
-
-
-def as_str(value: Any) -> str | None:
-    """``value`` if it is a non-empty string, else None."""
-    return value if isinstance(value, str) and value else None
 
 
 def is_status(obj: Any) -> bool:
@@ -95,13 +80,6 @@ def ref_id(value: Any) -> str | None:
     if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
         return value.strip()
     return None
-
-
-def unescape(text: str) -> str:
-    """X escapes ``&``, ``<`` and ``>`` in post text; the archive keeps plain text."""
-    if "&" not in text:
-        return text
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def author_from_user(user: Any) -> Author:
@@ -176,11 +154,30 @@ def full_text(status: dict[str, Any]) -> tuple[str, Entities]:
     else ``full_text`` (tweet_mode=extended), else ``text``."""
     ext = as_dict(status.get("extended_tweet"))
     if isinstance(ext.get("full_text"), str):
-        return unescape(ext["full_text"]), entities_of(ext.get("entities"), ext.get("extended_entities"))
+        return unescape_x(ext["full_text"]), entities_of(ext.get("entities"), ext.get("extended_entities"))
     for key in ("full_text", "text"):
         if isinstance(status.get(key), str):
-            return unescape(status[key]), entities_of(status.get("entities"), status.get("extended_entities"))
+            return unescape_x(status[key]), entities_of(
+                status.get("entities"), status.get("extended_entities")
+            )
     raise BadRecord(f"status {native_id(status)} has no text")
+
+
+def retweet_text(
+    text: str, ent: Entities, rt_text: str, rt_ent: Entities, rt_handle: str | None
+) -> tuple[str, Entities]:
+    """A retweet's text and entities rebuilt from the retweeted post (its own text is cut):
+    ``RT @handle: <full text>`` with the original's entities, the original author first among
+    the mentions. ``rt_handle`` is the original author's handle when the payload has it, else
+    the one in the retweet's own ``RT @handle:`` prefix is used; with neither, ``text`` and
+    ``ent`` are returned as they are. Shared by the v1.1 and Gnip normalisers."""
+    if not rt_handle:
+        prefix = _RT_PREFIX.match(text)
+        rt_handle = prefix.group(1) if prefix else None
+    if not rt_handle:
+        return text, ent
+    mentions = [rt_handle, *(m for m in rt_ent.mentions if m != rt_handle)]
+    return f"RT @{rt_handle}: {rt_text}", Entities(rt_ent.hashtags, mentions, rt_ent.urls, rt_ent.media)
 
 
 def engagement_of(status: dict[str, Any], ctx: Context) -> Engagement | None:
@@ -213,14 +210,8 @@ def status_post(
     if isinstance(retweeted, dict):
         rt_id = native_id(retweeted, "retweeted status")
         rt_text, rt_ent = full_text(retweeted)
-        prefix = _RT_PREFIX.match(text)
-        handle = as_str(as_dict(retweeted.get("user")).get("screen_name")) or (
-            prefix.group(1) if prefix else None
-        )
-        if handle:
-            text = f"RT @{handle}: {rt_text}"
-            mentions = [handle, *(m for m in rt_ent.mentions if m != handle)]
-            ent = Entities(rt_ent.hashtags, mentions, rt_ent.urls, rt_ent.media)
+        rt_handle = as_str(as_dict(retweeted.get("user")).get("screen_name"))
+        text, ent = retweet_text(text, ent, rt_text, rt_ent, rt_handle)
     # A retweet of a quote repeats quoted_status_id at the top: the quote is the original's.
     quote_id = ref_id(status.get("quoted_status_id_str")) or ref_id(
         as_dict(status.get("quoted_status")).get("id_str")

@@ -10,7 +10,7 @@ from typing import Any
 
 from salon.model import Author, Engagement, Hashtag, Item, Media, Post, Tombstone, make_uid, post_kind
 from salon.normalize import BadRecord, Context
-from salon.normalize.common import parse_time, to_bool, to_int
+from salon.normalize.common import parse_time, to_bool, to_int, unescape_x
 
 FORMAT = "x-v2"
 
@@ -97,13 +97,6 @@ def _full_text(tweet: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     if isinstance(note, dict) and note.get("text"):
         return unescape_x(note["text"]), note.get("entities") or tweet.get("entities") or {}
     return unescape_x(tweet.get("text") or ""), tweet.get("entities") or {}
-
-
-def unescape_x(text: str) -> str:
-    """X escapes exactly ``&``, ``<`` and ``>`` in post text (all API versions); undo only those."""
-    if "&" not in text:
-        return text
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _tweet_to_post(

@@ -19,11 +19,10 @@ from collections.abc import Iterator
 from datetime import datetime
 from html import unescape
 from typing import Any
-from urllib.parse import urlsplit
 
 from salon.model import Author, Engagement, Hashtag, Item, Media, Post, make_uid, post_kind
 from salon.normalize import BadRecord, Context, bluesky, mastodon
-from salon.normalize.common import parse_time, to_bool, to_int
+from salon.normalize.common import as_dict, as_list, as_str, parse_time, to_bool, to_int, url_host
 
 FORMAT = "zeeschuimer"
 X_PLATFORMS = frozenset({"twitter.com", "x.com"})
@@ -34,18 +33,6 @@ _ENVELOPE = frozenset({"item_id", "timestamp_collected", "source_platform", "dat
 _MEDIA = {"photo": "photo", "video": "video", "animated_gif": "gif"}
 
 
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 def sniff(obj: Any) -> bool:
     """A Zeeschuimer item: the envelope keys around ``data``."""
     return isinstance(obj, dict) and obj.keys() >= _ENVELOPE
@@ -53,7 +40,7 @@ def sniff(obj: Any) -> bool:
 
 def _unwrap(result: Any) -> dict[str, Any] | None:
     """A tweet result, unwrapping ``TweetWithVisibilityResults``; None for tombstones."""
-    result = _dict(result)
+    result = as_dict(result)
     if isinstance(result.get("tweet"), dict):
         result = result["tweet"]
     return result if isinstance(result.get("legacy"), dict) else None
@@ -61,21 +48,21 @@ def _unwrap(result: Any) -> dict[str, Any] | None:
 
 def _author(tweet: dict[str, Any]) -> Author | None:
     if tweet.get("type") == "adaptive":  # older captures: a v1.1 user beside the tweet
-        user, core, result = _dict(tweet.get("user")), {}, {}
+        user, core, result = as_dict(tweet.get("user")), {}, {}
     else:
-        result = _dict(_dict(_dict(tweet.get("core")).get("user_results")).get("result"))
-        user, core = _dict(result.get("legacy")), _dict(result.get("core"))
-    uid = result.get("rest_id") or user.get("id_str") or _dict(tweet.get("legacy")).get("user_id_str")
+        result = as_dict(as_dict(as_dict(tweet.get("core")).get("user_results")).get("result"))
+        user, core = as_dict(result.get("legacy")), as_dict(result.get("core"))
+    uid = result.get("rest_id") or user.get("id_str") or as_dict(tweet.get("legacy")).get("user_id_str")
     if not isinstance(uid, (str, int)) or isinstance(uid, bool) or not str(uid).isdigit():
         return None
-    handle = _str(core.get("screen_name")) or _str(user.get("screen_name"))
+    handle = as_str(core.get("screen_name")) or as_str(user.get("screen_name"))
     verified = [v for v in (user.get("verified"), result.get("is_blue_verified")) if v is not None]
     return Author(
         platform="x",
         native_id=str(uid),
         handle=handle,
-        display_name=_str(core.get("name")) or _str(user.get("name")),
-        bio=_str(user.get("description")),
+        display_name=as_str(core.get("name")) or as_str(user.get("name")),
+        bio=as_str(user.get("description")),
         url=f"https://x.com/{handle}" if handle else None,
         followers=to_int(user.get("followers_count")),
         following=to_int(user.get("friends_count")),
@@ -88,23 +75,28 @@ def _author(tweet: dict[str, Any]) -> Author | None:
 def _text(tweet: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Full text and entities: ``note_tweet`` for long posts, else the (HTML-escaped)
     ``legacy.full_text``."""
-    legacy = _dict(tweet.get("legacy"))
-    note = _dict(_dict(_dict(tweet.get("note_tweet")).get("note_tweet_results")).get("result"))
-    if _str(note.get("text")):
-        return note["text"], _dict(note.get("entity_set")) or _dict(legacy.get("entities"))
+    legacy = as_dict(tweet.get("legacy"))
+    note = as_dict(as_dict(as_dict(tweet.get("note_tweet")).get("note_tweet_results")).get("result"))
+    if as_str(note.get("text")):
+        return note["text"], as_dict(note.get("entity_set")) or as_dict(legacy.get("entities"))
     text = legacy.get("full_text", legacy.get("text"))
-    return unescape(text) if isinstance(text, str) else "", _dict(legacy.get("entities"))
+    # html.unescape, not common.unescape_x: this normaliser decodes every HTML entity. Both
+    # agree on what X writes (it escapes only &, < and >), but a stray ``&quot;`` would come out
+    # differently, so the two are kept apart rather than changing stored texts.
+    return unescape(text) if isinstance(text, str) else "", as_dict(legacy.get("entities"))
 
 
 def _media(m: dict[str, Any]) -> Media:
+    # Not x_v1.media_item: this reads ``media_url_https`` only, where media_item falls back on
+    # v1.1's plain ``media_url``; kept apart so the media stored from these items stay the same.
     kind = _MEDIA.get(str(m.get("type")), "other")
-    url = _str(m.get("media_url_https"))
+    url = as_str(m.get("media_url_https"))
     if kind in ("video", "gif"):
-        variants = [v for v in _list(_dict(m.get("video_info")).get("variants")) if isinstance(v, dict)]
-        mp4 = [v for v in variants if v.get("content_type") == "video/mp4" and _str(v.get("url"))]
+        variants = [v for v in as_list(as_dict(m.get("video_info")).get("variants")) if isinstance(v, dict)]
+        mp4 = [v for v in variants if v.get("content_type") == "video/mp4" and as_str(v.get("url"))]
         best = max(mp4, key=lambda v: to_int(v.get("bitrate")) or 0, default=None)
-        return Media(kind, best["url"] if best else url, _str(m.get("ext_alt_text")), url)
-    return Media(kind, url, _str(m.get("ext_alt_text")))
+        return Media(kind, best["url"] if best else url, as_str(m.get("ext_alt_text")), url)
+    return Media(kind, url, as_str(m.get("ext_alt_text")))
 
 
 def tweet_to_posts(data: Any, observed_at: datetime | None, context: bool = False) -> Iterator[Post]:
@@ -119,22 +111,28 @@ def tweet_to_posts(data: Any, observed_at: datetime | None, context: bool = Fals
     tid = str(tid)
     author = _author(tweet)
     text, entities = _text(tweet)
-    retweeted = _unwrap(_dict(legacy.get("retweeted_status_result")).get("result"))
-    quoted = _unwrap(_dict(tweet.get("quoted_status_result")).get("result"))
-    hashtags = [Hashtag(h["text"]) for h in _list(entities.get("hashtags")) if _str(_dict(h).get("text"))]
+    retweeted = _unwrap(as_dict(legacy.get("retweeted_status_result")).get("result"))
+    quoted = _unwrap(as_dict(tweet.get("quoted_status_result")).get("result"))
+    hashtags = [
+        Hashtag(h["text"]) for h in as_list(entities.get("hashtags")) if as_str(as_dict(h).get("text"))
+    ]
     if retweeted is not None:  # the RT text is truncated: rebuild it from the original
         orig_text, orig_entities = _text(retweeted)
         orig_author = _author(retweeted)
         if orig_author is not None and orig_author.handle:
             text = f"RT @{orig_author.handle}: {orig_text}"
         hashtags = [
-            Hashtag(h["text"]) for h in _list(orig_entities.get("hashtags")) if _str(_dict(h).get("text"))
+            Hashtag(h["text"])
+            for h in as_list(orig_entities.get("hashtags"))
+            if as_str(as_dict(h).get("text"))
         ]
     quote_id = legacy.get("quoted_status_id_str") or (quoted.get("rest_id") if quoted else None)
     reply_id = legacy.get("in_reply_to_status_id_str")
     conv = legacy.get("conversation_id_str")
-    media = _list(_dict(legacy.get("extended_entities")).get("media")) or _list(entities.get("media"))
+    media = as_list(as_dict(legacy.get("extended_entities")).get("media")) or as_list(entities.get("media"))
     handle = author.handle if author else None
+    # The fields of x_v2's and x_v1's posts, read from the GraphQL result's own places: alike in
+    # shape only.
     yield Post(
         platform="x",
         native_id=tid,
@@ -144,10 +142,10 @@ def tweet_to_posts(data: Any, observed_at: datetime | None, context: bool = Fals
         author=author,
         author_uid=author.uid
         if author
-        else (make_uid("x", str(legacy["user_id_str"])) if _str(legacy.get("user_id_str")) else None),
+        else (make_uid("x", str(legacy["user_id_str"])) if as_str(legacy.get("user_id_str")) else None),
         uri=f"https://x.com/i/web/status/{tid}",
         url=f"https://x.com/{handle}/status/{tid}" if handle else f"https://x.com/i/web/status/{tid}",
-        lang=_str(legacy.get("lang")),
+        lang=as_str(legacy.get("lang")),
         reply_to_uid=make_uid("x", str(reply_id)) if reply_id else None,
         root_uid=make_uid("x", str(conv)) if conv and str(conv) != tid else None,
         quote_of_uid=make_uid("x", str(quote_id)) if quote_id else None,
@@ -158,13 +156,13 @@ def tweet_to_posts(data: Any, observed_at: datetime | None, context: bool = Fals
         hashtags=hashtags,
         mentions=[
             u["screen_name"]
-            for u in _list(entities.get("user_mentions"))
-            if _str(_dict(u).get("screen_name"))
+            for u in as_list(entities.get("user_mentions"))
+            if as_str(as_dict(u).get("screen_name"))
         ],
         urls=[
-            _str(u.get("expanded_url")) or u["url"]
-            for u in _list(entities.get("urls"))
-            if _str(_dict(u).get("url"))
+            as_str(u.get("expanded_url")) or u["url"]
+            for u in as_list(entities.get("urls"))
+            if as_str(as_dict(u).get("url"))
         ],
         media=[_media(m) for m in media if isinstance(m, dict)],
         engagement=Engagement(
@@ -181,12 +179,6 @@ def tweet_to_posts(data: Any, observed_at: datetime | None, context: bool = Fals
             yield from tweet_to_posts(nested, observed_at, True)
 
 
-def _host(url: Any) -> str | None:
-    if not isinstance(url, str) or "://" not in url:
-        return None
-    return urlsplit(url).netloc.lower() or None
-
-
 def normalize(obj: Any, ctx: Context) -> Iterator[Item]:
     """The posts of one Zeeschuimer item, by the platform that captured it."""
     if not sniff(obj):
@@ -199,7 +191,7 @@ def normalize(obj: Any, ctx: Context) -> Iterator[Item]:
     elif platform in BLUESKY_PLATFORMS:
         yield from bluesky.normalize(data, Context(observed_at=observed))
     elif platform not in NOT_MASTODON and mastodon.sniff(data) and isinstance(data, dict):
-        instance = _host(obj.get("source_platform_url")) or (platform if "." in platform else None)
+        instance = url_host(obj.get("source_platform_url")) or (platform if "." in platform else None)
         yield from mastodon.normalize_status(data, Context(observed_at=observed), instance)
     else:
         raise BadRecord(f"unsupported Zeeschuimer platform {platform!r}")
