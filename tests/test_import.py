@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 import shutil
 import subprocess
@@ -158,3 +159,56 @@ def test_x_account_archive_folder_and_zip_get_the_owner_as_author(tmp_path: Path
         assert con.execute("SELECT DISTINCT author_uid FROM posts").fetchall() == [(owner,)]
         assert con.execute("SELECT handle FROM authors").fetchall() == [(manifest["userInfo"]["userName"],)]
         con.close()
+
+
+def test_x_account_archive_names_are_matched_in_any_case(tmp_path: Path) -> None:
+    """Zips made on other systems may change the case of member names: the tweets file and its
+    manifest are still found, and the other ``.js`` files are still skipped, in any case."""
+    root = TWARC.parent.parent / "twitter-archive-milahu104"
+    raw = (root / "data" / "tweets.js").read_text(encoding="utf-8")
+    expected = len(json.loads(raw.split("=", 1)[1]))
+    manifest = json.loads((root / "data" / "manifest.js").read_text(encoding="utf-8").split("=", 1)[1])
+    owner = "x:" + manifest["userInfo"]["accountId"]
+    # A likes file as the archive writes it (window.YTD.like.part0 = [{"like": {...}}]); it holds
+    # no posts of the owner and must be skipped like data/like.js.
+    like = 'window.YTD.like.part0 = [{"like": {"tweetId": "1", "fullText": "x"}}]'
+    members = {"Data/Tweets.JS": raw, "DATA/MANIFEST.JS": (root / "data" / "manifest.js").read_text("utf-8")}
+    members["DATA/LIKE.JS"] = like
+    with zipfile.ZipFile(tmp_path / "TWITTER-ARCHIVE.ZIP", "w") as zf:
+        for name, text in members.items():
+            zf.writestr(name, text)
+    folder = tmp_path / "unpacked"
+    for name, text in members.items():
+        (folder / name.upper()).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name.upper()).write_text(text, encoding="utf-8")
+    for src in (tmp_path / "TWITTER-ARCHIVE.ZIP", folder):
+        arc = tmp_path / f"{src.name}.duckdb"
+        report = import_paths([str(src)], arc)
+        assert report.records_in == expected and report.records_bad == 0, report.problems
+        assert report.posts_new == expected and not report.problems, report.problems
+        con = duckdb.connect(str(arc), read_only=True)
+        assert con.execute("SELECT DISTINCT author_uid FROM posts").fetchall() == [(owner,)]
+        assert con.execute("SELECT handle FROM authors").fetchall() == [(manifest["userInfo"]["userName"],)]
+        con.close()
+
+
+def test_x_archive_member_rule_is_one_rule_in_any_case() -> None:
+    """Which archive ``.js`` files are read and which get the owner from manifest.js: the same
+    names, compared case-insensitively."""
+    from salon.sources.files import InputFile, _wanted_member, x_archive_owner
+
+    manifest = b'window.__THAR_CONFIG = {"userInfo": {"accountId": "42", "userName": "me"}}'
+    posts = [
+        "tweets.js",
+        "tweets-part1.js",
+        "tweet.js",
+        "tweet-part2.js",
+        "community-tweet.js",
+        "note-tweet.js",
+    ]
+    others = ["like.js", "tweetdeck.js", "tweet-headers.js", "manifest.js", "account.js"]
+    for base in posts + others:
+        for name in (base, base.upper(), base.title()):
+            inp = InputFile(f"a.zip!data/{name}", lambda: io.BytesIO(b""), sibling=lambda rel: manifest)
+            assert _wanted_member(f"data/{name}") is (base in posts), name
+            assert (x_archive_owner(inp) is not None) is (base in posts), name

@@ -180,8 +180,15 @@ def _file_inputs(path: Path) -> Iterator[InputFile]:
 
 
 def _disk_sibling(path: Path, rel: str) -> bytes | None:
+    target = path.parent / rel
     try:
-        return (path.parent / rel).read_bytes()
+        return target.read_bytes()
+    except OSError:
+        pass
+    # An archive unpacked from a zip made on another system may have its names in another case.
+    try:
+        match = next((p for p in target.parent.iterdir() if p.name.lower() == target.name.lower()), None)
+        return match.read_bytes() if match is not None else None
     except OSError:
         return None
 
@@ -191,18 +198,30 @@ def _zip_sibling(zf: zipfile.ZipFile, member: str, rel: str) -> bytes | None:
     try:
         return zf.read(target)
     except KeyError:
-        return None
+        pass
+    # Zips made on other systems may write the names in another case (DATA/MANIFEST.JS).
+    folded = target.lower()
+    match = next((n for n in zf.namelist() if n.lower() == folded), None)
+    return zf.read(match) if match is not None else None
+
+
+# The members of an X account archive that hold posts: data/tweets.js (tweets-part1.js ... when
+# split), tweet.js and tweet-part1.js in older archives, community-tweet.js and note-tweet.js.
+_X_ARCHIVE_POSTS = ("tweets", "tweet.js", "tweet-part", "community-tweet", "note-tweet")
+
+
+def _is_x_archive_posts(base: str) -> bool:
+    """Whether a file name (no folder) is one of an X account archive's ``.js`` files of posts.
+    Case-insensitive, like every name rule here: zips made on other systems may upper-case."""
+    name = base.lower()
+    return name.endswith(".js") and name.startswith(_X_ARCHIVE_POSTS)
 
 
 def x_archive_owner(inp: InputFile) -> dict[str, str] | None:
     """``userInfo`` of the X account archive a ``data/tweets*.js`` input belongs to, read from
     its ``manifest.js`` (``accountId``, ``userName``, ``displayName``), or None."""
     base = Path(inp.label.split("!")[-1]).name
-    if (
-        not base.endswith(".js")
-        or not base.startswith(("tweet", "community-tweet", "note-tweet"))
-        or not inp.sibling
-    ):
+    if not _is_x_archive_posts(base) or not inp.sibling:
         return None
     data = inp.sibling("manifest.js")
     if not data or b"=" not in data:
@@ -221,13 +240,12 @@ def _wanted_member(name: str) -> bool:
     """In an X account archive zip only the tweets files hold posts; media and the other
     ``data/*.js`` files (likes, DMs, ads) are skipped. Other zips: every data-like member."""
     base = Path(name).name
-    if base.endswith(".js"):
-        return base.startswith(("tweets", "tweet.js", "tweet-part", "community-tweet", "note-tweet"))
+    if base.lower().endswith(".js"):
+        return _is_x_archive_posts(base)
     return Path(name).suffix.lower() in (
         ".json",
         ".jsonl",
         ".ndjson",
-        ".js",
         ".csv",
         ".gz",
         ".zst",
