@@ -112,7 +112,7 @@ async def run_async(
             if s not in cfg.names():
                 board.say(f"the campaign file has no [sources.{s}] table: nothing to collect from {s}")
         args = shlex.join(["collect", camp.slug, *chosen])
-        run_id = await write_fn(lambda arc, _w: state.start_run(arc, args, datetime.now(UTC)))
+        run_id = await write_fn(lambda _arc, w: state.start_run(w, args))
         slug = camp.slug
         await write_fn(lambda arc, _w: state.close_orphans(arc, slug))
         ctx = Ctx(camp, Sink(write_fn, slug, run_id), board, stop, creds, run_id)

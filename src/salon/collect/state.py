@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from salon.store.archive import Archive
+from salon.store.writer import Writer
 
 __all__ = [
     "Gap",
@@ -167,23 +168,15 @@ def finish_backfill(
     )
 
 
-def start_run(archive: Archive, arguments: str, now: datetime) -> int:
-    """A row of ``imports`` (kind ``collect``) for this run; earlier collect runs of the same
-    arguments still marked running were killed: they are marked interrupted."""
-    from salon import __version__
-
-    con = archive.con
-    con.execute(
+def start_run(writer: Writer, arguments: str) -> int:
+    """A row of ``imports`` (kind ``collect``) for this run, made by ``Writer.start_import`` like
+    every import's; earlier collect runs of the same arguments still marked running were killed:
+    they are marked interrupted."""
+    writer.con.execute(
         "UPDATE imports SET status = 'interrupted' WHERE kind = 'collect' AND status = 'running' AND arguments = ?",
         [arguments],
     )
-    rid = int(con.execute("SELECT nextval('import_id_seq')").fetchall()[0][0])
-    con.execute(
-        "INSERT INTO imports (import_id, kind, started_at, salon_version, arguments, status)"
-        " VALUES (?, 'collect', ?, ?, ?, 'running')",
-        [rid, now, __version__, arguments],
-    )
-    return rid
+    return writer.start_import("collect", arguments)
 
 
 def finish_run(archive: Archive, run_id: int, status: str, now: datetime, counts: dict[str, int]) -> None:
