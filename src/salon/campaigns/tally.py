@@ -1,4 +1,4 @@
-"""The campaign tally: one function per definition, composed by ``tally``.
+"""The campaign tally: every figure of a campaign in one pass (``tally``).
 
 >>> from salon.store.archive import open_archive
 >>> from salon.campaigns.tally import tally
@@ -32,12 +32,6 @@ from salon.store.archive import Archive
 __all__ = [
     "CampaignNotFound",
     "Scope",
-    "countries",
-    "engagement",
-    "institutions",
-    "participants",
-    "posts",
-    "reposts",
     "resolve_campaign",
     "scope",
     "tally",
@@ -223,9 +217,9 @@ def scope(
             con.unregister(name)
 
 
-# -- one function per definition ----------------------------------------------------------------
-# Each is an SQL aggregate over the scope's members ``m`` (joined to the registry as ``r``);
-# ``tally`` computes them in one pass with the same expressions.
+# -- the definitions as SQL aggregates -----------------------------------------------------------
+# Over the scope's members ``m``: ``salon.campaigns.registry`` counts with ``POSTS`` and
+# ``REPOSTS``; ``_tally`` computes the same figures from the scope's ``counts`` in one pass.
 
 POSTS = "count(CASE WHEN NOT m.is_repost THEN 1 END)"
 REPOSTS = "count(CASE WHEN m.is_repost THEN 1 END)"
@@ -235,46 +229,6 @@ ENGAGEMENT = {
     "replies": "coalesce(sum(m.replies), 0)",
     "quotes": "coalesce(sum(m.quotes), 0)",
 }
-PARTICIPANTS = "count(DISTINCT CASE WHEN NOT m.is_repost THEN m.author_uid END)"
-INSTITUTIONS = "count(DISTINCT CASE WHEN NOT m.is_repost THEN m.participant_id END)"
-COUNTRIES = "count(DISTINCT CASE WHEN NOT m.is_repost THEN r.country END)"
-
-
-def _agg(s: Scope, exprs: list[str]) -> tuple[Any, ...]:
-    row = s.archive.con.execute(
-        f"SELECT {', '.join(exprs)} FROM {s.m} m LEFT JOIN {s.reg} r ON r.participant_id = m.participant_id"
-    ).fetchall()[0]
-    return row
-
-
-def posts(s: Scope) -> int:
-    """Campaign posts."""
-    return int(_agg(s, [POSTS])[0])
-
-
-def reposts(s: Scope) -> int:
-    """Reposts of campaign hashtags (never added to posts)."""
-    return int(_agg(s, [REPOSTS])[0])
-
-
-def engagement(s: Scope) -> dict[str, int]:
-    """Platform-reported counts summed over the latest snapshot of each campaign post."""
-    return {k: int(v) for k, v in zip(ENGAGEMENT, _agg(s, list(ENGAGEMENT.values())), strict=True)}
-
-
-def participants(s: Scope) -> int:
-    """Distinct authors of campaign posts."""
-    return int(_agg(s, [PARTICIPANTS])[0])
-
-
-def institutions(s: Scope) -> int:
-    """Participants matched to the registry."""
-    return int(_agg(s, [INSTITUTIONS])[0])
-
-
-def countries(s: Scope) -> int:
-    """Distinct registry countries of the institutions."""
-    return int(_agg(s, [COUNTRIES])[0])
 
 
 # -- the tally ----------------------------------------------------------------------------------
