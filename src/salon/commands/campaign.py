@@ -15,7 +15,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from salon.commands.common import ArchiveOpt, console, err
+from salon.commands.common import ArchiveOpt, console, fail_issues, open_archive_or_fail, print_json
 from salon.commands.common import fail as _fail
 
 app = typer.Typer(
@@ -27,31 +27,13 @@ app = typer.Typer(
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
 
 
-def _open(path: str | None, *, read_only: bool, fallback: bool = False) -> Any:
-    """Open the archive; with ``fallback`` try read-write first (to refresh the campaign index)
-    and fall back to read-only when another process holds it."""
-    from salon.store.archive import ArchiveError, open_archive
-
-    try:
-        if fallback:
-            try:
-                return open_archive(path, read_only=False, create=False)
-            except ArchiveError:
-                return open_archive(path, read_only=True)
-        return open_archive(path, read_only=read_only)
-    except ArchiveError as exc:
-        _fail(str(exc))
-
-
 def _load(file: str) -> Any:
     from salon.campaigns.config import CampaignError, load_campaign
 
     try:
         return load_campaign(file)
     except CampaignError as exc:
-        for issue in exc.issues:
-            err.print(f"[bold red]error:[/] {issue}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+        fail_issues(exc.issues)
 
 
 def _resolve(arc: Any, campaign: str) -> Any:
@@ -63,9 +45,7 @@ def _resolve(arc: Any, campaign: str) -> Any:
     except CampaignNotFound as exc:
         _fail(str(exc))
     except CampaignError as exc:
-        for issue in exc.issues:
-            err.print(f"[bold red]error:[/] {issue}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+        fail_issues(exc.issues)
 
 
 # -- campaign new -------------------------------------------------------------------------------
@@ -167,9 +147,7 @@ def new_cmd(
     try:
         parse_campaign(text, path=f"{slug}.toml", participants_csv=participants_csv(draft))
     except CampaignError as exc:
-        for issue in exc.issues:
-            err.print(f"[bold red]error:[/] {issue}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+        fail_issues(exc.issues)
     directory.mkdir(parents=True, exist_ok=True)
     toml_path, csv_path = directory / f"{slug}.toml", directory / "participants.csv"
     for p in (toml_path, csv_path):
@@ -219,7 +197,7 @@ def add_cmd(
     from salon.store.campaigns import save_campaign
 
     c = _load(file)
-    arc = _open(archive, read_only=False)
+    arc = open_archive_or_fail(archive, read_only=False)
     try:
         _cid, created = save_campaign(arc, c, Path(file).read_text(encoding="utf-8"))
         refresh(arc, c)
@@ -233,7 +211,7 @@ def list_cmd(archive: ArchiveOpt = None, as_json: JsonOpt = False) -> None:
     """Campaigns stored in the archive."""
     from salon.store.campaigns import list_campaigns
 
-    arc = _open(archive, read_only=True)
+    arc = open_archive_or_fail(archive, read_only=True)
     try:
         rows = list_campaigns(arc)
     except Exception as exc:
@@ -242,7 +220,7 @@ def list_cmd(archive: ArchiveOpt = None, as_json: JsonOpt = False) -> None:
         rows = []
     arc.close()
     if as_json:
-        print(json.dumps(rows, default=str, indent=2))
+        print_json(rows, ensure_ascii=True)  # as it always printed: non-ASCII as \u escapes
         return
     if not rows:
         console.print("no campaigns (add one with `salon campaign add FILE`)")
@@ -277,7 +255,7 @@ def export_cmd(
     from salon.campaigns.export import participants_csv, to_toml
     from salon.store.campaigns import get_campaign
 
-    arc = _open(archive, read_only=True)
+    arc = open_archive_or_fail(archive, read_only=True)
     c = get_campaign(arc, slug)
     arc.close()
     if c is None:
@@ -301,7 +279,7 @@ def remove_cmd(
     """Remove a stored campaign (posts stay in the archive)."""
     from salon.store.campaigns import remove_campaign
 
-    arc = _open(archive, read_only=False)
+    arc = open_archive_or_fail(archive, read_only=False)
     ok = remove_campaign(arc, slug)
     arc.close()
     if not ok:
@@ -327,17 +305,17 @@ def participants_cmd(
     to add."""
     from salon.campaigns import registry
 
-    arc = _open(archive, read_only=False, fallback=True)
+    arc = open_archive_or_fail(archive, read_only=False, fallback=True)
     c = _resolve(arc, campaign)
     if candidates:
         rows = registry.candidates(arc, c, min_posts=min_posts, limit=limit)
+    elif silent:
+        rows = registry.silent_participants(arc, c)
     else:
         rows = registry.participant_activity(arc, c)
-        if silent:
-            rows = [r for r in rows if r["posts"] == 0]
     arc.close()
     if as_json:
-        print(json.dumps(rows, default=str, indent=2, ensure_ascii=False))
+        print_json(rows)
         return
     t = Table(title="Candidates: frequent authors not registered" if candidates else "Participants")
     if candidates:
@@ -493,7 +471,7 @@ def tally_cmd(
 
     if basis not in ("created", "collected"):
         _fail("--basis is created or collected", 2)
-    arc = _open(archive, read_only=False, fallback=True)
+    arc = open_archive_or_fail(archive, read_only=False, fallback=True)
     c = _resolve(arc, campaign)
     at_dt = _parse_at(at, c.tz) if at else None
     try:
@@ -501,7 +479,7 @@ def tally_cmd(
     finally:
         arc.close()
     if as_json:
-        print(json.dumps(t, default=str, indent=2, ensure_ascii=False))
+        print_json(t)
         return
     console.print(render_tally(t))
 
@@ -515,14 +493,14 @@ def compare_cmd(
     """Two editions year over year: figures, new and returning institutions, matching themes."""
     from salon.campaigns.compare import compare
 
-    arc = _open(archive, read_only=False, fallback=True)
+    arc = open_archive_or_fail(archive, read_only=False, fallback=True)
     ca, cb = _resolve(arc, a), _resolve(arc, b)
     try:
         r = compare(arc, ca, cb)
     finally:
         arc.close()
     if as_json:
-        print(json.dumps(r, default=str, indent=2, ensure_ascii=False))
+        print_json(r)
         return
 
     def pct(d: dict[str, Any]) -> str:

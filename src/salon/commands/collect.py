@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from datetime import datetime
@@ -15,7 +14,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from salon.commands.common import ArchiveOpt, console, err
+from salon.commands.common import ArchiveOpt, console, err, note, open_archive_or_fail, print_json
 from salon.commands.common import fail as _fail
 
 CampaignArg = Annotated[str, typer.Argument(help="A campaign file (.toml) or the slug of a stored campaign.")]
@@ -61,15 +60,11 @@ def collect_cmd(
     from salon.campaigns.tally import CampaignNotFound
     from salon.collect.runner import SOURCE_NAMES, run
     from salon.collect.status import StatusBoard
-    from salon.store.archive import ArchiveError, open_archive
 
     for s in source or ():
         if s not in SOURCE_NAMES:
             _fail(f"unknown source {s!r} (known: {', '.join(SOURCE_NAMES)})", 2)
-    try:
-        arc = open_archive(archive)
-    except ArchiveError as exc:
-        _fail(str(exc))
+    arc = open_archive_or_fail(archive)
     board = StatusBoard()
     stop = threading.Event()
     result: dict[str, Any] = {}
@@ -88,7 +83,7 @@ def collect_cmd(
         if quiet or not err.is_terminal:
             while worker.is_alive() and (deadline is None or time.monotonic() < deadline):
                 for m in board.messages[shown:]:
-                    err.print(f"[yellow]note:[/] {m}", highlight=False, soft_wrap=True)
+                    note(m)
                 shown = len(board.messages)
                 worker.join(0.2)
         else:
@@ -108,7 +103,7 @@ def collect_cmd(
         raise error
     report = result["report"]
     for m in board.messages[shown:]:
-        err.print(f"[yellow]note:[/] {m}", highlight=False, soft_wrap=True)
+        note(m)
     t = report.totals
     console.print(
         f"[bold]{t.posts_new:,}[/] new posts for {report.campaign} from {t.records_in:,} records "
@@ -132,12 +127,8 @@ def coverage_cmd(
     from salon.campaigns.tally import CampaignNotFound
     from salon.collect.coverage import coverage
     from salon.collect.status import human_seconds
-    from salon.store.archive import ArchiveError, open_archive
 
-    try:
-        arc = open_archive(archive, read_only=True)
-    except ArchiveError as exc:
-        _fail(str(exc))
+    arc = open_archive_or_fail(archive, read_only=True)
     try:
         data = coverage(arc, campaign)
     except CampaignNotFound as exc:
@@ -145,7 +136,7 @@ def coverage_cmd(
     finally:
         arc.close()
     if as_json:
-        print(json.dumps(data, default=str, indent=2))
+        print_json(data, ensure_ascii=True)  # as it always printed: non-ASCII as \u escapes
         return
     t = Table(title=f"Coverage of {data['campaign']} (UTC hours)", title_justify="left")
     for col in ("hour", "source", "posts", "connected"):

@@ -1,13 +1,28 @@
-"""What every CLI module shares: the consoles, the ``--archive`` option and the error exit."""
+"""What every CLI module shares: the consoles, the ``--archive`` option, opening the archive,
+printing ``--json`` output and notes, and the error exits."""
 
 from __future__ import annotations
 
-from typing import Annotated, NoReturn
+import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 
-__all__ = ["ArchiveOpt", "console", "err", "fail"]
+if TYPE_CHECKING:
+    from salon.store.archive import Archive
+
+__all__ = [
+    "ArchiveOpt",
+    "console",
+    "err",
+    "fail",
+    "fail_issues",
+    "note",
+    "open_archive_or_fail",
+    "print_json",
+]
 
 console = Console()
 err = Console(stderr=True, soft_wrap=True)  # one-line messages stay one line in logs
@@ -27,3 +42,39 @@ def fail(message: str, code: int = 1) -> NoReturn:
     """Print ``error: message`` on stderr (no traceback: a user error) and exit with ``code``."""
     err.print(f"[bold red]error:[/] {message}", highlight=False)
     raise typer.Exit(code)
+
+
+def fail_issues(issues: Iterable[object]) -> NoReturn:
+    """Print every issue (a campaign file's problems, each with file, line and field) as
+    ``error: issue`` on stderr and exit with code 1."""
+    for issue in issues:
+        err.print(f"[bold red]error:[/] {issue}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1) from None
+
+
+def note(message: object, label: str = "note") -> None:
+    """Print ``label: message`` (``note``, ``warning``) on stderr, on one line."""
+    err.print(f"[yellow]{label}:[/] {message}", highlight=False, soft_wrap=True)
+
+
+def print_json(data: Any, *, ensure_ascii: bool = False) -> None:
+    """Print ``--json`` output on stdout: indented, with what JSON has no type for (dates,
+    times) as its ``str``."""
+    print(json.dumps(data, default=str, indent=2, ensure_ascii=ensure_ascii))
+
+
+def open_archive_or_fail(path: str | None, *, read_only: bool = False, fallback: bool = False) -> Archive:
+    """Open the archive at ``path`` (None: $SALON_ARCHIVE or ./salon.duckdb), or exit with
+    ``error: <why>``. With ``fallback``, try read-write first (to refresh a campaign's index)
+    and fall back to read-only when another process holds it."""
+    from salon.store.archive import ArchiveError, open_archive
+
+    try:
+        if fallback:
+            try:
+                return open_archive(path, read_only=False, create=False)
+            except ArchiveError:
+                return open_archive(path, read_only=True)
+        return open_archive(path, read_only=read_only)
+    except ArchiveError as exc:
+        fail(str(exc))

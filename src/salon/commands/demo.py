@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from salon.commands.common import console, err
+from salon.commands.common import console, err, note, open_archive_or_fail
 from salon.commands.common import fail as _fail
 from salon.demo.generator import (
     DEFAULT_DAYS,
@@ -228,13 +228,10 @@ def _main_job(data: Any, archive: str | None) -> bool:
     from salon.commands.info import print_info
     from salon.demo.run import add_campaign, check_tally, import_demo
     from salon.info import archive_info
-    from salon.store.archive import ArchiveError, default_archive_path, open_archive
+    from salon.store.archive import default_archive_path, open_archive
 
     path = archive or default_archive_path()
-    try:
-        arc = open_archive(path)
-    except ArchiveError as exc:
-        _fail(str(exc))
+    arc = open_archive_or_fail(path)
     try:
         t0 = time.perf_counter()
         report = import_demo(data, arc)
@@ -250,7 +247,7 @@ def _main_job(data: Any, archive: str | None) -> bool:
         highlight=False,
     )
     for problem in report.problems[:10]:
-        err.print(f"[yellow]warning:[/] {problem}", highlight=False, soft_wrap=True)
+        note(problem, "warning")
 
     console.rule("[bold]What the archive holds[/] (salon info)")
     arc = open_archive(path, read_only=True)
