@@ -18,6 +18,7 @@ from salon.web.service import ArchiveService
 __all__ = [
     "SESSION_COOKIE",
     "csrf_ok",
+    "http_url",
     "lang_of",
     "render",
     "require_writer",
@@ -55,7 +56,16 @@ def _linkify(text: str | None) -> Markup:
     return Markup("".join(out).replace("\n", "<br>"))
 
 
+def http_url(value: object) -> str:
+    """``value`` if it is an http: or https: URL, else "" (the ``http_url`` filter every href
+    or src built from archive data goes through: a platform URL such as ``javascript:...`` or
+    ``data:...`` must never become a link)."""
+    s = value.strip() if isinstance(value, str) else ""
+    return s if s[:8].lower().startswith(("http://", "https://")) else ""
+
+
 templates.env.filters["linkify"] = _linkify
+templates.env.filters["http_url"] = http_url
 templates.env.globals["fmt_int"] = fmt_int
 
 
