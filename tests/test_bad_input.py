@@ -141,6 +141,25 @@ def test_missing_path_and_unknown_format_are_clear_errors(tmp_path: Path, archiv
     assert proc.returncode == 2 and b"unknown format 'nonsense'" in proc.stderr
 
 
+def test_an_archive_that_cannot_be_opened_is_a_one_line_error(tmp_path: Path) -> None:
+    """Every command that opens the archive says why it cannot, on one line, without a traceback."""
+    junk = tmp_path / "junk.duckdb"
+    junk.write_bytes(b"not a database")
+    missing = tmp_path / "missing.duckdb"
+    for args in (
+        ("campaign", "list", "--json", "-a", str(missing)),
+        ("campaign", "participants", "x", "--silent", "-a", str(junk)),
+        ("tally", "x", "-a", str(junk)),
+        ("coverage", "x", "-a", str(missing)),
+        ("collect", "x", "-a", str(junk)),
+    ):
+        proc = run_cli(*args)
+        lines = proc.stderr.decode().splitlines()
+        archive = str(missing) if str(missing) in args else str(junk)
+        assert proc.returncode == 1 and proc.stdout == b"", (args, proc.stderr)
+        assert len(lines) == 1 and lines[0].startswith(f"error: {archive}: "), (args, lines)
+
+
 def test_truncated_json_array_and_document(tmp_path: Path, archive_path: Path) -> None:
     doc = (TWARC.parent.parent / "docnow-flatten-tweet" / "test-data" / "response.json").read_bytes()
     f = tmp_path / "cut.json"
