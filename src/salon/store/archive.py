@@ -62,6 +62,13 @@ class Archive:
         """Run a query and return all rows."""
         return self.con.execute(sql, params or []).fetchall()
 
+    def dicts(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+        """Run a query and return all rows as dicts from column name to value (in the order of
+        the select list). Columns need distinct names: a repeated name keeps the last value."""
+        cur = self.con.execute(sql, params or [])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
     def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
         """Run a query and return the first column of the first row."""
         row = self.con.execute(sql, params or []).fetchone()

@@ -156,7 +156,7 @@ async def latest(request: Request, slug: str, n: int = 20) -> Response:
 async def institutions(request: Request, slug: str) -> Response:
     def q() -> list[dict[str, Any]]:
         arc = svc(request).reader()
-        cur = arc.con.execute(
+        return arc.dicts(
             "SELECT p.participant_id, p.name, p.country, p.city, p.kind,"
             " count(cp.uid) FILTER (WHERE NOT cp.is_repost) AS posts, count(cp.uid) FILTER (WHERE cp.is_repost) AS reposts"
             " FROM participants p JOIN campaigns c USING (campaign_id)"
@@ -164,8 +164,6 @@ async def institutions(request: Request, slug: str) -> Response:
             " WHERE c.slug = ? GROUP BY ALL ORDER BY posts DESC, p.name",
             [slug],
         )
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
     if slug not in svc(request).slugs():
         raise HTTPException(404, f"no campaign {slug!r}")

@@ -100,9 +100,7 @@ def set_password(arc: Archive, username: str, password: str) -> None:
 
 
 def list_users(arc: Archive) -> list[dict[str, Any]]:
-    cur = arc.con.execute("SELECT user_id, username, role, created_at, disabled FROM users ORDER BY user_id")
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    return arc.dicts("SELECT user_id, username, role, created_at, disabled FROM users ORDER BY user_id")
 
 
 def check_password(arc: Archive, username: str, password: str) -> User | None:
@@ -164,11 +162,9 @@ def add_token(arc: Archive, name: str, scopes: list[str], user_id: int | None = 
 
 
 def list_tokens(arc: Archive) -> list[dict[str, Any]]:
-    cur = arc.con.execute(
+    return arc.dicts(
         "SELECT token_id, name, scopes, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY token_id"
     )
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
 def revoke_token(arc: Archive, token_id: int) -> bool:

@@ -141,12 +141,6 @@ def _day(s: str, end: bool) -> datetime:
     return datetime.combine(d, time.max if end else time.min, tzinfo=UTC)
 
 
-def _rows(arc: Archive, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    cur = arc.con.execute(sql, params)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-
-
 def _posts_where(arc: Archive, f: Filters) -> tuple[list[str], list[Any]]:
     where = ["p.deleted_at IS NULL", "NOT p.is_context"]
     params: list[Any] = []
@@ -218,7 +212,7 @@ def search(arc: Archive, f: Filters, limit: int = PAGE_SIZE) -> Page:
         f"SELECT {POST_COLUMNS} FROM posts p {join} LEFT JOIN authors a ON a.uid = p.author_uid"
         f" WHERE {' AND '.join(where)} ORDER BY p.created_at DESC NULLS LAST, p.uid DESC LIMIT {int(limit) + 1}"
     )
-    items = _rows(arc, sql, params)
+    items = arc.dicts(sql, params)
     page = Page(items[:limit])
     if len(items) > limit:
         last = page.items[-1]
@@ -251,8 +245,7 @@ def _attach(arc: Archive, items: list[dict[str, Any]]) -> None:
 def _one_post(arc: Archive, uid: str | None) -> dict[str, Any] | None:
     if not uid:
         return None
-    rows = _rows(
-        arc,
+    rows = arc.dicts(
         f"SELECT {POST_COLUMNS}, p.deleted_at FROM posts p LEFT JOIN authors a ON a.uid = p.author_uid"
         " WHERE p.uid = ?",
         [uid],
@@ -267,8 +260,7 @@ def post_detail(arc: Archive, uid: str) -> dict[str, Any] | None:
     """A post as it was: text, links, media with alt text, reply/quote/repost context, latest
     engagement and provenance of the raw record it was read from. None when unknown; a deleted
     post comes back as a tombstone (``deleted``) without its content."""
-    base = _rows(
-        arc,
+    base = arc.dicts(
         f"SELECT {POST_COLUMNS}, p.uri, p.indexed_at, p.collected_at, p.edited_at, p.deleted_at, p.root_uid,"
         " p.is_context, p.raw_id FROM posts p LEFT JOIN authors a ON a.uid = p.author_uid WHERE p.uid = ?",
         [uid],
@@ -282,8 +274,7 @@ def post_detail(arc: Archive, uid: str) -> dict[str, Any] | None:
     _attach(arc, [post])
     post["urls"] = [r[0] for r in arc.query("SELECT url FROM post_urls WHERE uid = ?", [uid])]
     post["mentions"] = [r[0] for r in arc.query("SELECT handle FROM post_mentions WHERE uid = ?", [uid])]
-    eng = _rows(
-        arc,
+    eng = arc.dicts(
         "SELECT observed_at, likes, reposts, replies, quotes FROM metrics_snapshots WHERE uid = ?"
         " ORDER BY observed_at DESC LIMIT 1",
         [uid],
@@ -295,8 +286,7 @@ def post_detail(arc: Archive, uid: str) -> dict[str, Any] | None:
     for k in ("reply_to", "quote_of", "repost_of"):
         if post[k] is not None and post[k].get("deleted_at") is not None:
             post[k] = {"uid": post[k]["uid"], "deleted": True}
-    prov = _rows(
-        arc,
+    prov = arc.dicts(
         "SELECT r.raw_id, r.format, r.source, r.line, r.retrieved_at, r.received_at, r.salon_version,"
         " f.path AS file, f.sha256 AS file_sha256, i.import_id, i.kind AS import_kind"
         " FROM raw r LEFT JOIN import_files f ON f.file_id = r.file_id LEFT JOIN imports i ON i.import_id = f.import_id"
@@ -314,8 +304,7 @@ def post_detail(arc: Archive, uid: str) -> dict[str, Any] | None:
 
 def author_page(arc: Archive, uid_or_handle: str, after: str = "") -> dict[str, Any] | None:
     """An author's latest snapshot, counts and posts (keyset-paged)."""
-    rows = _rows(
-        arc,
+    rows = arc.dicts(
         "SELECT uid, platform, native_id, handle, display_name, bio, url, followers, following, posts_count,"
         " bot, verified, created_at, indexable, observed_at FROM authors WHERE uid = ? OR lower(handle) = lower(?)"
         " ORDER BY uid = ? DESC LIMIT 1",
@@ -327,8 +316,7 @@ def author_page(arc: Archive, uid_or_handle: str, after: str = "") -> dict[str, 
             return None
         rows = [{"uid": uid_or_handle, "platform": uid_or_handle.split(":", 1)[0], "handle": None}]
     a = rows[0]
-    stats = _rows(
-        arc,
+    stats = arc.dicts(
         "SELECT count(*) AS posts, min(created_at) AS first_post_at, max(created_at) AS last_post_at"
         " FROM posts WHERE author_uid = ? AND deleted_at IS NULL AND NOT is_context",
         [a["uid"]],
@@ -340,8 +328,7 @@ def author_page(arc: Archive, uid_or_handle: str, after: str = "") -> dict[str, 
 
 def institution_page(arc: Archive, slug: str, participant_id: int, after: str = "") -> dict[str, Any] | None:
     """A registered participant of a stored campaign: registry entry, accounts, figures, posts."""
-    rows = _rows(
-        arc,
+    rows = arc.dicts(
         "SELECT c.campaign_id, c.name AS campaign, p.participant_id, p.name, p.country, p.city, p.kind"
         " FROM participants p JOIN campaigns c USING (campaign_id) WHERE c.slug = ? AND p.participant_id = ?",
         [slug, participant_id],
@@ -349,8 +336,7 @@ def institution_page(arc: Archive, slug: str, participant_id: int, after: str = 
     if not rows:
         return None
     inst = rows[0]
-    inst["accounts"] = _rows(
-        arc,
+    inst["accounts"] = arc.dicts(
         "SELECT platform, handle, account_uid FROM participant_accounts WHERE campaign_id = ? AND participant_id = ?",
         [inst["campaign_id"], participant_id],
     )
@@ -366,8 +352,7 @@ def institution_page(arc: Archive, slug: str, participant_id: int, after: str = 
 
 def campaign_latest(arc: Archive, slug: str, limit: int = 12) -> list[dict[str, Any]]:
     """The latest campaign posts (not reposts) for the wall, newest first."""
-    items = _rows(
-        arc,
+    items = arc.dicts(
         f"SELECT {POST_COLUMNS}, cp.participant_id FROM campaign_posts cp JOIN campaigns c USING (campaign_id)"
         " JOIN posts p ON p.uid = cp.uid LEFT JOIN authors a ON a.uid = p.author_uid"
         f" WHERE c.slug = ? AND NOT cp.is_repost ORDER BY cp.created_at DESC, cp.uid DESC LIMIT {int(limit)}",
