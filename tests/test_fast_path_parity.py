@@ -219,26 +219,76 @@ def test_a_file_the_bulk_path_turns_down_goes_to_python(
 
 
 @pytest.mark.skipif(not FILES, reason="corpus not available")
-def test_a_batch_short_of_memory_goes_to_python_and_the_next_ones_do_not(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """DuckDB's memory limit stopping a batch's parse is not the lines' fault: that batch is
-    written by the Python path, and the rest of the file still goes by the bulk path."""
+def _short_of_memory(monkeypatch: pytest.MonkeyPatch, max_lines: int) -> list[int]:
+    """Make the bulk parse fail for memory on batches of more than ``max_lines`` lines (as
+    DuckDB's limit would on too large a batch); returns the sizes of the batches parsed."""
     real = x_v2_sql._parse
     parsed: list[int] = []
 
-    def short_once(con: Any) -> int:
-        parsed.append(1)
-        if len(parsed) == 1:
+    def parse(con: Any) -> int:
+        n = int(con.execute("SELECT count(*) FROM _fx_in").fetchall()[0][0])
+        if n > max_lines:
             raise duckdb.OutOfMemoryException("Out of Memory Error: test")
+        parsed.append(n)
         return real(con)
 
-    monkeypatch.setattr(x_v2_sql, "_parse", short_once)
-    path = str(CORPUS / "flat.jsonl")
-    rep = import_paths([path], tmp_path / "a.duckdb", batch_size=5)
-    ref = import_paths([path], tmp_path / "b.duckdb", batch_size=5, fast=False)
-    assert len(parsed) == -(-rep.records_in // 5) > 2, "the batches after the first were not parsed in bulk"
-    assert rep.counts() == ref.counts()
-    a, b = _dump(tmp_path / "a.duckdb"), _dump(tmp_path / "b.duckdb")
+    monkeypatch.setattr(x_v2_sql, "_parse", parse)
+    return parsed
+
+
+def _python_batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes of the batches the import normalises in Python."""
+    real = importer.prepare_batch
+    sizes: list[int] = []
+
+    def prepare(records: Any, *a: Any, **kw: Any) -> Any:
+        sizes.append(len(records))
+        return real(records, *a, **kw)
+
+    monkeypatch.setattr(importer, "prepare_batch", prepare)
+    return sizes
+
+
+def _same_archives(a_path: Path, b_path: Path) -> None:
+    """Every table the same, but where a payload sits in its compressed block: a batch written
+    in parts packs each part's payloads into blocks of its own (the payloads, decompressed, are
+    compared)."""
+    a, b = _dump(a_path), _dump(b_path)
+    raw_cols = TABLES["raw"].replace("block_offset, ", "")
+    for arc, path in ((a, a_path), (b, b_path)):
+        with open_archive(path, read_only=True) as db:
+            arc["raw"] = sorted(db.query(f"SELECT {raw_cols} FROM raw"), key=repr)
     for table in [*TABLES, "payloads"]:
         assert a[table] == b[table], f"{table} differs"
+
+
+def test_a_batch_short_of_memory_is_written_in_halves_by_the_bulk_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB's memory limit stopping a batch's parse is not the lines' fault: the batch is
+    written in halves (and halves of halves) by the bulk path, never by the Python path, and
+    the archive is the same as the Python path's with batches of those halves (which raw record
+    a post points to depends on which lines share a batch)."""
+    path = str(CORPUS / "flat.jsonl")
+    ref = import_paths([path], tmp_path / "b.duckdb", batch_size=2, fast=False)
+    parsed = _short_of_memory(monkeypatch, max_lines=2)
+    in_python = _python_batches(monkeypatch)
+    rep = import_paths([path], tmp_path / "a.duckdb", batch_size=4)
+    assert rep.records_in % 4 in (0, 1, 2), "the last batch would not split as the reference's"
+    assert in_python == [], "lines went to the Python path"
+    assert parsed and max(parsed) == 2 and sum(parsed) == rep.records_new == ref.records_new
+    assert rep.counts() == ref.counts()
+    _same_archives(tmp_path / "a.duckdb", tmp_path / "b.duckdb")
+
+
+def test_a_line_short_of_memory_alone_goes_to_python(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When even one line does not fit, that line alone is normalised in Python."""
+    path = str(CORPUS / "flat.jsonl")
+    ref = import_paths([path], tmp_path / "b.duckdb", batch_size=1, fast=False)
+    parsed = _short_of_memory(monkeypatch, max_lines=0)
+    in_python = _python_batches(monkeypatch)
+    rep = import_paths([path], tmp_path / "a.duckdb", batch_size=5)
+    assert parsed == []
+    assert in_python and set(in_python) == {1} and len(in_python) == rep.records_new
+    assert rep.counts() == ref.counts()
+    _same_archives(tmp_path / "a.duckdb", tmp_path / "b.duckdb")

@@ -427,6 +427,51 @@ def _write_lines(
     )
 
 
+def _write_bulk(
+    writer: Writer, lines: x_v2_sql.Lines, kw: dict[str, Any], turned_down: threading.Event
+) -> BatchOutcome:
+    """Write a batch of new X v2 lines, by the bulk path where it can. When DuckDB's memory
+    limit stops a parse (pages far larger than usual), the batch is written in halves, and
+    halves of halves: the bulk path's memory follows the batch's size, the Python path's would
+    be larger still. A single line that does not fit, or lines of a shape the bulk path does
+    not read (then ``turned_down`` is set), are normalised in Python. Counts only the new lines
+    (``records_in`` is ``len(lines)``)."""
+    total = BatchOutcome()
+    parts = [lines]
+    while parts:
+        part = parts.pop(0)
+        try:
+            out = _write_lines(writer, part, len(part), 0, kw["source"], kw["observed_at"], kw["file_id"])
+            if out is None:  # a shape the bulk path does not read
+                turned_down.set()
+        except _NoMemoryToStage:
+            # Not the lines' fault, and nothing of them is written yet.
+            if len(part) > 1:
+                parts[:0] = part.split()
+                continue
+            out = None
+        if out is None:  # the new lines in Python
+            recs = [
+                RawRecord(p, ln, parsed=False) for p, ln in zip(part.payloads(), part.linenos, strict=True)
+            ]
+            batch, out = prepare_batch(recs, part.rids, set(), **kw)
+            out = write_batch(writer, batch, out, kw.get("import_id"))
+        _add(total, out)
+    return total
+
+
+def _add(total: BatchOutcome, out: BatchOutcome) -> None:
+    """Add one outcome's counts, formats and problems to ``total``."""
+    total.records_in += out.records_in
+    total.records_new += out.records_new
+    total.records_duplicate += out.records_duplicate
+    total.records_bad += out.records_bad
+    total.posts_new += out.posts_new
+    for k, v in out.formats.items():
+        total.formats[k] = total.formats.get(k, 0) + v
+    total.problems.extend(out.problems)
+
+
 def _import_file(
     writer: Writer,
     report: ImportReport,
@@ -562,6 +607,12 @@ def _pipelined(
                 del chunk, ids, existing  # not held while waiting for the writer (memory)
                 if not put(item):
                     return
+                # Start the next batch only once the writer took this one: one batch ready
+                # beside the one being written, not two (24 MB batches: ~35 MB less at the
+                # peak). Preparing takes a fifth of the time writing does, so the writer does
+                # not wait for it.
+                while not q.empty() and not stop.is_set():
+                    stop.wait(0.002)
             put(_END)
         except BaseException as exc:  # handed to the writing side, which raises it
             put(exc)
@@ -581,26 +632,9 @@ def _pipelined(
                 yield item[1]
             elif item[0] == "bulk":
                 _, lines, records_in, dups = item
-                try:
-                    out = _write_lines(
-                        writer, lines, records_in, dups, kw["source"], kw["observed_at"], kw["file_id"]
-                    )
-                    if out is None:  # a shape the bulk path does not read
-                        turned_down.set()
-                except _NoMemoryToStage:
-                    # DuckDB's memory limit, not the lines: the Python path's smaller statements
-                    # write this batch (nothing of it is written yet), the next ones go by the
-                    # bulk path again.
-                    out = None
-                if out is None:  # the new lines in Python
-                    recs = [
-                        RawRecord(p, ln, parsed=False)
-                        for p, ln in zip(lines.payloads(), lines.linenos, strict=True)
-                    ]
-                    batch, out = prepare_batch(recs, lines.rids, set(), **kw)
-                    out = write_batch(writer, batch, out, kw.get("import_id"))
-                    out.records_in += dups
-                    out.records_duplicate += dups
+                out = _write_bulk(writer, lines, kw, turned_down)
+                out.records_in += records_in - len(lines)
+                out.records_duplicate += dups
                 yield out
             else:
                 _, batch, out = item

@@ -265,12 +265,31 @@ class Lines:
     def __len__(self) -> int:
         return len(self.rids)
 
+    def _views(self) -> list[memoryview]:
+        """Each line's bytes, as views of the Arrow buffer (no copy)."""
+        text = self.table.column("payload").chunk(0)
+        offsets, data = text.buffers()[1], text.buffers()[2]
+        ends = memoryview(offsets).cast("q")
+        first = text.offset  # a slice (``split``) shares its parent's buffers
+        buf = memoryview(data)
+        return [buf[ends[first + i] : ends[first + i + 1]] for i in range(len(text))]
+
     def payloads(self) -> list[bytes]:
         """Each line's bytes (for the Python normaliser, when the bulk path turns them down)."""
-        text = self.table.column("payload").chunk(0)
-        data, offsets = text.buffers()[2], text.buffers()[1]
-        ends = memoryview(offsets).cast("q")
-        return [data[ends[i] : ends[i + 1]].to_pybytes() for i in range(len(text))]
+        return [bytes(v) for v in self._views()]
+
+    def split(self) -> tuple[Lines, Lines]:
+        """The batch in two halves, in order (when DuckDB's memory limit stops a parse of the
+        whole). Each keeps its lines' ``j`` (their order in the batch) and gets its own raw
+        blocks."""
+        half = len(self) // 2
+        views = self._views()
+
+        def part(a: int, b: int) -> Lines:
+            table = self.table.slice(a, b - a).combine_chunks()
+            return Lines(table, self.rids[a:b], self.linenos[a:b], rawstore.pack(views[a:b]))
+
+        return part(0, half), part(half, len(self))
 
 
 def prepare_lines(
