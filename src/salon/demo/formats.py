@@ -681,11 +681,14 @@ def _b_record(p: PlanPost) -> dict[str, Any]:
 def jetstream_events(posts: list[PlanPost], rng: random.Random) -> list[dict[str, Any]]:
     """Jetstream commit events (creates in time order, deletes when they happen)."""
     events: list[tuple[int, int, dict[str, Any]]] = []
+    # Built in time order, each record once: a post's subjects (reply parent and root, quoted or
+    # reposted post) are at least 20 s older than it (``Planner.delay``), so their cids are known.
+    records: dict[int, dict[str, Any]] = {}
     for p in sorted(posts, key=lambda q: (q.b_time_us, q.idx)):
-        record = _b_record(p)
+        record = records[p.idx] = _b_record(p)
         p.b_cid = cid(json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode())
     for p in posts:
-        record = _b_record(p)  # again: the subjects' cids are known now
+        record = records[p.idx]
         rev = tid(p.b_time_us, rng.randrange(1024))
         events.append(
             (
