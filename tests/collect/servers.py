@@ -161,7 +161,8 @@ class MastodonServer(HttpApp):
     over the recorded statuses, and the hashtag SSE stream (needs ``token``).
 
     ``visible`` is how many statuses (oldest first) exist so far; ``reveal(n)`` makes more
-    appear, as new posts do. ``rate_limit``: requests allowed per ``rate_window`` seconds;
+    appear, as new posts do. ``stream_events`` feeds the open streams (an event, ``"heartbeat"``,
+    or ``"drop"``: the stream that reads it ends); ``drop_streams()`` ends them all. ``rate_limit``: requests allowed per ``rate_window`` seconds;
     ``quota_used_up`` counts the responses that said it was used up (``X-RateLimit-Remaining: 0``,
     a 2xx for the last allowed request or a 429 after it)."""
 
@@ -184,6 +185,13 @@ class MastodonServer(HttpApp):
         self.page_size_cap = 40
         self.stream_events: queue.Queue[tuple[str, str] | str] = queue.Queue()
         self.stream_connections = 0
+        self._stream_generation = 0
+
+    def drop_streams(self) -> None:
+        """End every stream connection open now, as a restarting server does ("drop" in
+        ``stream_events`` ends only the connection that reads it)."""
+        with self.lock:
+            self._stream_generation += 1
 
     def reveal(self, n: int) -> None:
         self.visible = min(len(self.texts), self.visible + n)
@@ -260,10 +268,11 @@ class MastodonServer(HttpApp):
             return
         self.start_stream(h, "text/event-stream")
         self.stream_connections += 1
+        generation = self._stream_generation
         try:
             h.wfile.write(b":)\n")
             h.wfile.flush()
-            while not self.closing.is_set():
+            while not self.closing.is_set() and self._stream_generation == generation:
                 try:
                     item = self.stream_events.get(timeout=0.1)
                 except queue.Empty:

@@ -138,9 +138,10 @@ def test_stream_events_update_edit_delete_and_gap_backfill(tmp_path: Path) -> No
             c.wait("SELECT count(*) FROM posts WHERE NOT is_context", 1)
             srv.stream_events.put(("delete", first["id"]))
             c.wait("SELECT count(*) FROM posts WHERE deleted_at IS NOT NULL", 1)
-            # the stream drops; meanwhile statuses appear: the gap is backfilled by the timeline
+            # the streams drop; meanwhile statuses appear: each stream's gap is backfilled by its
+            # tag timeline (the timelines poll every 30 s: the backfills bring the statuses)
             srv.reveal(len(texts))
-            srv.stream_events.put("drop")
+            srv.drop_streams()
             c.wait(
                 "SELECT count(*) FROM collect_gaps WHERE source LIKE 'mastodon-stream:%' AND status = 'backfilled'",
                 1,
@@ -200,3 +201,55 @@ def test_kill_9_resumes_without_gap_or_duplicate(tmp_path: Path) -> None:
     assert raws == len(tagged(texts))  # nothing twice
     assert runs[0][0] == "interrupted"
     assert "killed" in orphan[0][0]
+
+
+def _stream_status(c: Collector, host: str) -> dict[str, object]:
+    return next((s for s in c.board.snapshot() if s["source"] == f"mastodon-stream:{host}"), {})
+
+
+def test_stream_stall_seconds_is_configurable_and_a_quiet_stream_stays_open(tmp_path: Path) -> None:
+    """``stall_seconds`` is read from ``[sources.mastodon]`` like the other sources: a stream
+    quiet for less stays connected, one silent for longer is reopened."""
+    srv = MastodonServer(visible=0)
+    env = {"SALON_MASTODON_TOKEN": srv.token}
+    stream_rows = "SELECT count(*) FROM collect_connections WHERE source LIKE 'mastodon-stream:%'"
+    with srv:
+        quiet = campaign_file(
+            tmp_path, TAGS, sources(srv.base, extra="stall_seconds = 30\n", poll=30), "quiet"
+        )
+        with Collector(tmp_path / "q.duckdb", quiet, env=env) as c:
+            c.wait(stream_rows, 3)  # one stream per hashtag
+            time.sleep(3)  # quiet (no event, no heartbeat), but for less than 30 s
+            kept_open = c.n(stream_rows + " AND closed_at IS NULL")
+            opened = c.n(stream_rows)
+            messages = list(c.board.messages)
+        assert (opened, kept_open) == (3, 3)
+        assert not any("stall_seconds" in m for m in messages)  # a known key, not ignored
+        stall = campaign_file(
+            tmp_path, TAGS, sources(srv.base, extra="stall_seconds = 1\n", poll=30), "stall"
+        )
+        with Collector(tmp_path / "s.duckdb", stall, env=env) as c:
+            c.wait(stream_rows + " AND close_reason LIKE 'Stalled%'", 3)  # each stream reopened
+            c.wait(stream_rows, 6)
+            reasons = {
+                r[0] for r in c.q("SELECT close_reason FROM collect_connections WHERE closed_at IS NOT NULL")
+            }
+    assert reasons <= {"Stalled: no event for 1s", "stopped"}
+
+
+def test_refused_stream_counts_a_disconnect(tmp_path: Path) -> None:
+    """A stream the server refuses (401: a GiveUp) is a disconnect too, as on X and Jetstream."""
+    srv = MastodonServer(visible=0)
+    with srv:
+        camp = campaign_file(tmp_path, TAGS, sources(srv.base, poll=30))
+        with Collector(tmp_path / "a.duckdb", camp, env={"SALON_MASTODON_TOKEN": "not-the-token"}) as c:
+            eventually(
+                lambda: _stream_status(c, srv.host).get("disconnects") == 3,
+                what=lambda: f"3 disconnects (one per hashtag stream): {_stream_status(c, srv.host)}",
+            )
+            time.sleep(0.5)
+            st = _stream_status(c, srv.host)
+            messages = list(c.board.messages)
+    assert st["disconnects"] == 3 and st["connections"] == 0 and st["state"] == "failed"
+    assert sum(r.path == "/api/v1/streaming/hashtag" for r in srv.requests) == 3  # refused: never retried
+    assert sum("refused the token (401)" in m for m in messages) == 3

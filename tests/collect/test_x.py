@@ -4,6 +4,7 @@ lines: next_token paging, since_id resume, 429/503, stream rules, a dropped stre
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from .harness import Collector, campaign_file
@@ -89,3 +90,38 @@ def test_without_token_points_to_import(tmp_path: Path) -> None:
         eventually(lambda: bool(c.board.messages))
         msgs = list(c.board.messages)
     assert any("salon import" in m and "SALON_X_BEARER_TOKEN" in m for m in msgs)
+
+
+def _stream_status(c: Collector) -> dict[str, object]:
+    return next((s for s in c.board.snapshot() if s["source"] == "x:stream"), {})
+
+
+def test_quiet_stream_stays_connected(tmp_path: Path) -> None:
+    """A stream quiet for less than ``stall_seconds`` is not reopened (heartbeats or not)."""
+    srv = XServer(pool())
+    with srv:
+        src = (
+            sources(srv.base, stream=True).replace("stall_seconds = 2", "stall_seconds = 30")
+            + "search = false\n"
+        )
+        camp = campaign_file(tmp_path, TAGS, src)
+        with Collector(tmp_path / "a.duckdb", camp, env={"SALON_X_BEARER_TOKEN": srv.token}) as c:
+            c.wait("SELECT count(*) FROM collect_connections WHERE source = 'x:stream'", 1)
+            time.sleep(3)
+            rows = c.q("SELECT closed_at IS NULL FROM collect_connections WHERE source = 'x:stream'")
+            st = _stream_status(c)
+    assert rows == [(True,)]
+    assert st["disconnects"] == 0
+
+
+def test_refused_stream_counts_a_disconnect(tmp_path: Path) -> None:
+    """A refused stream (401 on the rules: a GiveUp before any connection) counts a disconnect."""
+    srv = XServer(pool())
+    with srv:
+        camp = campaign_file(tmp_path, TAGS, sources(srv.base, stream=True) + "search = false\n")
+        with Collector(tmp_path / "a.duckdb", camp, env={"SALON_X_BEARER_TOKEN": "not-the-token"}) as c:
+            eventually(lambda: _stream_status(c).get("state") == "failed")
+            st = _stream_status(c)
+            messages = list(c.board.messages)
+    assert st["disconnects"] == 1 and st["connections"] == 0
+    assert any("X refused the filtered stream (401)" in m for m in messages)

@@ -8,12 +8,14 @@ design's example, all optional::
     token_env = "SALON_MASTODON_TOKEN"   # streaming needs it; REST tag timelines do not
     streaming = true                      # default: true when a token is available
     poll_seconds = 60                     # REST tag timeline polling interval
+    stall_seconds = 90                    # a stream silent this long (no heartbeat either) is reopened
 
     [sources.bluesky]
     jetstream = "wss://jetstream2.us-east.bsky.network/subscribe"
     compress = false                      # zstd frames (see salon.collect.jetstream)
     zstd_dictionary = "zstd_dictionary"   # Jetstream's dictionary file, relative to the campaign file
     overlap_seconds = 5                   # replay this much before the saved cursor on resume
+    stall_seconds = 60                    # a connection silent this long is reopened
     appview = "https://api.bsky.app"      # searchPosts backfill (needs a login)
     auth_service = "https://bsky.social"  # where com.atproto.server.createSession goes
     handle_env = "SALON_BSKY_HANDLE"
@@ -24,6 +26,7 @@ design's example, all optional::
     token_env = "SALON_X_BEARER_TOKEN"
     stream = true                         # filtered stream; recent search always runs
     poll_seconds = 60
+    stall_seconds = 60                    # a stream silent this long (X sends a heartbeat every 20 s) is reopened
     search_path = "/2/tweets/search/recent"   # or /2/tweets/search/all (full-archive access)
     search_days = 7                       # how far back that endpoint reaches
 """
@@ -45,6 +48,7 @@ class MastodonConfig:
     token_env: str | None = "SALON_MASTODON_TOKEN"
     streaming: bool | None = None
     poll_seconds: float = 60.0
+    stall_seconds: float = 90.0
     limit: int = 40
 
 

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import aclosing
 from typing import Any
 from urllib.parse import urlencode
 
@@ -33,7 +34,8 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from salon.collect import state
 from salon.collect.config import BlueskyConfig
 from salon.collect.context import Ctx
-from salon.collect.http import Backoff, reconnect_pause
+from salon.collect.http import Backoff
+from salon.collect.reconnect import Link, keep_connected, read_events
 from salon.collect.sink import Page
 from salon.collect.status import SourceStatus
 from salon.sources.files import RawRecord
@@ -45,10 +47,6 @@ SOURCE = "bluesky:jetstream"
 POST = "app.bsky.feed.post"
 REPOST = "app.bsky.feed.repost"
 _FACET_TAG = "app.bsky.richtext.facet#tag"
-
-
-class Stalled(Exception):
-    """The server sent nothing for too long."""
 
 
 def subscribe_url(base: str, cursor_us: int | None, compress: bool = False) -> str:
@@ -207,27 +205,35 @@ class _Stream:
             self.pending = None
 
 
+async def _frames(ws: Any) -> AsyncIterator[str | bytes]:
+    """The messages of a WebSocket, until it closes (``ConnectionClosed``)."""
+    while True:
+        yield await ws.recv()
+
+
 async def _run_connection(ws: Any, s: _Stream, stop: asyncio.Event, stall: float) -> None:
-    last_msg = time.monotonic()
+    """Read frames into pages until ``stop``: a page is handed over when full or
+    ``batch_seconds`` old, and the cursor saved at least every second while frames come."""
     last_cursor_save = time.monotonic()
-    while not stop.is_set():
-        timeout = s.cfg.batch_seconds if s.records else min(1.0, stall)
-        try:
-            msg = await asyncio.wait_for(ws.recv(), timeout)
-        except TimeoutError:
-            now = time.monotonic()
-            await s.flush(force_cursor=now - last_cursor_save >= 1.0)
-            if now - last_cursor_save >= 1.0:
-                last_cursor_save = now
-            if now - last_msg >= stall:
-                raise Stalled(f"no event for {stall:.0f}s") from None
-            continue
-        last_msg = time.monotonic()
-        s.feed(msg)
-        if s.due():
-            await s.flush()
-            if last_msg - last_cursor_save >= 1.0:
-                last_cursor_save = last_msg
+
+    async def idle() -> None:
+        nonlocal last_cursor_save
+        now = time.monotonic()
+        await s.flush(force_cursor=now - last_cursor_save >= 1.0)
+        if now - last_cursor_save >= 1.0:
+            last_cursor_save = now
+
+    def tick() -> float:
+        return s.cfg.batch_seconds if s.records else 1.0
+
+    async with aclosing(read_events(_frames(ws), stop, stall, tick=tick, idle=idle)) as frames:
+        async for msg in frames:
+            s.feed(msg)
+            if s.due():
+                await s.flush()
+                now = time.monotonic()
+                if now - last_cursor_save >= 1.0:
+                    last_cursor_save = now
 
 
 async def collect_jetstream(ctx: Ctx, cfg: BlueskyConfig) -> None:
@@ -239,50 +245,44 @@ async def collect_jetstream(ctx: Ctx, cfg: BlueskyConfig) -> None:
     keys = sorted(ctx.keys)
     kept = await ctx.sink.call(lambda arc: kept_uris(arc, keys, key_col))
     flt = JetstreamFilter(ctx, kept)
-    backoff = Backoff(base=1.0, cap=120.0)
     overlap_us = int(cfg.overlap_seconds * 1_000_000)
     endpoint = cfg.jetstream
-    while not ctx.stop.is_set():
+
+    async def attempt(link: Link) -> None:
         cur = await ctx.sink.cursors(SOURCE)
         if "time_us" in cur:
             cursor_us = int(cur["time_us"]) - overlap_us
         else:
             cursor_us = int(ctx.campaign.start_utc.timestamp() * 1_000_000)
-        url = subscribe_url(endpoint, cursor_us, cfg.compress)
         stream = _Stream(ctx, cfg, flt, st, subscribe_url(endpoint, None, cfg.compress))
-        st.set("connecting", endpoint)
-        reason = "stopped"
-        opened = time.monotonic()
-        try:
-            async with connect(
-                url,
-                max_size=2**24,
-                open_timeout=10,
-                ping_interval=20,
-                ping_timeout=20,
-                compression=None,
-                max_queue=256,
-            ) as ws:
-                cid, gap = await ctx.open_connection(SOURCE, stream.url)
-                stream.connection_id = cid
-                st.connections += 1
-                st.set("live", "replaying" if "time_us" in cur else "")
-                if gap is not None:
-                    await _replayed(ctx, gap, cursor_us)
-                try:
-                    await _run_connection(ws, stream, ctx.stop, cfg.stall_seconds)
-                finally:
-                    await stream.drain()
-        except (ConnectionClosed, OSError, TimeoutError, Stalled, InvalidHandshake, InvalidURI) as exc:
-            reason = ctx.creds.redact(f"{type(exc).__name__}: {exc}")
-            st.disconnects += 1
-            st.problem(reason)
-        finally:
-            if stream.connection_id is not None:
-                await ctx.close_connection(stream.connection_id, reason)
-        if await reconnect_pause(backoff, opened, ctx.stop, st):
-            break
-    st.set("stopped")
+        async with connect(
+            subscribe_url(endpoint, cursor_us, cfg.compress),
+            max_size=2**24,
+            open_timeout=10,
+            ping_interval=20,
+            ping_timeout=20,
+            compression=None,
+            max_queue=256,
+        ) as ws:
+            stream.connection_id = await link.opened(
+                stream.url,
+                "replaying" if "time_us" in cur else "",
+                on_gap=lambda gap: _replayed(ctx, gap, cursor_us),
+            )
+            try:
+                await _run_connection(ws, stream, ctx.stop, cfg.stall_seconds)
+            finally:
+                await stream.drain()
+
+    await keep_connected(
+        ctx,
+        SOURCE,
+        attempt,
+        status=st,
+        backoff=Backoff(base=1.0, cap=120.0),
+        target=endpoint,
+        errors=(ConnectionClosed, OSError, TimeoutError, InvalidHandshake, InvalidURI),
+    )
 
 
 async def _replayed(ctx: Ctx, gap: state.Gap, cursor_us: int) -> None:

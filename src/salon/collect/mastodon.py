@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
+from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -42,7 +43,8 @@ from salon.collect import state
 from salon.collect.config import MastodonConfig
 from salon.collect.context import Ctx
 from salon.collect.credentials import Secret
-from salon.collect.http import Backoff, GiveUp, pause, reconnect_pause, request, wake_or_stop
+from salon.collect.http import Backoff, GiveUp, pause, request, wake_or_stop
+from salon.collect.reconnect import Link, Refusal, keep_connected, read_events
 from salon.collect.sink import Page
 from salon.collect.status import SourceStatus
 from salon.sources.files import RawRecord
@@ -311,7 +313,7 @@ class TagTimeline:
         await w.done
 
 
-async def _sse_events(resp: httpx.Response) -> Any:
+async def _sse_events(resp: httpx.Response) -> AsyncIterator[tuple[str | None, str | None]]:
     """(event, data) pairs of a server-sent event stream; comments (heartbeats) yield nothing."""
     event: str | None = None
     data: list[str] = []
@@ -331,41 +333,28 @@ async def _sse_events(resp: httpx.Response) -> Any:
                 data.append(value)
 
 
-async def stream_tag(
-    ctx: Ctx, cfg: MastodonConfig, timeline: TagTimeline, token: Secret, stall: float = 90.0
-) -> None:
-    """Listen to ``/api/v1/streaming/hashtag?tag=`` and store every update/edit/delete."""
+async def stream_tag(ctx: Ctx, cfg: MastodonConfig, timeline: TagTimeline, token: Secret) -> None:
+    """Listen to ``/api/v1/streaming/hashtag?tag=`` and store every update/edit/delete; a stream
+    silent for ``stall_seconds`` is reopened, each gap backfilled by the tag timeline."""
     host, tag = timeline.host, timeline.tag
     source = f"mastodon-stream:{host}:{timeline.key}"
     st = ctx.board.get(f"mastodon-stream:{host}")
     url = f"{timeline.base}/api/v1/streaming/hashtag"
     ctx.backfillers[source] = timeline.backfill
-    backoff = Backoff(base=1.0, cap=300.0)
     headers = {"Authorization": f"Bearer {token.reveal()}"}
-    timeout = httpx.Timeout(10.0, read=stall)
-    while not ctx.stop.is_set():
-        reason, cid, opened = "stopped", None, time.monotonic()
-        st.set("connecting", host)
-        try:
-            async with timeline.client.stream(
-                "GET", url, params={"tag": tag}, headers=headers, timeout=timeout
-            ) as resp:
-                if resp.status_code != 200:
-                    await resp.aread()
-                    raise GiveUp(f"HTTP {resp.status_code} on {url}", resp.status_code)
-                cid, gap = await ctx.open_connection(source, f"{url}?tag={tag}")
-                st.connections += 1
-                st.set("live", host)
-                if gap is not None:
-                    ctx.backfill(gap, source)
-                events = _sse_events(resp)
-                while not ctx.stop.is_set():
-                    try:
-                        ev, data = await asyncio.wait_for(events.__anext__(), 1.0)
-                    except TimeoutError:
-                        continue
-                    except StopAsyncIteration:
-                        raise httpx.RemoteProtocolError("stream ended") from None
+    # read_events detects a stall; the read timeout only bounds the wait for the headers
+    timeout = httpx.Timeout(10.0, read=cfg.stall_seconds + 5.0)
+
+    async def attempt(link: Link) -> None:
+        async with timeline.client.stream(
+            "GET", url, params={"tag": tag}, headers=headers, timeout=timeout
+        ) as resp:
+            if resp.status_code != 200:
+                await resp.aread()
+                raise GiveUp(f"HTTP {resp.status_code} on {url}", resp.status_code)
+            cid = await link.opened(f"{url}?tag={tag}", host)
+            async with aclosing(read_events(_sse_events(resp), ctx.stop, cfg.stall_seconds)) as events:
+                async for ev, data in events:
                     if ev is None or data is None or ev not in ("update", "status.update", "delete"):
                         continue
                     rec = RawRecord(
@@ -375,26 +364,20 @@ async def stream_tag(
                         "mastodon",
                     )
                     await ctx.sink.put(Page(source, f"{url}?tag={tag}", [rec], connection_id=cid), st)
-        except GiveUp as exc:
-            reason = ctx.creds.redact(str(exc))
-            st.problem(reason)
-            if exc.status_code in (401, 403):
-                ctx.board.say(
-                    f"Mastodon streaming on {host} refused the token ({exc.status_code}); REST polling goes on"
-                )
-                st.set("failed", "token refused")
-                break
-        except (httpx.TransportError, httpx.HTTPError, OSError) as exc:
-            reason = ctx.creds.redact(f"{type(exc).__name__}: {exc}")
-            st.disconnects += 1
-            st.problem(reason)
-        finally:
-            if cid is not None:
-                await ctx.close_connection(cid, reason)
-        if await reconnect_pause(backoff, opened, ctx.stop, st):
-            break
-    if st.state != "failed":
-        st.set("stopped")
+
+    await keep_connected(
+        ctx,
+        source,
+        attempt,
+        status=st,
+        backoff=Backoff(base=1.0, cap=300.0),
+        target=host,
+        errors=(httpx.HTTPError, OSError),
+        refusal=Refusal(
+            f"Mastodon streaming on {host} refused the token ({{status}}); REST polling goes on",
+            "token refused",
+        ),
+    )
 
 
 async def collect_mastodon(ctx: Ctx, cfg: MastodonConfig) -> None:

@@ -8,7 +8,7 @@ Every response page and stream line is stored exactly as received (format ``x-v2
 from __future__ import annotations
 
 import asyncio
-import time
+from contextlib import aclosing
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,7 +18,8 @@ import orjson
 from salon.collect import state
 from salon.collect.config import XConfig
 from salon.collect.context import Ctx
-from salon.collect.http import Backoff, GiveUp, pause, reconnect_pause, request, wake_or_stop
+from salon.collect.http import Backoff, GiveUp, pause, request, wake_or_stop
+from salon.collect.reconnect import Link, Refusal, keep_connected, read_events
 from salon.collect.sink import Page
 from salon.collect.status import SourceStatus
 from salon.importer import record_from_payload
@@ -219,59 +220,39 @@ async def sync_rules(ctx: Ctx, client: httpx.AsyncClient, api: str, st: SourceSt
 
 
 async def stream(ctx: Ctx, cfg: XConfig, client: httpx.AsyncClient, search: RecentSearch) -> None:
-    """The filtered stream: every line stored; a line silent past ``stall_seconds`` reconnects
+    """The filtered stream: every line stored; a stream silent past ``stall_seconds`` reconnects
     (X sends a heartbeat every 20 s); each gap is backfilled by a recent search."""
     st = ctx.board.get(STREAM)
     api = cfg.api.rstrip("/")
     url = f"{api}/2/tweets/search/stream"
     ctx.backfillers[STREAM] = search.backfill
-    backoff = Backoff(base=1.0, cap=320.0)
-    timeout = httpx.Timeout(10.0, read=cfg.stall_seconds)
-    while not ctx.stop.is_set():
-        reason, cid, opened = "stopped", None, time.monotonic()
-        st.set("connecting", api)
-        try:
-            await sync_rules(ctx, client, api, st)
-            async with client.stream("GET", url, params=FIELDS, timeout=timeout) as resp:
-                if resp.status_code != 200:
-                    await resp.aread()
-                    raise GiveUp(f"HTTP {resp.status_code} on {url}: {resp.text[:200]}", resp.status_code)
-                cid, gap = await ctx.open_connection(STREAM, url)
-                st.connections += 1
-                st.set("live", "")
-                if gap is not None:
-                    ctx.backfill(gap, STREAM)
-                lines = resp.aiter_lines()
-                while not ctx.stop.is_set():
-                    try:
-                        line = await asyncio.wait_for(lines.__anext__(), 1.0)
-                    except TimeoutError:
-                        continue
-                    except StopAsyncIteration:
-                        raise httpx.RemoteProtocolError("stream ended") from None
+    # read_events detects a stall; the read timeout only bounds the wait for the headers
+    timeout = httpx.Timeout(10.0, read=cfg.stall_seconds + 5.0)
+
+    async def attempt(link: Link) -> None:
+        await sync_rules(ctx, client, api, st)
+        async with client.stream("GET", url, params=FIELDS, timeout=timeout) as resp:
+            if resp.status_code != 200:
+                await resp.aread()
+                raise GiveUp(f"HTTP {resp.status_code} on {url}: {resp.text[:200]}", resp.status_code)
+            cid = await link.opened(url)
+            async with aclosing(read_events(resp.aiter_lines(), ctx.stop, cfg.stall_seconds)) as lines:
+                async for line in lines:
                     if not line.strip():
                         continue  # keep-alive heartbeat
                     rec = record_from_payload(line.encode(), 0, "x-v2")
                     await ctx.sink.put(Page(STREAM, url, [rec], connection_id=cid), st)
-        except GiveUp as exc:
-            reason = ctx.creds.redact(str(exc))
-            st.problem(reason)
-            st.disconnects += cid is not None
-            if exc.status_code in (401, 403):
-                ctx.board.say(f"X refused the filtered stream ({exc.status_code}); recent search goes on")
-                st.set("failed", "not allowed")
-                break
-        except (httpx.HTTPError, OSError) as exc:
-            reason = ctx.creds.redact(f"{type(exc).__name__}: {exc}")
-            st.disconnects += 1
-            st.problem(reason)
-        finally:
-            if cid is not None:
-                await ctx.close_connection(cid, reason)
-        if await reconnect_pause(backoff, opened, ctx.stop, st):
-            break
-    if st.state != "failed":
-        st.set("stopped")
+
+    await keep_connected(
+        ctx,
+        STREAM,
+        attempt,
+        status=st,
+        backoff=Backoff(base=1.0, cap=320.0),
+        target=api,
+        errors=(httpx.HTTPError, OSError),
+        refusal=Refusal("X refused the filtered stream ({status}); recent search goes on", "not allowed"),
+    )
 
 
 async def collect_x(ctx: Ctx, cfg: XConfig) -> None:
