@@ -15,16 +15,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import orjson
 
 from salon.collect import state
 from salon.collect.config import BlueskyConfig
 from salon.collect.context import Ctx
 from salon.collect.credentials import Secret
 from salon.collect.http import Backoff, GiveUp, request
-from salon.collect.sink import Page
+from salon.collect.paging import store_pages
 from salon.collect.status import SourceStatus
-from salon.importer import record_from_payload
 
 __all__ = ["SOURCE", "BskySession", "register_backfill", "search_range"]
 
@@ -130,24 +128,17 @@ async def search_range(
         "until": until.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "limit": 100,
     }
-    records = posts = 0
-    while not ctx.stop.is_set():
-        resp = await session.get(url, params)
-        body = resp.content
-        try:
-            obj = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            obj = None
-        page_posts = obj.get("posts") if isinstance(obj, dict) else None
-        recs = [record_from_payload(body, 0, "bluesky")] if page_posts or obj is None else []
-        out = await ctx.sink.put(Page(SOURCE, str(resp.url), recs), status)
-        records += out.records_in
-        posts += out.posts_new
-        cursor = obj.get("cursor") if isinstance(obj, dict) else None
-        if not page_posts or not cursor:
-            break
-        params["cursor"] = cursor
-    return records, posts
+    return await store_pages(
+        ctx,
+        lambda p: session.get(url, p),
+        params,
+        source=SOURCE,
+        fmt="bluesky",
+        items="posts",
+        token=("cursor",),
+        status=status,
+        stop_on_empty=True,
+    )
 
 
 def register_backfill(ctx: Ctx, cfg: BlueskyConfig) -> None:

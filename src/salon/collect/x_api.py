@@ -8,17 +8,18 @@ Every response page and stream line is stored exactly as received (format ``x-v2
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from contextlib import aclosing
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import orjson
 
 from salon.collect import state
 from salon.collect.config import XConfig
 from salon.collect.context import Ctx
 from salon.collect.http import Backoff, GiveUp, pause, request, wake_or_stop
+from salon.collect.paging import Cursor, store_pages
 from salon.collect.reconnect import Link, Refusal, keep_connected, read_events
 from salon.collect.sink import Page
 from salon.collect.status import SourceStatus
@@ -67,37 +68,33 @@ class RecentSearch:
         floor = datetime.now(UTC) - self.window + timedelta(minutes=1)
         return max(self.ctx.campaign.start_utc, floor)
 
-    async def _pages(self, params: dict[str, Any], cursor_of: Any) -> tuple[int, int]:
-        """Follow ``next_token`` from ``params``; store each page with ``cursor_of(meta)``."""
-        records = posts = 0
-        while not self.ctx.stop.is_set():
-            resp = await request(
-                self.client,
-                "GET",
-                self.url,
-                params=params,
-                stop=self.ctx.stop,
-                status=self.st,
-                backoff=Backoff(cap=900),
-            )
-            body = resp.content
-            try:
-                obj = orjson.loads(body)
-            except orjson.JSONDecodeError:
-                obj = None
-            meta = obj.get("meta", {}) if isinstance(obj, dict) else {}
-            has_data = isinstance(obj, dict) and bool(obj.get("data"))
-            recs = [record_from_payload(body, 0, "x-v2")] if has_data or obj is None else []
-            out = await self.ctx.sink.put(
-                Page(SEARCH, str(resp.url), recs, cursor=cursor_of(meta), connection_id=self.connection_id),
-                self.st,
-            )
-            records, posts = records + out.records_in, posts + out.posts_new
-            token = meta.get("next_token")
-            if not token:
-                break
-            params = {**params, "next_token": token}
-        return records, posts
+    async def _get(self, params: dict[str, Any]) -> httpx.Response:
+        return await request(
+            self.client,
+            "GET",
+            self.url,
+            params=params,
+            stop=self.ctx.stop,
+            status=self.st,
+            backoff=Backoff(cap=900),
+        )
+
+    async def _pages(
+        self, params: dict[str, Any], cursor_of: Callable[[dict[str, Any]], Cursor]
+    ) -> tuple[int, int]:
+        """Follow ``next_token`` from ``params``; store each page with ``cursor_of(page)``."""
+        return await store_pages(
+            self.ctx,
+            self._get,
+            params,
+            source=SEARCH,
+            fmt="x-v2",
+            items="data",
+            token=("meta", "next_token"),
+            status=self.st,
+            cursor=cursor_of,
+            connection_id=self.connection_id,
+        )
 
     async def sweep(self) -> None:
         """One resumable sweep of everything newer than the saved ``since_id``."""
@@ -112,8 +109,9 @@ class RecentSearch:
             params["next_token"] = cur["next_token"]
         top = cur.get("sweep_newest")
 
-        def cursor_of(meta: dict[str, Any]) -> dict[str, str | None]:
+        def cursor_of(page: dict[str, Any]) -> Cursor:
             nonlocal top
+            meta = page.get("meta") or {}
             if top is None and meta.get("newest_id"):
                 top = str(meta["newest_id"])
             if meta.get("next_token"):
@@ -145,7 +143,7 @@ class RecentSearch:
             params["end_time"] = end.isoformat().replace("+00:00", "Z")
         status, note, records, posts = "backfilled", None, 0, 0
         try:
-            records, posts = await self._pages(params, lambda meta: {})
+            records, posts = await self._pages(params, lambda page: {})
         except GiveUp as exc:
             status, note = "failed", self.ctx.creds.redact(str(exc))
         done = datetime.now(UTC)
