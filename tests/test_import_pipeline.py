@@ -145,3 +145,41 @@ def test_batch_size_follows_the_file_format(
     monkeypatch.setattr(importer, "_chunks", spying)
     rep = import_paths([str(path)], tmp_path / "a.duckdb")
     assert rep.records_new > 0 and sizes and set(sizes) == {size}
+
+
+def test_the_import_settings_last_only_as_long_as_the_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import runs DuckDB on one thread with a small memory budget (``_IMPORT_SETTINGS``),
+    gives the threads back for the campaign-index refresh that ends it, and leaves an archive
+    it was handed as it found it."""
+    keys = list(importer._IMPORT_SETTINGS)
+    seen: dict[str, Any] = {}
+    real_finish = importer.Writer.finish_import
+
+    def finish(self: Any, *a: Any, **kw: Any) -> Any:
+        seen.update({k: self.archive.scalar(f"SELECT current_setting('{k}')") for k in keys})
+        return real_finish(self, *a, **kw)
+
+    monkeypatch.setattr(importer.Writer, "finish_import", finish)
+    with open_archive(tmp_path / "a.duckdb") as arc:
+        arc.con.execute("SET threads = 2")
+        before = {k: arc.scalar(f"SELECT current_setting('{k}')") for k in keys}
+        during: dict[str, Any] = {}
+        real_write = importer._write_lines
+
+        def spying(writer: Any, *a: Any, **kw: Any) -> Any:
+            during.update({k: writer.archive.scalar(f"SELECT current_setting('{k}')") for k in keys})
+            return real_write(writer, *a, **kw)
+
+        monkeypatch.setattr(importer, "_write_lines", spying)
+        import_paths([str(TWARC / "flat.jsonl")], arc)
+        after = {k: arc.scalar(f"SELECT current_setting('{k}')") for k in keys}
+    assert during["threads"] == 1 and seen["threads"] == before["threads"] == 2
+    assert (
+        during["memory_limit"] != before["memory_limit"] and after["memory_limit"] != during["memory_limit"]
+    )
+    # DuckDB shows the limit rounded to 0.1 GiB, so setting it back may move it by that much.
+    assert {k: v for k, v in after.items() if k != "memory_limit"} == {
+        k: v for k, v in before.items() if k != "memory_limit"
+    }

@@ -53,18 +53,24 @@ __all__ = [
 
 DEFAULT_BATCH = 20_000
 DEFAULT_BATCH_BYTES = 8 << 20  # a batch also ends after this many payload bytes (bounded memory)
-# X v2 lines parsed by DuckDB: every batch costs ~25 statements whatever its size, so bigger
-# batches are faster (900 MB file, checkpoints every 512 MB: 57.6 s with 8 MB, 46.5 s with 12 MB,
-# 42.1 s with 16 MB); the payloads are held once (an Arrow buffer), not as Python objects, so
-# memory allows it.
-BULK_BATCH_BYTES = 16 << 20
-IMPORT_MEMORY_LIMIT = "192MB"  # DuckDB's share during an import; spills to disk beyond it
+# X v2 lines parsed by DuckDB: every batch costs ~45 statements whatever its size, so bigger
+# batches are faster; the payloads are held once (an Arrow buffer), not as Python objects.
+# 900 MB file, DuckDB on one thread: 16 MB batches 29.5 s (peak RSS 438 MB), 24 MB 24.1-25.0 s
+# (448-452 MB), 32 MB 22.5 s but 524 MB with a 192 MB limit, and with 160 MB a third of its
+# batches no longer fit and are written in halves (32 s). A batch that does not fit is split
+# (``_write_bulk``), so a file of unusually large pages is slower, not failed.
+BULK_BATCH_BYTES = 24 << 20
+IMPORT_MEMORY_LIMIT = "160MB"  # DuckDB's share during an import; spills to disk beyond it
 _IMPORT_SETTINGS = {
     "memory_limit": IMPORT_MEMORY_LIMIT,
+    # One thread: the other CPU hashes, compresses and makes the next batch ready. A batch's
+    # statements are too small for DuckDB's parallelism to pay: with two threads the same import
+    # took 35.5 s against 29.5 s, and 41.4 s of CPU against 34.0 s (900 MB file, 16 MB batches).
+    "threads": "1",
     # What was written since the last checkpoint stays in memory (the raw blocks above all).
     # 900 MB file: DuckDB's default (16 MB) spent 12 of 55 s in commits; with 512 MB DuckDB's
     # not-yet-checkpointed strings reached ~80 MB and RSS climbed from 353 to 442 MB between
-    # checkpoints; with 128 MB: 36.4 s and a peak of 452 MB.
+    # checkpoints; with 128 MB: 36.4 s and a peak of 452 MB. (64 MB: no lower peak.)
     "checkpoint_threshold": "128MB",
 }
 
@@ -223,6 +229,9 @@ def import_paths(
         report.interrupted = True
         raise
     finally:
+        # The campaign indexes refreshed when the import finishes are large statements, which
+        # DuckDB's threads do speed up.
+        arc.con.execute(f"SET threads = '{previous['threads']}'")
         writer.finish_import(report.import_id, status, report.counts())
         for k, v in previous.items():
             arc.con.execute(f"SET {k} = '{v}'")
