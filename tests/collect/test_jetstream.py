@@ -12,7 +12,7 @@ from salon.collect.jetstream import POST, REPOST
 from salon.hashtags import tag_key
 
 from .harness import Collector, campaign_file
-from .servers import JETSTREAM_EVENTS, JETSTREAM_GOLDEN, JetstreamServer, lines
+from .servers import JETSTREAM_EVENTS, JETSTREAM_GOLDEN, JetstreamServer, eventually, lines
 
 TAGS = ["IndieRebellion", "talesatwonderworld"]
 
@@ -201,3 +201,34 @@ def test_gaps_backfilled_by_search_with_one_reused_session(tmp_path: Path) -> No
     assert bsky.created == 1 and bsky.refreshed >= 2  # one login, refreshed, never re-created
     assert {r.q("q") for r in bsky.searches} == {f"#{t}" for t in TAGS}
     assert all(r.q("since") and r.q("until") for r in bsky.searches)
+
+
+def test_a_failed_gap_backfill_is_retried_by_the_next_run(tmp_path: Path) -> None:
+    """A searchPosts backfill that failed (a refused login) is started again, and closed, when
+    the next run starts."""
+    from datetime import UTC, timedelta
+
+    from .servers import BlueskyServer
+
+    bsky = BlueskyServer()
+    with JetstreamServer(lines(JETSTREAM_EVENTS)) as srv, bsky:
+        extra = f'auth_service = "{bsky.base}"\n'
+        src = sources(srv.url, extra).replace('appview = ""', f'appview = "{bsky.base}"')
+        camp = campaign_file(tmp_path, TAGS, src)
+        db = tmp_path / "a.duckdb"
+        env = {"SALON_BSKY_HANDLE": bsky.user, "SALON_BSKY_APP_PASSWORD": "not-the-password"}
+        with Collector(db, camp, env=env) as c:
+            c.wait("SELECT count(*) FROM collect_gaps WHERE status = 'failed'", 1)
+            failed = c.q("SELECT gap_id, gap_start, note FROM collect_gaps WHERE status = 'failed'")
+        assert bsky.searches == [] and "401" in failed[0][2]
+        gap_id, gap_start = failed[0][0], failed[0][1]
+        env["SALON_BSKY_APP_PASSWORD"] = bsky.password
+        with Collector(db, camp, env=env) as c:
+            c.wait(f"SELECT count(*) FROM collect_gaps WHERE gap_id = {gap_id} AND status = 'backfilled'", 1)
+            gap = c.q("SELECT backfill_source, records FROM collect_gaps WHERE gap_id = ?", [gap_id])[0]
+            # this run's own gap (since the first run stopped) is backfilled too: none is left
+            pending = "SELECT count(*) FROM collect_gaps WHERE status IN ('open', 'backfilling', 'failed')"
+            eventually(lambda: c.n(pending) == 0, what="no gap left pending")
+    assert gap[0] == "jetstream replay + bluesky:search" and gap[1] > 0  # it brought the post
+    since = (gap_start - timedelta(seconds=60)).astimezone(UTC).isoformat().replace("+00:00", "Z")
+    assert {r.q("q") for r in bsky.searches if r.q("since") == since} == {f"#{t}" for t in TAGS}

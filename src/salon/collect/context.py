@@ -1,5 +1,13 @@
 """What every collector of one run shares: the campaign, the sink, the status board, the stop
-event, the credentials, and the connection/gap bookkeeping of live sources."""
+event, the credentials, and the connection/gap bookkeeping of live sources.
+
+A gap (``salon.collect.state``) is covered in one of two ways. A stream's gap goes to the
+backfiller registered for it in ``backfillers`` (``backfill``); the gaps an earlier run left
+pending (backfill failed, interrupted, or never started) go there again when the stream starts
+(``backfill_pending``, called by ``salon.collect.reconnect.keep_connected``). A poller's gap
+(REST, resumed from its cursor) is covered once it has polled again: ``resumed`` closes every
+pending gap of its source, the ones a failed poll or a killed run left included.
+"""
 
 from __future__ import annotations
 
@@ -78,3 +86,32 @@ class Ctx:
         fn = self.backfillers.get(via)
         if fn is not None:
             self.spawn(fn(gap))
+
+    async def backfill_pending(self, source: str, via: str | None = None) -> int:
+        """Start again, by the backfiller registered for ``via`` (default: ``source``), the
+        backfill of every gap of ``source`` still pending (``state.pending_gaps``: an earlier
+        run's backfill failed, was interrupted, or never started). How many were started."""
+        fn = self.backfillers.get(via or source)
+        if fn is None:
+            return 0
+        slug = self.slug
+        gaps = await self.sink.call(lambda arc: state.pending_gaps(arc, slug, source))
+        for gap in gaps:
+            self.spawn(fn(gap))
+        if gaps:
+            self.board.say(f"{source}: backfilling again {len(gaps)} gap(s) an earlier run left pending")
+        return len(gaps)
+
+    async def resumed(self, source: str, note: str, backfill_source: str) -> None:
+        """A poller of ``source`` polled again from its saved cursor, which covers every gap of
+        the source still pending: its new connection's, and any a failed poll or a killed run
+        left open."""
+        slug, now = self.slug, now_utc()
+
+        def close(arc: Archive) -> None:
+            for gap in state.pending_gaps(arc, slug, source):
+                state.finish_backfill(
+                    arc, gap.gap_id, "backfilled", now, note=note, backfill_source=backfill_source
+                )
+
+        await self.sink.call(close)

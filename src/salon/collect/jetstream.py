@@ -282,6 +282,7 @@ async def collect_jetstream(ctx: Ctx, cfg: BlueskyConfig) -> None:
         backoff=Backoff(base=1.0, cap=120.0),
         target=endpoint,
         errors=(ConnectionClosed, OSError, TimeoutError, InvalidHandshake, InvalidURI),
+        backfill_via="bluesky",  # searchPosts (salon.collect.bluesky_search), when logged in
     )
 
 

@@ -236,24 +236,16 @@ class TagTimeline:
         backoff = Backoff(base=2.0, cap=600.0)
         while not ctx.stop.is_set():
             try:
-                cid, gap = await ctx.open_connection(self.source + f":{self.key}", self.url())
-                self.connection_id = cid
+                self.connection_id, _gap = await ctx.open_connection(f"{self.source}:{self.key}", self.url())
                 cur = await ctx.sink.cursors(self.source)
                 await self.sweep(cur)
                 cur = await ctx.sink.cursors(self.source)
                 newest = cur.get(self._c("newest"))
-                if gap is not None:
-                    now = datetime.now(UTC)
-                    await ctx.gap_call(
-                        lambda arc, g=gap, n=now: state.finish_backfill(  # type: ignore[misc]
-                            arc,
-                            g.gap_id,
-                            "backfilled",
-                            n,
-                            note="tag timeline resumed from its cursor",
-                            backfill_source=f"{self.source} tag timeline",
-                        )
-                    )
+                await ctx.resumed(
+                    f"{self.source}:{self.key}",
+                    "tag timeline resumed from its cursor",
+                    f"{self.source} tag timeline",
+                )
                 while not ctx.stop.is_set():
                     self.st.set("polling", f"#{self.tag} on {self.host}")
                     self.wake.clear()

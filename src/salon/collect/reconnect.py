@@ -3,11 +3,13 @@ Jetstream's WebSocket) and ``read_events``, its stall-aware reader.
 
 ``keep_connected(ctx, source, attempt, ...)`` runs one stream until ``ctx.stop`` is set:
 
+- First, the gaps of the source an earlier run left pending (their backfill failed, was
+  interrupted or never started) go to the backfiller again (``Ctx.backfill_pending``).
 - It shows "connecting" and calls ``attempt(link)``. The collector opens its stream and, once
   the server has accepted it, calls ``link.opened(url)``: that records the connection (a row of
   ``collect_connections``, heartbeated by each page stored with its id), counts it, shows
   "live" and hands the gap since the previous connection (``salon.collect.state``) to the
-  backfiller registered for the source (``Ctx.backfill``) or to the ``on_gap`` given. The
+  backfiller registered for ``backfill_via`` (``Ctx.backfill``) or to the ``on_gap`` given. The
   attempt then reads its events with ``read_events`` and returns once ``ctx.stop`` is set.
 - When the attempt fails (``GiveUp``, ``Stalled``, ``StreamEnded`` or one of ``errors``), the
   disconnect is counted, its reason (credentials redacted) shown and recorded as the
@@ -139,16 +141,20 @@ async def keep_connected(
     target: str = "",
     errors: tuple[type[BaseException], ...] = (OSError,),
     refusal: Refusal | None = None,
+    backfill_via: str | None = None,
 ) -> None:
     """Run ``attempt`` again and again until ``ctx.stop`` is set (see the module docstring).
 
-    ``source`` is the connection and gap source key (``collect_connections.source``) and the
-    backfiller its gaps go to; ``status`` the board entry; ``target`` what "connecting" shows;
-    ``errors`` the transport's exceptions that mean a lost connection."""
+    ``source`` is the connection and gap source key (``collect_connections.source``);
+    ``backfill_via`` the key of the backfiller its gaps go to (default: ``source``); ``status``
+    the board entry; ``target`` what "connecting" shows; ``errors`` the transport's exceptions
+    that mean a lost connection."""
+    via = backfill_via or source
 
     async def backfill(gap: state.Gap) -> None:
-        ctx.backfill(gap, source)
+        ctx.backfill(gap, via)
 
+    await ctx.backfill_pending(source, via)
     lost: tuple[type[BaseException], ...] = (Stalled, StreamEnded, *errors)
     while not ctx.stop.is_set():
         link = Link(ctx, source, status, backfill)

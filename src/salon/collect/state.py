@@ -133,7 +133,9 @@ def close_connection(archive: Archive, connection_id: int, now: datetime, reason
 
 
 def pending_gaps(archive: Archive, campaign: str, source: str) -> list[Gap]:
-    """Gaps of ``source`` not backfilled yet (open, interrupted or failed), oldest first."""
+    """Gaps of ``source`` not backfilled yet (open, interrupted or failed), oldest first: what
+    ``Ctx.backfill_pending`` backfills again when a stream starts, and ``Ctx.resumed`` closes
+    when a poller has resumed from its cursor."""
     rows = archive.con.execute(
         "SELECT gap_id, source, gap_start, gap_end, reason FROM collect_gaps WHERE campaign = ? AND source = ?"
         " AND status IN ('open', 'backfilling', 'failed') ORDER BY gap_start",

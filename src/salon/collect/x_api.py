@@ -154,25 +154,16 @@ class RecentSearch:
     async def run(self) -> None:
         ctx = self.ctx
         backoff = Backoff(base=5.0, cap=900.0)
+        resumed = False
         while not ctx.stop.is_set():
             try:
                 if self.connection_id is None:
-                    cid, gap = await ctx.open_connection(SEARCH, self.url)
-                    self.connection_id = cid
-                    if gap is not None:
-                        n = datetime.now(UTC)
-                        await ctx.gap_call(
-                            lambda arc, g=gap, n=n: state.finish_backfill(  # type: ignore[misc]
-                                arc,
-                                g.gap_id,
-                                "backfilled",
-                                n,
-                                note="recent search resumed from since_id",
-                                backfill_source=SEARCH,
-                            )
-                        )
+                    self.connection_id, _gap = await ctx.open_connection(SEARCH, self.url)
                 self.st.set("polling", query_of(ctx))
                 await self.sweep()
+                if not resumed:  # the first sweep resumed from since_id: it covers the gaps
+                    await ctx.resumed(SEARCH, "recent search resumed from since_id", SEARCH)
+                    resumed = True
                 backoff.reset()
                 self.wake.clear()
                 await wake_or_stop(ctx.stop, self.wake, self.cfg.poll_seconds)
