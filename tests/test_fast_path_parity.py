@@ -6,6 +6,7 @@ compared row for row (ingest timestamps aside)."""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -292,3 +293,71 @@ def test_a_line_short_of_memory_alone_goes_to_python(tmp_path: Path, monkeypatch
     assert in_python and set(in_python) == {1} and len(in_python) == rep.records_new
     assert rep.counts() == ref.counts()
     _same_archives(tmp_path / "a.duckdb", tmp_path / "b.duckdb")
+
+
+def test_batches_are_parsed_by_the_preparing_thread_and_written_by_the_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bulk path's work is shared by both threads: the preparing thread parses a batch on a
+    connection of its own while the writer derives and writes the previous one."""
+    threads: dict[str, set[str]] = {"parse": set(), "derive": set(), "stage": set()}
+    for name in threads:
+        real = getattr(x_v2_sql, name)
+
+        def spy(*a: Any, _real: Any = real, _name: str = name, **kw: Any) -> Any:
+            threads[_name].add(threading.current_thread().name)
+            return _real(*a, **kw)
+
+        monkeypatch.setattr(x_v2_sql, name, spy)
+    path = str(CORPUS / "flat.jsonl")
+    ref = import_paths([path], tmp_path / "b.duckdb", batch_size=10, fast=False)
+    rep = import_paths([path], tmp_path / "a.duckdb", batch_size=10)
+    assert threads["parse"] == {"salon-import-prepare"}
+    assert threads["derive"] == {threading.current_thread().name}
+    assert threads["stage"] == set(), "the writer parsed a batch itself"
+    assert rep.counts() == ref.counts()
+    _same_archives(tmp_path / "a.duckdb", tmp_path / "b.duckdb")
+
+
+def test_a_write_short_of_memory_is_retried_in_halves_and_the_writer_then_parses_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB's memory limit may stop the writer's merge while the next batch is parsed beside
+    it: the transaction is rolled back, the batch is written in halves, and the next batches
+    are parsed by the writer itself (one statement at a time in the memory budget)."""
+    path = str(CORPUS / "flat.jsonl")
+    ref = import_paths([path], tmp_path / "b.duckdb", batch_size=4, fast=False)
+    real_merge = importer.Writer.merge_posts
+    failed: list[int] = []
+
+    def merge(self: Any, *a: Any, **kw: Any) -> Any:
+        n = int(self.con.execute("SELECT count(*) FROM _s_posts").fetchall()[0][0])
+        if not failed and n > 4:
+            failed.append(n)
+            raise duckdb.OutOfMemoryException("Out of Memory Error: test")
+        return real_merge(self, *a, **kw)
+
+    monkeypatch.setattr(importer.Writer, "merge_posts", merge)
+    staged_by_writer: list[int] = []
+    real_stage = x_v2_sql.stage
+
+    def stage(con: Any, lines: Any, observed: Any) -> bool:
+        staged_by_writer.append(len(lines))
+        return bool(real_stage(con, lines, observed))
+
+    monkeypatch.setattr(x_v2_sql, "stage", stage)
+    in_python = _python_batches(monkeypatch)
+    rep = import_paths([path], tmp_path / "a.duckdb", batch_size=4)
+    assert failed, "no merge failed"
+    assert in_python == [], "lines went to the Python path"
+    # The failed batch's two halves, then every later batch, parsed by the writer.
+    assert staged_by_writer[:2] == [2, 2] and len(staged_by_writer) >= 2 + (rep.records_in - 8) // 4
+    assert rep.counts() == ref.counts()
+    with (
+        open_archive(tmp_path / "a.duckdb", read_only=True) as a,
+        open_archive(tmp_path / "b.duckdb", read_only=True) as b,
+    ):
+        for table in ("posts", "post_hashtags", "metrics_snapshots", "authors"):
+            assert a.scalar(f"SELECT count(*) FROM {table}") == b.scalar(f"SELECT count(*) FROM {table}"), (
+                table
+            )

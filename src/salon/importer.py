@@ -7,11 +7,13 @@
 Records are read streaming, checked against the raw records already stored (by hash of their
 bytes), normalised, and written in batches, one transaction each. X v2 lines (twarc2 files)
 are parsed and normalised by DuckDB (``salon.store.x_v2_sql``), every other format by the Python
-normalisers (``salon.normalize``); a thread prepares the next batch while one is written.
+normalisers (``salon.normalize``); a thread reads, hashes and parses the next batch while one
+is written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import shlex
 import sys
@@ -55,23 +57,26 @@ DEFAULT_BATCH = 20_000
 DEFAULT_BATCH_BYTES = 8 << 20  # a batch also ends after this many payload bytes (bounded memory)
 # X v2 lines parsed by DuckDB: every batch costs ~45 statements whatever its size, so bigger
 # batches are faster; the payloads are held once (an Arrow buffer), not as Python objects.
-# 900 MB file, DuckDB on one thread: 16 MB batches 29.5 s (peak RSS 438 MB), 24 MB 24.1-25.0 s
-# (448-452 MB), 32 MB 22.5 s but 524 MB with a 192 MB limit, and with 160 MB a third of its
-# batches no longer fit and are written in halves (32 s). A batch that does not fit is split
-# (``_write_bulk``), so a file of unusually large pages is slower, not failed.
+# The preparing thread parses a batch while the writer derives and writes the previous one
+# (``_parse_apart``), both in DuckDB's one memory budget. 900 MB file: 17.8-19.2 s, peak RSS
+# 436-494 MB with 24 MB batches, a 192 MB budget and checkpoints every 64 MB (20 MB batches:
+# 18.2-19.3 s, 428-483 MB). Parsed one batch at a time by the writer, the same import took
+# 24.1-25.0 s (24 MB batches, 160 MB). A batch that does not fit is split (``_write_bulk``), so
+# a file of unusually large pages is slower, not failed.
 BULK_BATCH_BYTES = 24 << 20
-IMPORT_MEMORY_LIMIT = "160MB"  # DuckDB's share during an import; spills to disk beyond it
+IMPORT_MEMORY_LIMIT = "192MB"  # DuckDB's share during an import; spills to disk beyond it
 _IMPORT_SETTINGS = {
     "memory_limit": IMPORT_MEMORY_LIMIT,
-    # One thread: the other CPU hashes, compresses and makes the next batch ready. A batch's
-    # statements are too small for DuckDB's parallelism to pay: with two threads the same import
-    # took 35.5 s against 29.5 s, and 41.4 s of CPU against 34.0 s (900 MB file, 16 MB batches).
+    # One thread per statement: the preparing thread's and the writer's statements run at the
+    # same time, one per CPU. A batch's statements are too small for DuckDB's parallelism to
+    # pay: with two threads the writer alone took 35.5 s against 29.5 s, and 41.4 s of CPU
+    # against 34.0 s (900 MB file, 16 MB batches, parsed by the writer).
     "threads": "1",
-    # What was written since the last checkpoint stays in memory (the raw blocks above all).
-    # 900 MB file: DuckDB's default (16 MB) spent 12 of 55 s in commits; with 512 MB DuckDB's
-    # not-yet-checkpointed strings reached ~80 MB and RSS climbed from 353 to 442 MB between
-    # checkpoints; with 128 MB: 36.4 s and a peak of 452 MB. (64 MB: no lower peak.)
-    "checkpoint_threshold": "128MB",
+    # What was written since the last checkpoint stays in memory (the raw blocks above all) and
+    # checkpoints are where the memory peaks. 900 MB file: DuckDB's default (16 MB) spent 12 of
+    # 55 s in commits; with 512 MB, RSS climbed from 353 to 442 MB between checkpoints; with
+    # 64 MB (and the parse beside the writer) the peaks are 30-50 MB lower than with 128 MB.
+    "checkpoint_threshold": "64MB",
 }
 
 
@@ -233,6 +238,12 @@ def import_paths(
         # DuckDB's threads do speed up.
         arc.con.execute(f"SET threads = '{previous['threads']}'")
         writer.finish_import(report.import_id, status, report.counts())
+        # Checkpoint within the import's memory budget: the checkpoint DuckDB makes when the
+        # archive is closed would use its default budget (900 MB file: peak RSS 625-683 MB
+        # instead of 400-480 MB).
+        # (It fails when another connection's transaction is open: DuckDB checkpoints later.)
+        with contextlib.suppress(duckdb.Error):
+            arc.con.execute("CHECKPOINT")
         for k, v in previous.items():
             arc.con.execute(f"SET {k} = '{v}'")
         if own:
@@ -399,8 +410,23 @@ def _new_lines(
     return payloads, rids, linenos, len(records) - len(payloads)
 
 
+def _parse_apart(lines: x_v2_sql.Lines, con: duckdb.DuckDBPyConnection) -> None:
+    """Parse a batch of X v2 lines on ``con`` (``x_v2_sql.parse``), from the preparing thread:
+    the first half of the bulk path's work, done while the writer derives and writes the
+    previous batch, so both CPUs work. When DuckDB's memory limit stops it, the writer parses
+    the batch itself (in parts if need be)."""
+    try:
+        if x_v2_sql.parse(con, lines):
+            lines.parsed_on = con
+            return
+        lines.readable = False
+    except duckdb.OutOfMemoryException:
+        pass
+    x_v2_sql.drop(con)
+
+
 class _NoMemoryToStage(Exception):
-    """Parsing a batch by the bulk path ran out of DuckDB's memory (nothing was written)."""
+    """Writing a batch by the bulk path ran out of DuckDB's memory (nothing was written)."""
 
 
 def _write_lines(
@@ -414,17 +440,25 @@ def _write_lines(
 ) -> BatchOutcome | None:
     """Write a batch of new X v2 lines by the bulk path; None, having written nothing, when a
     line needs the Python normaliser (an unusual shape, malformed JSON to quarantine);
-    ``_NoMemoryToStage``, having written nothing, when DuckDB's memory limit stopped the parse."""
+    ``_NoMemoryToStage``, having written nothing, when DuckDB's memory limit stopped it (the
+    transaction is rolled back)."""
     con = writer.con
+    staged = None
     try:
-        try:
-            if not x_v2_sql.stage(con, lines, observed):
-                return None
-        except duckdb.OutOfMemoryException as exc:
-            raise _NoMemoryToStage from exc
+        if lines.parsed_on is not None:  # parsed by the preparing thread (``_parse_apart``)
+            src, lines.parsed_on = lines.parsed_on, None
+            try:
+                x_v2_sql.derive(src, observed)
+                staged = x_v2_sql.staged_tables(src)
+            finally:
+                x_v2_sql.drop(src)
+        elif not lines.readable or not x_v2_sql.stage(con, lines, observed):
+            return None
         result = x_v2_sql.write_staged(
-            writer, file_id=file_id, source=source, now=datetime.now(UTC), lines=lines
+            writer, file_id=file_id, source=source, now=datetime.now(UTC), lines=lines, staged=staged
         )
+    except duckdb.OutOfMemoryException as exc:
+        raise _NoMemoryToStage from exc
     finally:
         x_v2_sql.drop(con)
     return BatchOutcome(
@@ -437,14 +471,19 @@ def _write_lines(
 
 
 def _write_bulk(
-    writer: Writer, lines: x_v2_sql.Lines, kw: dict[str, Any], turned_down: threading.Event
+    writer: Writer,
+    lines: x_v2_sql.Lines,
+    kw: dict[str, Any],
+    turned_down: threading.Event,
+    short: threading.Event,
 ) -> BatchOutcome:
     """Write a batch of new X v2 lines, by the bulk path where it can. When DuckDB's memory
-    limit stops a parse (pages far larger than usual), the batch is written in halves, and
-    halves of halves: the bulk path's memory follows the batch's size, the Python path's would
-    be larger still. A single line that does not fit, or lines of a shape the bulk path does
-    not read (then ``turned_down`` is set), are normalised in Python. Counts only the new lines
-    (``records_in`` is ``len(lines)``)."""
+    limit stops it (pages far larger than usual, or the next batch's parse holding memory at
+    the same time), ``short`` is set, so the preparing thread stops parsing beside the writer,
+    and the batch is written in halves, and halves of halves: the bulk path's memory follows
+    the batch's size, the Python path's would be larger still. A single line that does not
+    fit, or lines of a shape the bulk path does not read (then ``turned_down`` is set), are
+    normalised in Python. Counts only the new lines (``records_in`` is ``len(lines)``)."""
     total = BatchOutcome()
     parts = [lines]
     while parts:
@@ -455,6 +494,7 @@ def _write_bulk(
                 turned_down.set()
         except _NoMemoryToStage:
             # Not the lines' fault, and nothing of them is written yet.
+            short.set()
             if len(part) > 1:
                 parts[:0] = part.split()
                 continue
@@ -564,10 +604,11 @@ def _pipelined(
     """Check, normalise and write ``chunks`` (as ``ingest_batch`` does) in two stages: a thread
     reads and hashes the next batch and makes it ready, while this one writes the previous
     batch. Ready means, for X v2 lines (``bulk``), one Arrow table of the lines and their
-    compressed raw blocks, parsed by DuckDB when written (``salon.store.x_v2_sql``); for any
-    other batch, or one the bulk path turns down, parsed and normalised in Python
+    compressed raw blocks, parsed by DuckDB on a connection of the preparing thread
+    (``_parse_apart``), then derived and written by the writer (``salon.store.x_v2_sql``); for
+    any other batch, or one the bulk path turns down, parsed and normalised in Python
     (``prepare_batch``). DuckDB, zstd and hashlib release the GIL, so on two cores the stages
-    overlap. At most ``_AHEAD`` ready batches wait (bounded memory).
+    overlap. The next batch is read once the writer took the last (bounded memory).
 
     Records already stored are found with a cursor of the writer's archive, which sees committed
     batches only; the raw ids of the batches still queued or being written are checked too."""
@@ -576,6 +617,9 @@ def _pipelined(
     # Set when the bulk path turns a batch down: the rest of the file is likely the same shape
     # (a users file, an unusual producer), so it goes straight to the Python normaliser.
     turned_down = threading.Event()
+    # Set when DuckDB's memory limit stopped a bulk write: the writer then parses the next
+    # batches itself, one thing at a time, as the budget allows.
+    short = threading.Event()
     # Each of the writer's statements gives up the GIL and must get it back from the preparing
     # thread: with Python's default 5 ms switch interval that wait dominated.
     switch = sys.getswitchinterval()
@@ -593,6 +637,7 @@ def _pipelined(
     def produce() -> None:
         cur = writer.con.cursor()
         in_flight: deque[set[str]] = deque(maxlen=_AHEAD + 2)
+        n_bulk = 0
         try:
             for chunk in chunks:
                 ids = [raw_id(r.payload) for r in chunk]
@@ -607,7 +652,15 @@ def _pipelined(
                     elif lines := x_v2_sql.prepare_lines(cur, payloads, rids, linenos):
                         in_flight.append(set(rids))
                         item = ("bulk", lines, len(chunk), dups)
-                    del payloads  # held once, in ``lines``
+                        # The payloads are held once, in ``lines``, while the batch is parsed.
+                        payloads.clear()
+                        chunk.clear()
+                        # Two connections in turn: the writer may still be reading the
+                        # previous batch's tables from the other.
+                        if not short.is_set():
+                            _parse_apart(lines, parse_cons[n_bulk % 2])
+                            n_bulk += 1
+                    del payloads
                 if item is None:
                     batch, out = prepare_batch(chunk, ids, existing, **kw)
                     batch.freeze()
@@ -628,6 +681,7 @@ def _pipelined(
         finally:
             cur.close()
 
+    parse_cons = [writer.con.cursor(), writer.con.cursor()] if bulk else []
     worker = threading.Thread(target=produce, name="salon-import-prepare", daemon=True)
     worker.start()
     try:
@@ -641,7 +695,7 @@ def _pipelined(
                 yield item[1]
             elif item[0] == "bulk":
                 _, lines, records_in, dups = item
-                out = _write_bulk(writer, lines, kw, turned_down)
+                out = _write_bulk(writer, lines, kw, turned_down, short)
                 out.records_in += records_in - len(lines)
                 out.records_duplicate += dups
                 yield out
@@ -651,6 +705,8 @@ def _pipelined(
     finally:
         stop.set()
         worker.join()
+        for c in parse_cons:
+            c.close()
         sys.setswitchinterval(switch)
 
 

@@ -71,8 +71,10 @@ class Archive:
 
     def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
         """Run a query and return the first column of the first row."""
-        row = self.con.execute(sql, params or []).fetchone()
-        return row[0] if row else None
+        # All rows, not ``fetchone``: a result left unfinished makes DuckDB refuse the
+        # connection's next ``register`` (ResourceInUseException).
+        rows = self.con.execute(sql, params or []).fetchall()
+        return rows[0][0] if rows else None
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:

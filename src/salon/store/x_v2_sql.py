@@ -261,6 +261,11 @@ class Lines:
     rids: list[str]
     linenos: list[int]
     packed: rawstore.Packed  # the raw blocks
+    # The connection whose temporary tables hold the batch parsed (``parse``), when it was
+    # parsed on another connection than the writer's; False when ``parse`` found a line of a
+    # shape this path does not reproduce.
+    parsed_on: duckdb.DuckDBPyConnection | None = None
+    readable: bool = True
 
     def __len__(self) -> int:
         return len(self.rids)
@@ -334,10 +339,21 @@ def prepare_lines(
 
 
 def stage(con: duckdb.DuckDBPyConnection, lines: Lines, observed_at: datetime) -> bool:
-    """Parse a batch of lines into temporary tables. False when a line is not a shape this path
-    reproduces exactly (the caller then normalises the batch in Python); DuckDB running out of
-    memory raises ``duckdb.OutOfMemoryException``. ``observed_at`` is the
-    observation time of payloads that carry none (the file's modification time)."""
+    """Parse a batch of lines into temporary tables (``parse``, then ``derive``). False when a
+    line is not a shape this path reproduces exactly (the caller then normalises the batch in
+    Python); DuckDB running out of memory raises ``duckdb.OutOfMemoryException``.
+    ``observed_at`` is the observation time of payloads that carry none (the file's
+    modification time)."""
+    if not parse(con, lines):
+        return False
+    derive(con, observed_at)
+    return True
+
+
+def parse(con: duckdb.DuckDBPyConnection, lines: Lines) -> bool:
+    """The first half of ``stage``, which needs nothing of the archive: parse the lines into
+    temporary tables of ``con`` and tell whether this path reproduces every one. The importer
+    runs it on the preparing thread's connection while the writer writes the previous batch."""
     try:
         with registered(con, _fx_in=lines.table):
             bad_users = _parse(con)
@@ -345,11 +361,23 @@ def stage(con: duckdb.DuckDBPyConnection, lines: Lines, observed_at: datetime) -
         raise  # not the lines' fault: the caller decides
     except duckdb.Error:
         return False  # malformed JSON somewhere: the Python path quarantines it
-    if not _eligible(con, bad_users):
-        return False
+    return _eligible(con, bad_users)
+
+
+def derive(con: duckdb.DuckDBPyConnection, observed_at: datetime) -> None:
+    """The second half of ``stage``: from the parsed tables to those ``write_staged`` reads."""
     con.execute("SET VARIABLE fx_observed = ?::TIMESTAMPTZ", [observed_at])
     _derive(con)
-    return True
+
+
+# What ``derive`` makes for ``write_staged``.
+STAGED = ("_s_posts", "_s_tags", "_s_mentions", "_s_urls", "_s_aliases", "_s_media", "_s_snap", "_s_auth")
+
+
+def staged_tables(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
+    """What ``derive`` made on ``con``, as Arrow tables, for ``write_staged`` on another
+    connection (temporary tables are their connection's own)."""
+    return {t: con.sql(f"SELECT * FROM {t}").to_arrow_table() for t in STAGED}
 
 
 def _parse(con: duckdb.DuckDBPyConnection) -> int:
@@ -650,10 +678,12 @@ def write_staged(
     source: str,
     now: datetime,
     lines: Lines,
+    staged: dict[str, pa.Table] | None = None,
 ) -> BatchResult:
-    """Write a staged batch (``stage`` returned True) in one transaction."""
+    """Write a staged batch in one transaction: staged on the writer's connection (``stage``
+    returned True), or elsewhere and handed over as ``staged`` (``staged_tables``)."""
     result = BatchResult()
-    with writer.archive.transaction():
+    with registered(writer.con, **(staged or {})), writer.archive.transaction():
         result.raw_new = writer.insert_raw(
             lines.rids,
             now,
