@@ -470,22 +470,47 @@ def _write_lines(
     )
 
 
+class _MemoryWatch:
+    """Whether DuckDB's memory budget lately stopped a bulk write. While ``short`` is set the
+    preparing thread no longer parses beside the writer, which then parses each batch itself,
+    one statement at a time in the budget; after ``_CLEAN_BATCHES`` batches written without
+    running short, both threads parse again."""
+
+    def __init__(self) -> None:
+        self.short = threading.Event()
+        self.clean = 0
+
+    def ran_short(self) -> None:
+        self.short.set()
+        self.clean = 0
+
+    def written(self) -> None:
+        if self.short.is_set():
+            self.clean += 1
+            if self.clean >= _CLEAN_BATCHES:
+                self.short.clear()
+
+
+_CLEAN_BATCHES = 4
+
+
 def _write_bulk(
     writer: Writer,
     lines: x_v2_sql.Lines,
     kw: dict[str, Any],
     turned_down: threading.Event,
-    short: threading.Event,
+    memory: _MemoryWatch,
 ) -> BatchOutcome:
     """Write a batch of new X v2 lines, by the bulk path where it can. When DuckDB's memory
     limit stops it (pages far larger than usual, or the next batch's parse holding memory at
-    the same time), ``short`` is set, so the preparing thread stops parsing beside the writer,
-    and the batch is written in halves, and halves of halves: the bulk path's memory follows
+    the same time), ``memory`` is told, so the preparing thread stops parsing beside the writer
+    for a while, and the batch is written in halves, and halves of halves: the bulk path's memory follows
     the batch's size, the Python path's would be larger still. A single line that does not
     fit, or lines of a shape the bulk path does not read (then ``turned_down`` is set), are
     normalised in Python. Counts only the new lines (``records_in`` is ``len(lines)``)."""
     total = BatchOutcome()
     parts = [lines]
+    ran_short = False
     while parts:
         part = parts.pop(0)
         try:
@@ -494,7 +519,8 @@ def _write_bulk(
                 turned_down.set()
         except _NoMemoryToStage:
             # Not the lines' fault, and nothing of them is written yet.
-            short.set()
+            memory.ran_short()
+            ran_short = True
             if len(part) > 1:
                 parts[:0] = part.split()
                 continue
@@ -506,6 +532,8 @@ def _write_bulk(
             batch, out = prepare_batch(recs, part.rids, set(), **kw)
             out = write_batch(writer, batch, out, kw.get("import_id"))
         _add(total, out)
+    if not ran_short:
+        memory.written()
     return total
 
 
@@ -617,9 +645,7 @@ def _pipelined(
     # Set when the bulk path turns a batch down: the rest of the file is likely the same shape
     # (a users file, an unusual producer), so it goes straight to the Python normaliser.
     turned_down = threading.Event()
-    # Set when DuckDB's memory limit stopped a bulk write: the writer then parses the next
-    # batches itself, one thing at a time, as the budget allows.
-    short = threading.Event()
+    memory = _MemoryWatch()
     # Each of the writer's statements gives up the GIL and must get it back from the preparing
     # thread: with Python's default 5 ms switch interval that wait dominated.
     switch = sys.getswitchinterval()
@@ -657,7 +683,7 @@ def _pipelined(
                         chunk.clear()
                         # Two connections in turn: the writer may still be reading the
                         # previous batch's tables from the other.
-                        if not short.is_set():
+                        if not memory.short.is_set():
                             _parse_apart(lines, parse_cons[n_bulk % 2])
                             n_bulk += 1
                     del payloads
@@ -695,7 +721,7 @@ def _pipelined(
                 yield item[1]
             elif item[0] == "bulk":
                 _, lines, records_in, dups = item
-                out = _write_bulk(writer, lines, kw, turned_down, short)
+                out = _write_bulk(writer, lines, kw, turned_down, memory)
                 out.records_in += records_in - len(lines)
                 out.records_duplicate += dups
                 yield out
