@@ -365,3 +365,47 @@ def test_a_write_short_of_memory_is_retried_in_halves_and_the_writer_parses_alon
             assert a.scalar(f"SELECT count(*) FROM {table}") == b.scalar(f"SELECT count(*) FROM {table}"), (
                 table
             )
+
+
+def test_a_commit_short_of_memory_is_retried_in_halves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB reports a commit that cannot pin a block within its memory limit as a failed
+    commit (``TransactionException``), not as out of memory: the batch is written in halves all
+    the same, and the archive is the same as the Python path's."""
+    path = str(CORPUS / "flat.jsonl")
+    ref = import_paths([path], tmp_path / "b.duckdb", batch_size=4, fast=False)
+    real = importer.Writer.upsert_authors
+    failed: list[int] = []
+
+    def upsert(self: Any, rel: str) -> Any:
+        if not failed:
+            failed.append(1)
+            raise duckdb.TransactionException(
+                "TransactionContext Error: Failed to commit: failed to pin block of size 256.0 KiB"
+            )
+        return real(self, rel)
+
+    monkeypatch.setattr(importer.Writer, "upsert_authors", upsert)
+    rep = import_paths([path], tmp_path / "a.duckdb", batch_size=4)
+    assert failed
+    assert rep.counts() == ref.counts()
+    with (
+        open_archive(tmp_path / "a.duckdb", read_only=True) as a,
+        open_archive(tmp_path / "b.duckdb", read_only=True) as b,
+    ):
+        for table in ("raw", "posts", "post_hashtags", "metrics_snapshots", "authors", "author_snapshots"):
+            assert a.scalar(f"SELECT count(*) FROM {table}") == b.scalar(f"SELECT count(*) FROM {table}"), (
+                table
+            )
+
+
+def test_another_failed_commit_is_not_taken_for_want_of_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def upsert(self: Any, rel: str) -> Any:
+        raise duckdb.TransactionException("TransactionContext Error: Conflict on update")
+
+    monkeypatch.setattr(importer.Writer, "upsert_authors", upsert)
+    with pytest.raises(duckdb.TransactionException, match="Conflict"):
+        import_paths([str(CORPUS / "flat.jsonl")], tmp_path / "a.duckdb", batch_size=4)

@@ -193,3 +193,33 @@ def test_the_import_checkpoints_within_its_memory_budget(tmp_path: Path) -> None
         import_paths([str(TWARC / "flat.jsonl")], arc)
         wal = tmp_path / "a.duckdb.wal"
         assert not wal.exists() or wal.stat().st_size == 0, "what the import wrote is still in the WAL"
+
+
+def test_a_failed_commit_leaves_the_connection_usable(tmp_path: Path) -> None:
+    """A COMMIT that fails (DuckDB out of memory while writing the WAL) is rolled back, so the
+    next transaction on the connection starts clean."""
+
+    class FailingCommit:
+        def __init__(self, con: Any) -> None:
+            self._con = con
+            self.failed = False
+
+        def execute(self, sql: str, *a: Any) -> Any:
+            if sql == "COMMIT" and not self.failed:
+                self.failed = True
+                raise duckdb.TransactionException("Failed to commit: failed to pin block")
+            return self._con.execute(sql, *a)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._con, name)
+
+    with open_archive(tmp_path / "a.duckdb") as arc:
+        arc.con.execute("CREATE TABLE t (x INTEGER)")
+        real = arc.con
+        arc.con = FailingCommit(real)  # type: ignore[assignment]
+        with pytest.raises(duckdb.TransactionException), arc.transaction() as con:
+            con.execute("INSERT INTO t VALUES (1)")
+        with arc.transaction() as con:
+            con.execute("INSERT INTO t VALUES (2)")
+        arc.con = real
+        assert arc.query("SELECT x FROM t") == [(2,)]

@@ -425,6 +425,13 @@ def _parse_apart(lines: x_v2_sql.Lines, con: duckdb.DuckDBPyConnection) -> None:
     x_v2_sql.drop(con)
 
 
+def _short_of_memory(exc: duckdb.Error) -> bool:
+    """Whether DuckDB failed for want of memory (an out-of-memory error, or a commit that could
+    not pin a block within the memory limit)."""
+    text = str(exc).lower()
+    return isinstance(exc, duckdb.OutOfMemoryException) or "pin block" in text or "out of memory" in text
+
+
 class _NoMemoryToStage(Exception):
     """Writing a batch by the bulk path ran out of DuckDB's memory (nothing was written)."""
 
@@ -457,7 +464,10 @@ def _write_lines(
         result = x_v2_sql.write_staged(
             writer, file_id=file_id, source=source, now=datetime.now(UTC), lines=lines, staged=staged
         )
-    except duckdb.OutOfMemoryException as exc:
+    except (duckdb.OutOfMemoryException, duckdb.TransactionException) as exc:
+        # DuckDB reports a commit that ran out of memory as a failed commit.
+        if isinstance(exc, duckdb.TransactionException) and not _short_of_memory(exc):
+            raise
         raise _NoMemoryToStage from exc
     finally:
         x_v2_sql.drop(con)

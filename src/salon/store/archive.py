@@ -8,6 +8,7 @@ Python step too, run after its SQL in the same transaction (``_PYTHON_STEPS``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -85,7 +86,14 @@ class Archive:
         except BaseException:
             self.con.execute("ROLLBACK")
             raise
-        self.con.execute("COMMIT")
+        try:
+            self.con.execute("COMMIT")
+        except duckdb.Error:
+            # A commit that fails (out of memory while writing the WAL) leaves nothing written;
+            # the transaction may still be open on this connection.
+            with contextlib.suppress(duckdb.Error):
+                self.con.execute("ROLLBACK")
+            raise
 
     def applied_migrations(self) -> list[str]:
         return [r[0] for r in self.query("SELECT name FROM schema_migrations ORDER BY name")]
