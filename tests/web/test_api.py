@@ -116,6 +116,20 @@ def test_filters_keyset_paging_and_csv(client: TestClient) -> None:
     assert "Musée du Louvre" in client.get(f"/api/campaigns/{SLUG}/institutions?format=csv").text
 
 
+def test_search_limit_is_a_validated_and_clamped_query_parameter(client: TestClient) -> None:
+    for bad in ("abc", "1.5", ""):
+        r = client.get("/api/search", params={"limit": bad})
+        assert r.status_code == 422, (bad, r.status_code, r.text)
+        assert r.json()["detail"][0]["loc"] == ["query", "limit"]
+    assert len(client.get("/api/search", params={"limit": 0}).json()["items"]) == 1
+    assert len(client.get("/api/search", params={"limit": -5}).json()["items"]) == 1
+    assert len(client.get("/api/search", params={"limit": 10**9}).json()["items"]) == 40
+    assert len(client.get("/api/search").json()["items"]) == 40  # default PAGE_SIZE (50) > 40 posts
+    spec = client.get("/api/openapi.json").json()
+    params = {p["name"]: p for p in spec["paths"]["/api/search"]["get"]["parameters"]}
+    assert params["limit"]["schema"]["type"] == "integer"
+
+
 def test_post_page_shows_the_post_as_it_was(client: TestClient) -> None:
     uid = client.get("/api/search", params={"q": "louvre", "limit": 1}).json()["items"][0]["uid"]
     p = client.get(f"/api/posts/{uid}").json()

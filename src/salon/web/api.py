@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Body, HTTPException, Request
+from fastapi import APIRouter, Body, HTTPException, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -251,9 +251,12 @@ async def update_campaign(request: Request, slug: str, body: JsonBody) -> Respon
 
 
 @router.get("/search", summary="Search posts (accent- and case-insensitive) with filters; keyset-paged")
-async def search(request: Request) -> Response:
+async def search(
+    request: Request,
+    limit: Annotated[int, Query(description="Posts per page (clamped to 1-1000)")] = explorer.PAGE_SIZE,
+) -> Response:
     f = explorer.Filters.from_params(request.query_params)
-    limit = min(max(int(request.query_params.get("limit", explorer.PAGE_SIZE)), 1), 1000)
+    limit = min(max(limit, 1), 1000)
     page = await run_in_threadpool(explorer.search, svc(request).reader(), f, limit)
     if page.error:
         raise HTTPException(400, page.error)
