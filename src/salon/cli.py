@@ -10,9 +10,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from salon import __version__
-from salon.commands.common import ArchiveOpt, console, err
+from salon.commands.common import ArchiveOpt, console, err, note
 from salon.commands.common import fail as _fail
 
 app = typer.Typer(
@@ -106,7 +107,7 @@ def import_cmd(
         raise typer.Exit(130) from None
     arc.close()
     for problem in report.problems[:50]:
-        err.print(f"[yellow]warning:[/] {problem}", highlight=False, soft_wrap=True)
+        note(problem, "warning")
     if len(report.problems) > 50:
         err.print(f"[yellow]... and {len(report.problems) - 50} more (see `salon info`, quarantine)[/]")
     if as_json:
@@ -214,10 +215,14 @@ def sql(
         w.writerows(rows)
     else:
         t = Table()
+
+        def cell(v: Any) -> Text:  # as it is: a value like "[x]" or ":smile:" is neither markup nor emoji
+            return console.render_str("" if v is None else str(v), markup=False, emoji=False)
+
         for n in names:
-            t.add_column(n)
+            t.add_column(cell(n))
         for r in rows:
-            t.add_row(*["" if v is None else str(v) for v in r])
+            t.add_row(*[cell(v) for v in r])
         console.print(t)
 
 

@@ -1,5 +1,9 @@
 """What every CLI module shares: the consoles, the ``--archive`` option, opening the archive,
-printing ``--json`` output and notes, and the error exits."""
+printing ``--json`` output and notes, and the error exits.
+
+Messages are printed literally: only the label (``error:``, ``warning:``) is styled, so text that
+comes from the user or the data (``missing [campaign] table``, a path, ``:smile:``) is never read
+as Rich markup or emoji codes."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 if TYPE_CHECKING:
     from salon.store.archive import Archive
@@ -19,6 +24,7 @@ __all__ = [
     "err",
     "fail",
     "fail_issues",
+    "labelled",
     "note",
     "open_archive_or_fail",
     "print_json",
@@ -38,9 +44,15 @@ ArchiveOpt = Annotated[
 ]
 
 
+def labelled(label: str, style: str, message: object) -> Text:
+    """``label: message`` with the label (and its colon) in ``style`` and the message as plain
+    text: no markup, no emoji codes."""
+    return Text.assemble((f"{label}:", style), " ", str(message))
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print ``error: message`` on stderr (no traceback: a user error) and exit with ``code``."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(labelled("error", "bold red", message), highlight=False)
     raise typer.Exit(code)
 
 
@@ -48,13 +60,13 @@ def fail_issues(issues: Iterable[object]) -> NoReturn:
     """Print every issue (a campaign file's problems, each with file, line and field) as
     ``error: issue`` on stderr and exit with code 1."""
     for issue in issues:
-        err.print(f"[bold red]error:[/] {issue}", highlight=False, soft_wrap=True)
+        err.print(labelled("error", "bold red", issue), highlight=False, soft_wrap=True)
     raise typer.Exit(1) from None
 
 
 def note(message: object, label: str = "note") -> None:
     """Print ``label: message`` (``note``, ``warning``) on stderr, on one line."""
-    err.print(f"[yellow]{label}:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(labelled(label, "yellow", message), highlight=False, soft_wrap=True)
 
 
 def print_json(data: Any, *, ensure_ascii: bool = False) -> None:
