@@ -157,20 +157,32 @@ def new_cmd(
     if not csv_path.exists() or force:
         csv_path.write_text(participants_csv(draft), encoding="utf-8")
     console.print(
-        f"wrote [bold]{toml_path}[/] and {csv_path}; add participants, then `salon campaign add {toml_path}`"
+        Text.assemble(
+            "wrote ",
+            (str(toml_path), "bold"),
+            f" and {csv_path}; add participants, then `salon campaign add {toml_path}`",
+        )
     )
 
 
 # -- check / add / list / export ----------------------------------------------------------------
 
 
-def _describe(c: Any) -> str:
+def _cells(*values: object) -> list[Text]:
+    """Table cells shown literally (names, handles, themes: not Rich markup); None as empty."""
+    return [Text("" if v is None else str(v)) for v in values]
+
+
+def _describe(c: Any) -> Text:
+    """One line on a campaign, its name in bold; printed literally (a name such as ``[x] Week``
+    is not Rich markup)."""
     tags = ", ".join("#" + t for t, _, _ in c.official_tags())
-    return (
-        f"[bold]{c.name}[/] ({c.slug}): {c.start} → {c.end} (exclusive) {c.timezone}, "
+    return Text.assemble(
+        (c.name, "bold"),
+        f" ({c.slug}): {c.start} → {c.end} (exclusive) {c.timezone}, "
         f"UTC {c.start_utc:%Y-%m-%d %H:%M} → {c.end_utc:%Y-%m-%d %H:%M}; {len(c.official_tags())} official hashtags "
         f"({tags}); {len(c.days)} theme days; {len(c.participants)} participants"
-        f" in {len({p.country for p in c.participants if p.country})} countries"
+        f" in {len({p.country for p in c.participants if p.country})} countries",
     )
 
 
@@ -184,7 +196,7 @@ def check_cmd(
     if as_json:
         print(json.dumps({"ok": True, "slug": c.slug, "official_hashtags": c.official_keys()}))
         return
-    console.print(f"[green]ok[/] {_describe(c)}", highlight=False)
+    console.print(Text.assemble(("ok", "green"), " ", _describe(c)))
 
 
 @app.command("add")
@@ -203,7 +215,7 @@ def add_cmd(
         refresh(arc, c)
     finally:
         arc.close()
-    console.print(f"{'added' if created else 'updated'} {_describe(c)}", highlight=False)
+    console.print(Text.assemble(f"{'added' if created else 'updated'} ", _describe(c)))
 
 
 @app.command("list")
@@ -230,14 +242,16 @@ def list_cmd(archive: ArchiveOpt = None, as_json: JsonOpt = False) -> None:
         t.add_column(col)
     for r in rows:
         t.add_row(
-            r["slug"],
-            r["name"],
-            r["series"] or "",
-            r["edition"] or "",
-            f"{r['start']} → {r['end']}",
-            r["timezone"],
-            str(r["official_hashtags"]),
-            str(r["participants"]),
+            *_cells(
+                r["slug"],
+                r["name"],
+                r["series"],
+                r["edition"],
+                f"{r['start']} → {r['end']}",
+                r["timezone"],
+                r["official_hashtags"],
+                r["participants"],
+            )
         )
     console.print(t)
 
@@ -269,7 +283,7 @@ def export_cmd(
     toml_path.write_text(to_toml(c, csv_name if c.participants else None), encoding="utf-8")
     if c.participants:
         csv_path.write_text(participants_csv(c), encoding="utf-8")
-    console.print(f"wrote {toml_path}" + (f" and {csv_path}" if c.participants else ""))
+    console.print(Text(f"wrote {toml_path}" + (f" and {csv_path}" if c.participants else "")))
 
 
 @app.command("remove")
@@ -284,7 +298,7 @@ def remove_cmd(
     arc.close()
     if not ok:
         _fail(f"no campaign {slug!r}")
-    console.print(f"removed {slug}")
+    console.print(Text(f"removed {slug}"))
 
 
 @app.command("participants")
@@ -323,9 +337,7 @@ def participants_cmd(
             t.add_column(col, justify="right" if col in ("posts", "reposts", "followers") else "left")
         for r in rows:
             t.add_row(
-                r["author_uid"],
-                r["handle"] or "",
-                r["display_name"] or "",
+                *_cells(r["author_uid"], r["handle"], r["display_name"]),
                 f"{r['posts']:,}",
                 f"{r['reposts']:,}",
                 "" if r["followers"] is None else f"{r['followers']:,}",
@@ -337,7 +349,7 @@ def participants_cmd(
             acc = " ".join(
                 f"{a['platform']}:{a['handle']}" + ("✓" if a["account_uid"] else "") for a in r["accounts"]
             )
-            t.add_row(r["name"], r["country"] or "", acc, f"{r['posts']:,}", f"{r['reposts']:,}")
+            t.add_row(*_cells(r["name"], r["country"], acc), f"{r['posts']:,}", f"{r['reposts']:,}")
     console.print(t)
     if not candidates:
         console.print("✓ = account id known (matched by id from now on)", style="dim")
@@ -399,7 +411,9 @@ def render_tally(t: dict[str, Any]) -> Group:
     theme_of = {d: name for name, th in t["themes"].items() for d in th["dates"]}
     top = max(t["by_day"].values() or [0])
     for d, n in t["by_day"].items():
-        days.add_row(d, theme_of.get(d, ""), f"{n:,}", f"{t['reposts_by_day'].get(d, 0):,}", _bar(n, top))
+        days.add_row(
+            *_cells(d, theme_of.get(d)), f"{n:,}", f"{t['reposts_by_day'].get(d, 0):,}", _bar(n, top)
+        )
     parts.append(days)
 
     if t["themes"]:
@@ -408,7 +422,9 @@ def render_tally(t: dict[str, Any]) -> Group:
             th.add_column(col, justify="right" if col in ("posts", "on the day") else "left")
         for name, v in t["themes"].items():
             th.add_row(
-                name, " ".join("#" + h for h in v["hashtags"]), f"{v['posts']:,}", f"{v['on_the_day']:,}"
+                *_cells(name, " ".join("#" + h for h in v["hashtags"])),
+                f"{v['posts']:,}",
+                f"{v['on_the_day']:,}",
             )
         parts.append(th)
 
@@ -416,12 +432,12 @@ def render_tally(t: dict[str, Any]) -> Group:
     ht.add_column("hashtag")
     ht.add_column("posts", justify="right")
     for k, n in t["by_hashtag"].items():
-        ht.add_row("#" + t["hashtag_display"].get(k, k), f"{n:,}")
+        ht.add_row(Text("#" + t["hashtag_display"].get(k, k)), f"{n:,}")
     pl = Table(title="By platform")
     for col in ("platform", "posts", "reposts"):
         pl.add_column(col, justify="left" if col == "platform" else "right")
     for k, v in t["by_platform"].items():
-        pl.add_row(k, f"{v['posts']:,}", f"{v['reposts']:,}")
+        pl.add_row(Text(k), f"{v['posts']:,}", f"{v['reposts']:,}")
     side = Table.grid(padding=(0, 4))
     side.add_row(ht, pl)
     parts.append(side)
@@ -431,12 +447,12 @@ def render_tally(t: dict[str, Any]) -> Group:
         for col in ("institution", "country", "posts", "reposts"):
             ti.add_column(col, justify="right" if col in ("posts", "reposts") else "left")
         for r in t["top_institutions"]:
-            ti.add_row(r["name"], r["country"] or "", f"{r['posts']:,}", f"{r['reposts']:,}")
+            ti.add_row(*_cells(r["name"], r["country"]), f"{r['posts']:,}", f"{r['reposts']:,}")
         co = Table(title="By country")
         for col in ("country", "institutions", "posts"):
             co.add_column(col, justify="left" if col == "country" else "right")
         for k, v in list(t["by_country"].items())[:10]:
-            co.add_row(k, f"{v['institutions']:,}", f"{v['posts']:,}")
+            co.add_row(Text(k), f"{v['institutions']:,}", f"{v['posts']:,}")
         g = Table.grid(padding=(0, 4))
         g.add_row(ti, co)
         parts.append(g)
@@ -508,9 +524,9 @@ def compare_cmd(
             return ""
         return f"[{'green' if d['change'] >= 0 else 'red'}]{d['pct']:+.1f}%[/]"
 
-    t = Table(title=f"{r['a']['name']} → {r['b']['name']}")
+    t = Table(title=Text(f"{r['a']['name']} → {r['b']['name']}", style="table.title"))
     for col in ("", r["a"]["edition"] or r["a"]["slug"], r["b"]["edition"] or r["b"]["slug"], "change", ""):
-        t.add_column(col, justify="right")
+        t.add_column(Text(str(col)), justify="right")
     for k, d in {**r["figures"], **{f"engagement {k}": v for k, v in r["engagement"].items()}}.items():
         t.add_row(k, f"{d['a']:,}", f"{d['b']:,}", f"{d['change']:+,}", pct(d))
     inst = r["institutions"]
@@ -524,7 +540,7 @@ def compare_cmd(
             th.add_column(col, justify="left" if col == "theme" else "right")
         for x in r["themes"]:
             th.add_row(
-                x["theme"],
+                Text(x["theme"]),
                 f"{x['posts']['a']:,}",
                 f"{x['posts']['b']:,}",
                 pct(x["posts"]),
@@ -533,4 +549,4 @@ def compare_cmd(
             )
         console.print(th)
     if r["countries_new"]:
-        console.print("new countries: " + ", ".join(r["countries_new"]))
+        console.print(Text("new countries: " + ", ".join(r["countries_new"])))

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from salon.commands.common import console, err, note, open_archive_or_fail
 from salon.commands.common import fail as _fail
@@ -108,7 +109,9 @@ def demo(
             _fail(str(exc))
         verb = f"generated in {time.perf_counter() - t0:.1f} s" if data.generated else "already there"
         console.print(
-            f"[bold]Synthetic campaign[/] in {data.folder} ({verb}): {_describe(data.truth)}", highlight=False
+            f"[bold]Synthetic campaign[/] in {escape(str(data.folder))} ({verb}): {_describe(data.truth)}",
+            highlight=False,
+            emoji=False,
         )
         ok = _main_job(data, archive)
     console.print(f"done in {time.perf_counter() - started:.1f} s", style="dim")
@@ -159,12 +162,16 @@ def _live(
             add_campaign(data, arc)
         slug = data.truth["campaign"]["slug"]
         console.print(
-            f"[bold]Live demo[/]: {_describe(data.truth)}; replaying {rate:g} records/s into {path}"
+            f"[bold]Live demo[/]: {_describe(data.truth)}; replaying {rate:g} records/s into "
+            f"{escape(str(path))}",
+            emoji=False,
         )
 
         def ready(url: str) -> None:
             console.print(
-                f"Open [bold]{url}/c/{slug}[/] (the public campaign page) · Ctrl-C stops", highlight=False
+                f"Open [bold]{escape(f'{url}/c/{slug}')}[/] (the public campaign page) · Ctrl-C stops",
+                highlight=False,
+                emoji=False,
             )
 
         serve(str(path), port=port, replay=data.import_paths, replay_rate=rate, on_ready=ready)
@@ -245,6 +252,8 @@ def _main_job(data: Any, archive: str | None) -> bool:
         f"{report.posts_new:,} new posts, {report.records_duplicate:,} records already in {path}, "
         f"{report.records_bad:,} quarantined",
         highlight=False,
+        markup=False,
+        emoji=False,
     )
     for problem in report.problems[:10]:
         note(problem, "warning")
@@ -258,7 +267,7 @@ def _main_job(data: Any, archive: str | None) -> bool:
     print_info(info, console)
 
     slug = data.truth["campaign"]["slug"]
-    console.rule(f"[bold]Campaign tally[/] (salon tally {slug})")
+    console.rule(f"[bold]Campaign tally[/] (salon tally {escape(slug)})")
     console.print(render_tally(t))
     mismatches = check_tally(t, data.truth)
     if mismatches:
@@ -268,18 +277,21 @@ def _main_job(data: Any, archive: str | None) -> bool:
             highlight=False,
         )
         for m in mismatches:
-            err.print(f"  {m}", highlight=False, soft_wrap=True)
+            err.print(f"  {m}", highlight=False, soft_wrap=True, markup=False, emoji=False)
     else:
         console.print(
             f"[green]✓[/] The tally equals the ground truth the generator computed from its own plan "
-            f"({data.folder / 'ground_truth.json' if not data.bundled else 'ground_truth.json of the sample'}).",
+            f"({escape(str(data.folder / 'ground_truth.json')) if not data.bundled else 'ground_truth.json of the sample'}).",
             highlight=False,
+            emoji=False,
         )
     where = "" if archive is None else f" -a {archive}"
+    slug, where = escape(slug), escape(where)
     console.print(
         f"Next: [bold]salon tally {slug}{where}[/] · [bold]salon campaign participants {slug}{where}[/] · "
         f'[bold]salon sql "SELECT lang, count(*) FROM posts GROUP BY lang ORDER BY 2 DESC"{where}[/]',
         highlight=False,
+        emoji=False,
     )
     return report.ok
 
@@ -340,12 +352,18 @@ def generate_cmd(
     for rel, f in truth["files"].items():
         size = (out / rel).stat().st_size
         shown = f"{size / 1e6:,.1f} MB" if size >= 1e6 else f"{size / 1e3:,.0f} kB"
-        console.print(f"  {out / rel}  {f['records']:,} records ({f['format']}), {shown}", highlight=False)
+        console.print(
+            f"  {out / rel}  {f['records']:,} records ({f['format']}), {shown}",
+            highlight=False,
+            markup=False,
+            emoji=False,
+        )
     cp = truth["campaign_posts"]
     console.print(
         f"wrote a synthetic campaign in {took:.1f} s: {_describe(truth)}; {cp['total']:,} campaign posts, "
         f"{truth['reposts']['total']:,} reposts, {truth['institutions']['posted']:,} institutions posted.\n"
-        f"Import it with [bold]salon import {out / 'data'}[/], then [bold]salon campaign add "
-        f"{out / 'museumweek.toml'}[/] and [bold]salon tally {truth['campaign']['slug']}[/].",
+        f"Import it with [bold]salon import {escape(str(out / 'data'))}[/], then [bold]salon campaign add "
+        f"{escape(str(out / 'museumweek.toml'))}[/] and [bold]salon tally {escape(truth['campaign']['slug'])}[/].",
         highlight=False,
+        emoji=False,
     )

@@ -6,14 +6,16 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 __all__ = ["print_info"]
 
 
 def print_info(data: dict[str, Any], console: Console) -> None:
     """Print ``salon.info.archive_info`` output: totals, posts by platform and kind, top
-    hashtags, imports and quarantine."""
-    console.print(f"[bold]{data['archive']}[/]")
+    hashtags, imports and quarantine. Values from the archive (its path, hashtags, quarantined
+    files' paths and reasons) are printed literally, never read as Rich markup."""
+    console.print(Text(str(data["archive"]), style="bold"))
     console.print(
         f"{data['posts']:,} posts ({data['context_posts']:,} more seen only as context, "
         f"{data['deleted_posts']:,} deleted) by {data['authors']:,} authors, "
@@ -27,14 +29,14 @@ def print_info(data: dict[str, Any], console: Console) -> None:
     for col in ("platform", "kind", "posts"):
         t.add_column(col, justify="right" if col == "posts" else "left")
     for row in data["by_platform_kind"]:
-        t.add_row(row["platform"], row["kind"], f"{row['posts']:,}")
+        t.add_row(Text(row["platform"]), Text(row["kind"]), f"{row['posts']:,}")
     console.print(t)
     if data["top_hashtags"]:
         t = Table(title="Top hashtags")
         t.add_column("hashtag")
         t.add_column("posts", justify="right")
         for row in data["top_hashtags"]:
-            t.add_row("#" + row["display"], f"{row['posts']:,}")
+            t.add_row(Text("#" + row["display"]), f"{row['posts']:,}")
         console.print(t)
     t = Table(title="Imports")
     for col in ("id", "started", "status", "records", "new", "duplicate", "bad", "new posts"):
@@ -43,7 +45,7 @@ def print_info(data: dict[str, Any], console: Console) -> None:
         t.add_row(
             str(row["import_id"]),
             (row["started_at"] or "")[:19],
-            row["status"],
+            Text(row["status"] or ""),
             f"{row['records_in']:,}",
             f"{row['records_new']:,}",
             f"{row['records_duplicate']:,}",
@@ -56,5 +58,5 @@ def print_info(data: dict[str, Any], console: Console) -> None:
         t.add_column("where")
         t.add_column("reason")
         for row in data["quarantine"]:
-            t.add_row(f"{row['path']}:{row['line']}", row["reason"])
+            t.add_row(Text(f"{row['path']}:{row['line']}"), Text(str(row["reason"])))
         console.print(t)

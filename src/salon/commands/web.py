@@ -15,8 +15,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from salon.commands.common import ArchiveOpt, console, err
+from salon.commands.common import ArchiveOpt, console, err, note
 from salon.commands.common import fail as _fail
 
 __all__ = ["register"]
@@ -54,7 +55,9 @@ def serve(
     path = _path(archive)
 
     def ready(url: str) -> None:
-        err.print(f"Salon serving [bold]{path}[/] at [bold]{url}/[/]  (Ctrl+C to stop)", highlight=False)
+        err.print(
+            Text.assemble("Salon serving ", (path, "bold"), " at ", (f"{url}/", "bold"), "  (Ctrl+C to stop)")
+        )
 
     try:
         run(path, host=host, port=port, replay=replay or None, replay_rate=replay_rate, on_ready=ready)
@@ -102,7 +105,7 @@ def users_add(
     uid = _account_op(
         archive, {"op": "users.add", "username": username, "password": _password(), "role": role}
     )
-    console.print(f"user [bold]{username}[/] ({role}) created, id {uid}")
+    console.print(Text.assemble("user ", (username, "bold"), f" ({role}) created, id {uid}"))
 
 
 @users_app.command("passwd")
@@ -111,7 +114,7 @@ def users_passwd(
 ) -> None:
     """Set a user's password (asked, or $SALON_PASSWORD)."""
     _account_op(archive, {"op": "users.passwd", "username": username, "password": _password()})
-    console.print(f"password of [bold]{username}[/] changed")
+    console.print(Text.assemble("password of ", (username, "bold"), " changed"))
 
 
 @users_app.command("list")
@@ -125,7 +128,7 @@ def users_list(archive: ArchiveOpt = None, as_json: Annotated[bool, typer.Option
     for c in ("user_id", "username", "role", "created_at", "disabled"):
         t.add_column(c)
     for r in rows:
-        t.add_row(*[str(r[c]) for c in ("user_id", "username", "role", "created_at", "disabled")])
+        t.add_row(*[Text(str(r[c])) for c in ("user_id", "username", "role", "created_at", "disabled")])
     console.print(t)
 
 
@@ -154,7 +157,7 @@ def tokens_list(archive: ArchiveOpt = None, as_json: Annotated[bool, typer.Optio
     for c in cols:
         t.add_column(c)
     for r in rows:
-        t.add_row(*["" if r[c] is None else str(r[c]) for c in cols])
+        t.add_row(*[Text("" if r[c] is None else str(r[c])) for c in cols])
     console.print(t)
 
 
@@ -197,7 +200,9 @@ def _remote_import(server: dict[str, Any], **kw: Any) -> None:
     quiet, as_json = kw.get("quiet", False), kw.get("as_json", False)
     if not quiet and not as_json:
         err.print(
-            f"the archive is served by `salon serve` (pid {server['pid']}): streaming to {server['url']}"
+            f"the archive is served by `salon serve` (pid {server['pid']}): streaming to {server['url']}",
+            markup=False,
+            emoji=False,
         )
     try:
         report = remote_import(
@@ -206,7 +211,7 @@ def _remote_import(server: dict[str, Any], **kw: Any) -> None:
     except (InputError, RemoteError, OSError) as exc:
         _fail(str(exc))
     for problem in report.problems[:50]:
-        err.print(f"[yellow]warning:[/] {problem}", highlight=False, soft_wrap=True)
+        note(problem, "warning")
     if as_json:
         print(json.dumps(summary(report), default=str, indent=2))
     elif not quiet:
