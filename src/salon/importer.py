@@ -58,9 +58,9 @@ DEFAULT_BATCH_BYTES = 8 << 20  # a batch also ends after this many payload bytes
 # X v2 lines parsed by DuckDB: every batch costs ~45 statements whatever its size, so bigger
 # batches are faster; the payloads are held once (an Arrow buffer), not as Python objects.
 # The preparing thread parses a batch while the writer derives and writes the previous one
-# (``_parse_apart``), both in DuckDB's one memory budget. 900 MB file: 17.8-19.2 s, peak RSS
-# 436-494 MB with 24 MB batches, a 192 MB budget and checkpoints every 64 MB (20 MB batches:
-# 18.2-19.3 s, 428-483 MB). Parsed one batch at a time by the writer, the same import took
+# (``_parse_apart``), both in DuckDB's one memory budget. 900 MB file: 17.8-21.6 s, peak RSS
+# 419-494 MB (median ~440) with 24 MB batches, a 192 MB budget and checkpoints every 64 MB (20 MB
+# batches: 18.2-19.3 s, 428-483 MB). Parsed one batch at a time by the writer, the same import took
 # 24.1-25.0 s (24 MB batches, 160 MB). A batch that does not fit is split (``_write_bulk``), so
 # a file of unusually large pages is slower, not failed.
 BULK_BATCH_BYTES = 24 << 20
@@ -74,8 +74,9 @@ _IMPORT_SETTINGS = {
     "threads": "1",
     # What was written since the last checkpoint stays in memory (the raw blocks above all) and
     # checkpoints are where the memory peaks. 900 MB file: DuckDB's default (16 MB) spent 12 of
-    # 55 s in commits; with 512 MB, RSS climbed from 353 to 442 MB between checkpoints; with
-    # 64 MB (and the parse beside the writer) the peaks are 30-50 MB lower than with 128 MB.
+    # 55 s in commits; with 512 MB, RSS climbed from 353 to 442 MB between checkpoints. 64 MB
+    # rather than 128 MB since the peaks come at checkpoints, though the peaks measured with
+    # either (parse beside the writer) did not clearly differ.
     "checkpoint_threshold": "64MB",
 }
 
@@ -513,11 +514,12 @@ def _write_bulk(
 ) -> BatchOutcome:
     """Write a batch of new X v2 lines, by the bulk path where it can. When DuckDB's memory
     limit stops it (pages far larger than usual, or the next batch's parse holding memory at
-    the same time), ``memory`` is told, so the preparing thread stops parsing beside the writer
-    for a while, and the batch is written in halves, and halves of halves: the bulk path's memory follows
-    the batch's size, the Python path's would be larger still. A single line that does not
-    fit, or lines of a shape the bulk path does not read (then ``turned_down`` is set), are
-    normalised in Python. Counts only the new lines (``records_in`` is ``len(lines)``)."""
+    the same time), ``memory`` is told, so the preparing thread stops parsing beside the
+    writer for a while, and the batch is written in halves, and halves of halves: the bulk
+    path's memory follows the batch's size, the Python path's would be larger still. A single
+    line that does not fit, or lines of a shape the bulk path does not read (then
+    ``turned_down`` is set), are normalised in Python. Counts only the new lines
+    (``records_in`` is ``len(lines)``)."""
     total = BatchOutcome()
     parts = [lines]
     ran_short = False
@@ -707,8 +709,8 @@ def _pipelined(
                     return
                 # Start the next batch only once the writer took this one: one batch ready
                 # beside the one being written, not two (24 MB batches: ~35 MB less at the
-                # peak). Preparing takes a fifth of the time writing does, so the writer does
-                # not wait for it.
+                # peak). Reading, hashing and parsing a batch (~12 s of a 900 MB file) take less
+                # than deriving and writing it (~16 s), so the writer seldom waits.
                 while not q.empty() and not stop.is_set():
                     stop.wait(0.002)
             put(_END)

@@ -262,9 +262,9 @@ class Lines:
     linenos: list[int]
     packed: rawstore.Packed  # the raw blocks
     # The connection whose temporary tables hold the batch parsed (``parse``), when it was
-    # parsed on another connection than the writer's; False when ``parse`` found a line of a
-    # shape this path does not reproduce.
+    # parsed on another connection than the writer's.
     parsed_on: duckdb.DuckDBPyConnection | None = None
+    # False when ``parse`` found a line of a shape this path does not reproduce.
     readable: bool = True
 
     def __len__(self) -> int:
@@ -702,7 +702,6 @@ def write_staged(
 def drop(con: duckdb.DuckDBPyConnection) -> None:
     for t in (
         "_fx_rows", "_fx_incdup", "_fx_flat", "_fx_lines", "_fx_proj", "_fx_n1", "_fx_reflist", "_fx_users",
-        "_fx_media", "_fx_refs", "_fx_win",
-        "_s_posts", "_s_aliases", "_s_tags", "_s_mentions", "_s_urls", "_s_media", "_s_snap", "_s_auth",
+        "_fx_media", "_fx_refs", "_fx_win", *STAGED,
     ):  # fmt: skip
         con.execute(f"DROP TABLE IF EXISTS {t}")
