@@ -3,6 +3,7 @@ counts and stores exactly what a one-batch-at-a-time import does."""
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -223,3 +224,66 @@ def test_a_failed_commit_leaves_the_connection_usable(tmp_path: Path) -> None:
             con.execute("INSERT INTO t VALUES (2)")
         arc.con = real
         assert arc.query("SELECT x FROM t") == [(2,)]
+
+
+def test_the_parse_beside_the_writer_and_its_commits_are_kept_apart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The preparing thread's parse and the writer's commits take turns (together they overshoot
+    DuckDB's memory budget): each parse and each bulk commit holds the same lock."""
+    holds: list[tuple[str, str]] = []
+
+    class Recording:
+        def __init__(self) -> None:
+            self._lock = threading.Lock()
+
+        def __enter__(self) -> None:
+            self._lock.acquire()
+            holds.append((threading.current_thread().name, "in"))
+
+        def __exit__(self, *exc: object) -> None:
+            holds.append((threading.current_thread().name, "out"))
+            self._lock.release()
+
+    real_init = importer._MemoryWatch.__init__
+
+    def init(self: Any) -> None:
+        real_init(self)
+        self.apart = Recording()
+
+    monkeypatch.setattr(importer._MemoryWatch, "__init__", init)
+    parses: list[str] = []
+    real_parse = importer.x_v2_sql.parse
+
+    def parse(con: Any, lines: Any) -> bool:
+        parses.append(threading.current_thread().name)
+        assert holds and holds[-1] == (threading.current_thread().name, "in"), "parsed without the lock"
+        return bool(real_parse(con, lines))
+
+    monkeypatch.setattr(importer.x_v2_sql, "parse", parse)
+    rep = import_paths([str(TWARC / "flat.jsonl")], tmp_path / "a.duckdb", batch_size=10)
+    batches = -(-rep.records_new // 10)
+    by_writer = [h for h in holds if h == (threading.current_thread().name, "in")]
+    by_preparer = [h for h in holds if h == ("salon-import-prepare", "in")]
+    assert len(by_writer) == batches, "a bulk commit was made without the lock"
+    assert len(by_preparer) == len(parses) == batches
+
+
+def test_an_error_in_a_registered_block_is_not_hidden_by_the_aborted_transaction(tmp_path: Path) -> None:
+    """In a transaction a failing statement aborted, DuckDB refuses to unregister an Arrow table
+    too; the block's own error is what the caller gets (an out-of-memory error there must
+    reach the importer, which then writes the batch in halves)."""
+    import pyarrow as pa
+
+    from salon.store.archive import registered
+
+    with open_archive(tmp_path / "a.duckdb") as arc:
+        arc.con.execute("CREATE TABLE t (x INTEGER PRIMARY KEY)")
+        arc.con.execute("INSERT INTO t VALUES (1)")
+        with (
+            pytest.raises(duckdb.ConstraintException),
+            arc.transaction() as con,
+            registered(con, _in=pa.table({"x": [1]})),
+        ):
+            con.execute("INSERT INTO t SELECT x FROM _in")
+        assert arc.query("SELECT x FROM t") == [(1,)]

@@ -20,6 +20,7 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import chain
@@ -27,6 +28,7 @@ from typing import Any
 
 import duckdb
 import orjson
+import pyarrow as pa
 
 from salon import normalize
 from salon.model import Author
@@ -58,11 +60,12 @@ DEFAULT_BATCH_BYTES = 8 << 20  # a batch also ends after this many payload bytes
 # X v2 lines parsed by DuckDB: every batch costs ~45 statements whatever its size, so bigger
 # batches are faster; the payloads are held once (an Arrow buffer), not as Python objects.
 # The preparing thread parses a batch while the writer derives and writes the previous one
-# (``_parse_apart``), both in DuckDB's one memory budget. 900 MB file: 17.8-21.6 s, peak RSS
-# 419-494 MB (median ~440) with 24 MB batches, a 192 MB budget and checkpoints every 64 MB (20 MB
-# batches: 18.2-19.3 s, 428-483 MB). Parsed one batch at a time by the writer, the same import took
-# 24.1-25.0 s (24 MB batches, 160 MB). A batch that does not fit is split (``_write_bulk``), so
-# a file of unusually large pages is slower, not failed.
+# (``_parse_apart``), both in DuckDB's one memory budget, the parse and the writer's commits
+# taking turns (``_MemoryWatch``). 900 MB file: 22.1-23.3 s, peak RSS 423-437 MB; 1.8 GB file:
+# 48 s, 430-437 MB (24 MB batches, a 192 MB budget, checkpoints every 64 MB). Parsed one batch
+# at a time by the writer, the 900 MB import took 24.1-25.0 s (24 MB batches, 160 MB). A batch
+# that does not fit is split (``_write_bulk``), so a file of unusually large pages is slower,
+# not failed.
 BULK_BATCH_BYTES = 24 << 20
 IMPORT_MEMORY_LIMIT = "192MB"  # DuckDB's share during an import; spills to disk beyond it
 _IMPORT_SETTINGS = {
@@ -445,6 +448,7 @@ def _write_lines(
     source: str,
     observed: datetime,
     file_id: int | None,
+    commit_lock: AbstractContextManager[Any] | None = None,
 ) -> BatchOutcome | None:
     """Write a batch of new X v2 lines by the bulk path; None, having written nothing, when a
     line needs the Python normaliser (an unusual shape, malformed JSON to quarantine);
@@ -463,7 +467,13 @@ def _write_lines(
         elif not lines.readable or not x_v2_sql.stage(con, lines, observed):
             return None
         result = x_v2_sql.write_staged(
-            writer, file_id=file_id, source=source, now=datetime.now(UTC), lines=lines, staged=staged
+            writer,
+            file_id=file_id,
+            source=source,
+            now=datetime.now(UTC),
+            lines=lines,
+            staged=staged,
+            commit_lock=commit_lock,
         )
     except (duckdb.OutOfMemoryException, duckdb.TransactionException) as exc:
         # DuckDB reports a commit that ran out of memory as a failed commit.
@@ -482,12 +492,18 @@ def _write_lines(
 
 
 class _MemoryWatch:
-    """Whether DuckDB's memory budget lately stopped a bulk write. While ``short`` is set the
-    preparing thread no longer parses beside the writer, which then parses each batch itself,
+    """How the preparing thread's parse and the writer share DuckDB's memory.
+
+    ``apart``: the preparing thread parses a batch and the writer commits one (checkpoints
+    included) never at the same time: together they overshoot the budget by what DuckDB does
+    not count in it (1.8 GB file: peaks of 466-535 MB, against 430-447 MB kept apart, for about
+    15 % more time). ``short`` is set while DuckDB's budget lately stopped a bulk write: the
+    preparing thread then no longer parses beside the writer, which parses each batch itself,
     one statement at a time in the budget; after ``_CLEAN_BATCHES`` batches written without
     running short, both threads parse again."""
 
     def __init__(self) -> None:
+        self.apart = threading.Lock()
         self.short = threading.Event()
         self.clean = 0
 
@@ -526,7 +542,9 @@ def _write_bulk(
     while parts:
         part = parts.pop(0)
         try:
-            out = _write_lines(writer, part, len(part), 0, kw["source"], kw["observed_at"], kw["file_id"])
+            out = _write_lines(
+                writer, part, len(part), 0, kw["source"], kw["observed_at"], kw["file_id"], memory.apart
+            )
             if out is None:  # a shape the bulk path does not read
                 turned_down.set()
         except _NoMemoryToStage:
@@ -696,7 +714,8 @@ def _pipelined(
                         # Two connections in turn: the writer may still be reading the
                         # previous batch's tables from the other.
                         if not memory.short.is_set():
-                            _parse_apart(lines, parse_cons[n_bulk % 2])
+                            with memory.apart:
+                                _parse_apart(lines, parse_cons[n_bulk % 2])
                             n_bulk += 1
                     del payloads
                 if item is None:
@@ -736,6 +755,10 @@ def _pipelined(
                 out = _write_bulk(writer, lines, kw, turned_down, memory)
                 out.records_in += records_in - len(lines)
                 out.records_duplicate += dups
+                item = lines = None  # the batch's buffers go before the next is taken
+                # Arrow's allocator keeps what a batch freed for reuse, per thread; over a
+                # 1.8 GB file what it kept grew by ~40 MB. Given back after each batch.
+                pa.default_memory_pool().release_unused()
                 yield out
             else:
                 _, batch, out = item

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -78,8 +78,12 @@ class Archive:
         return rows[0][0] if rows else None
 
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A transaction committed on success, rolled back on any exception."""
+    def transaction(
+        self, commit_lock: AbstractContextManager[Any] | None = None
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A transaction committed on success, rolled back on any exception. ``commit_lock``,
+        when given, is held while committing (the importer keeps its parse and the writer's
+        commits apart with it)."""
         self.con.execute("BEGIN TRANSACTION")
         try:
             yield self.con
@@ -87,7 +91,8 @@ class Archive:
             self.con.execute("ROLLBACK")
             raise
         try:
-            self.con.execute("COMMIT")
+            with commit_lock or contextlib.nullcontext():
+                self.con.execute("COMMIT")
         except duckdb.Error:
             # A commit that fails (out of memory while writing the WAL) leaves nothing written;
             # the transaction may still be open on this connection.
@@ -107,9 +112,15 @@ def registered(con: duckdb.DuckDBPyConnection, **tables: Any) -> Iterator[None]:
         con.register(name, tbl)
     try:
         yield
-    finally:
+    except BaseException:
+        # The block's error is what matters: in a transaction it aborted, DuckDB refuses the
+        # unregister too ("current transaction is aborted"), which would hide it.
         for name in tables:
-            con.unregister(name)
+            with contextlib.suppress(duckdb.Error):
+                con.unregister(name)
+        raise
+    for name in tables:
+        con.unregister(name)
 
 
 def _python_steps() -> dict[str, Callable[[duckdb.DuckDBPyConnection], None]]:

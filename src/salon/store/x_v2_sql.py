@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from array import array
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import accumulate
@@ -679,11 +680,13 @@ def write_staged(
     now: datetime,
     lines: Lines,
     staged: dict[str, pa.Table] | None = None,
+    commit_lock: AbstractContextManager[Any] | None = None,
 ) -> BatchResult:
     """Write a staged batch in one transaction: staged on the writer's connection (``stage``
-    returned True), or elsewhere and handed over as ``staged`` (``staged_tables``)."""
+    returned True), or elsewhere and handed over as ``staged`` (``staged_tables``).
+    ``commit_lock`` is held while committing (``Archive.transaction``)."""
     result = BatchResult()
-    with registered(writer.con, **(staged or {})), writer.archive.transaction():
+    with registered(writer.con, **(staged or {})), writer.archive.transaction(commit_lock):
         result.raw_new = writer.insert_raw(
             lines.rids,
             now,
