@@ -61,8 +61,8 @@ DEFAULT_BATCH_BYTES = 8 << 20  # a batch also ends after this many payload bytes
 # batches are faster; the payloads are held once (an Arrow buffer), not as Python objects.
 # The preparing thread parses a batch while the writer derives and writes the previous one
 # (``_parse_apart``), both in DuckDB's one memory budget, the parse and the writer's commits
-# taking turns (``_MemoryWatch``). 900 MB file: 22.1-23.3 s, peak RSS 423-437 MB; 1.8 GB file:
-# 48 s, 430-437 MB (24 MB batches, a 192 MB budget, checkpoints every 64 MB). Parsed one batch
+# taking turns (``_MemoryWatch``). 900 MB file: 22.1-23.6 s, peak RSS 423-437 MB; 1.8 GB file:
+# 48-53 s, 430-453 MB (24 MB batches, a 192 MB budget, checkpoints every 64 MB). Parsed one batch
 # at a time by the writer, the 900 MB import took 24.1-25.0 s (24 MB batches, 160 MB). A batch
 # that does not fit is split (``_write_bulk``), so a file of unusually large pages is slower,
 # not failed.
@@ -249,7 +249,8 @@ def import_paths(
         with contextlib.suppress(duckdb.Error):
             arc.con.execute("CHECKPOINT")
         for k, v in previous.items():
-            arc.con.execute(f"SET {k} = '{v}'")
+            if k != "threads":  # given back above
+                arc.con.execute(f"SET {k} = '{v}'")
         if own:
             arc.close()
     return report
@@ -429,11 +430,11 @@ def _parse_apart(lines: x_v2_sql.Lines, con: duckdb.DuckDBPyConnection) -> None:
     x_v2_sql.drop(con)
 
 
-def _short_of_memory(exc: duckdb.Error) -> bool:
-    """Whether DuckDB failed for want of memory (an out-of-memory error, or a commit that could
-    not pin a block within the memory limit)."""
+def _commit_short_of_memory(exc: duckdb.TransactionException) -> bool:
+    """Whether a failed commit failed for want of memory: DuckDB reports a commit that could not
+    pin a block within its memory limit as a failed commit, not as out of memory."""
     text = str(exc).lower()
-    return isinstance(exc, duckdb.OutOfMemoryException) or "pin block" in text or "out of memory" in text
+    return "pin block" in text or "out of memory" in text
 
 
 class _NoMemoryToStage(Exception):
@@ -456,6 +457,7 @@ def _write_lines(
     transaction is rolled back)."""
     con = writer.con
     staged = None
+    staged_here = False  # temporary tables on the writer's connection, to drop once written
     try:
         if lines.parsed_on is not None:  # parsed by the preparing thread (``_parse_apart``)
             src, lines.parsed_on = lines.parsed_on, None
@@ -464,8 +466,12 @@ def _write_lines(
                 staged = x_v2_sql.staged_tables(src)
             finally:
                 x_v2_sql.drop(src)
-        elif not lines.readable or not x_v2_sql.stage(con, lines, observed):
-            return None
+        else:
+            if not lines.readable:
+                return None
+            staged_here = True
+            if not x_v2_sql.stage(con, lines, observed):
+                return None
         result = x_v2_sql.write_staged(
             writer,
             file_id=file_id,
@@ -475,13 +481,15 @@ def _write_lines(
             staged=staged,
             commit_lock=commit_lock,
         )
-    except (duckdb.OutOfMemoryException, duckdb.TransactionException) as exc:
-        # DuckDB reports a commit that ran out of memory as a failed commit.
-        if isinstance(exc, duckdb.TransactionException) and not _short_of_memory(exc):
+    except duckdb.OutOfMemoryException as exc:
+        raise _NoMemoryToStage from exc
+    except duckdb.TransactionException as exc:
+        if not _commit_short_of_memory(exc):
             raise
         raise _NoMemoryToStage from exc
     finally:
-        x_v2_sql.drop(con)
+        if staged_here:
+            x_v2_sql.drop(con)
     return BatchOutcome(
         records_in=records_in,
         records_new=result.raw_new,
@@ -496,7 +504,7 @@ class _MemoryWatch:
 
     ``apart``: the preparing thread parses a batch and the writer commits one (checkpoints
     included) never at the same time: together they overshoot the budget by what DuckDB does
-    not count in it (1.8 GB file: peaks of 466-535 MB, against 430-447 MB kept apart, for about
+    not count in it (1.8 GB file: peaks of 466-535 MB, against 430-453 MB kept apart, for about
     15 % more time). ``short`` is set while DuckDB's budget lately stopped a bulk write: the
     preparing thread then no longer parses beside the writer, which parses each batch itself,
     one statement at a time in the budget; after ``_CLEAN_BATCHES`` batches written without

@@ -292,7 +292,8 @@ class Lines:
         views = self._views()
 
         def part(a: int, b: int) -> Lines:
-            table = self.table.slice(a, b - a).combine_chunks()
+            # A slice shares the buffers (``_views`` reads its offset).
+            table = self.table.slice(a, b - a)
             return Lines(table, self.rids[a:b], self.linenos[a:b], rawstore.pack(views[a:b]))
 
         return part(0, half), part(half, len(self))
