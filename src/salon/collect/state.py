@@ -145,9 +145,12 @@ def pending_gaps(archive: Archive, campaign: str, source: str) -> list[Gap]:
 
 
 def start_backfill(archive: Archive, gap_id: int, backfill_source: str, now: datetime) -> None:
+    """Mark ``gap_id`` as being backfilled. A failed gap's note (the failure) is dropped: the new
+    attempt supersedes it, and its finish records its own outcome; any other note (a cursor
+    replay's) is kept."""
     archive.con.execute(
-        "UPDATE collect_gaps SET status = 'backfilling', backfill_source = ?, backfill_started_at = ?"
-        " WHERE gap_id = ?",
+        "UPDATE collect_gaps SET status = 'backfilling', backfill_source = ?, backfill_started_at = ?,"
+        " note = CASE WHEN status = 'failed' THEN NULL ELSE note END WHERE gap_id = ?",
         [backfill_source, now, gap_id],
     )
 
@@ -162,11 +165,17 @@ def finish_backfill(
     note: str | None = None,
     backfill_source: str | None = None,
 ) -> None:
+    """Record the end of a backfill of ``gap_id``: its ``status``, what it brought (added to what
+    earlier backfills of the gap brought) and, when given, its ``note`` and ``backfill_source``.
+    Without a note the earlier one is kept (a cursor replay's note stays when a search backfill
+    follows it), except a failure's: a finish that is not a failure drops it (as
+    ``start_backfill`` does when a retry starts)."""
     archive.con.execute(
         "UPDATE collect_gaps SET status = ?, backfill_finished_at = ?, records = records + ?,"
-        " posts_new = posts_new + ?, note = coalesce(?, note), backfill_source = coalesce(?, backfill_source)"
-        " WHERE gap_id = ?",
-        [status, now, records, posts_new, note, backfill_source, gap_id],
+        " posts_new = posts_new + ?,"
+        " note = CASE WHEN ? IS NOT NULL THEN ? WHEN status = 'failed' AND ? <> 'failed' THEN NULL ELSE note END,"
+        " backfill_source = coalesce(?, backfill_source) WHERE gap_id = ?",
+        [status, now, records, posts_new, note, note, status, backfill_source, gap_id],
     )
 
 

@@ -1,0 +1,72 @@
+"""Collection bookkeeping (``salon.collect.state``) on a real archive."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from salon.collect import state
+from salon.store.archive import Archive, open_archive
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+SOURCE = "bluesky:jetstream"
+
+
+@pytest.fixture
+def arc(tmp_path: Path) -> Iterator[Archive]:
+    with open_archive(tmp_path / "a.duckdb") as archive:
+        yield archive
+
+
+def a_gap(arc: Archive, slug: str = "live-test", source: str = SOURCE) -> state.Gap:
+    """A gap of ``source``: the time since the campaign start before its first connection."""
+    _cid, gap = state.open_connection(arc, None, slug, source, "wss://example", T0, T0 - timedelta(hours=1))
+    assert gap is not None
+    return gap
+
+
+def gap_row(arc: Archive, gap_id: int) -> tuple[str, str | None, str | None, int]:
+    row = arc.con.execute(
+        "SELECT status, note, backfill_source, records FROM collect_gaps WHERE gap_id = ?", [gap_id]
+    ).fetchall()[0]
+    return row[0], row[1], row[2], row[3]
+
+
+def test_a_successful_retry_drops_the_failure_note(arc: Archive) -> None:
+    gap = a_gap(arc)
+    state.start_backfill(arc, gap.gap_id, "bluesky:search", T0)
+    state.finish_backfill(arc, gap.gap_id, "failed", T0, note="HTTP 401 from searchPosts")
+    assert gap_row(arc, gap.gap_id)[:2] == ("failed", "HTTP 401 from searchPosts")
+    # the next run's retry: started, then finished without a note
+    state.start_backfill(arc, gap.gap_id, "bluesky:search", T0 + timedelta(hours=1))
+    state.finish_backfill(arc, gap.gap_id, "backfilled", T0 + timedelta(hours=1), records=3, posts_new=2)
+    assert gap_row(arc, gap.gap_id) == ("backfilled", None, "bluesky:search", 3)
+
+
+def test_a_finish_without_a_start_drops_the_failure_note_too(arc: Archive) -> None:
+    gap = a_gap(arc)
+    state.finish_backfill(arc, gap.gap_id, "failed", T0, note="HTTP 503 after 5 attempts")
+    state.finish_backfill(arc, gap.gap_id, "backfilled", T0, backfill_source="x:search")
+    assert gap_row(arc, gap.gap_id)[:3] == ("backfilled", None, "x:search")
+
+
+def test_a_failed_retry_records_its_own_failure(arc: Archive) -> None:
+    gap = a_gap(arc)
+    state.finish_backfill(arc, gap.gap_id, "failed", T0, note="first failure")
+    state.start_backfill(arc, gap.gap_id, "bluesky:search", T0)
+    state.finish_backfill(arc, gap.gap_id, "failed", T0, note="second failure")
+    assert gap_row(arc, gap.gap_id)[:2] == ("failed", "second failure")
+
+
+def test_a_replay_note_is_kept_by_a_search_backfill_without_a_note(arc: Archive) -> None:
+    gap = a_gap(arc)
+    replay = "replayed from cursor 2026-03-01T11:30:00+00:00 (after the gap start)"
+    state.finish_backfill(
+        arc, gap.gap_id, "partial", T0, note=replay, backfill_source="jetstream cursor replay"
+    )
+    state.start_backfill(arc, gap.gap_id, "jetstream replay + bluesky:search", T0)
+    state.finish_backfill(arc, gap.gap_id, "backfilled", T0, records=1)
+    assert gap_row(arc, gap.gap_id) == ("backfilled", replay, "jetstream replay + bluesky:search", 1)
