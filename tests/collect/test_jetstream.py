@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -10,6 +11,7 @@ import zstandard
 
 from salon.collect.jetstream import POST, REPOST
 from salon.hashtags import tag_key
+from salon.store.archive import open_archive
 
 from .harness import Collector, campaign_file
 from .servers import JETSTREAM_EVENTS, JETSTREAM_GOLDEN, JetstreamServer, eventually, lines
@@ -227,8 +229,74 @@ def test_a_failed_gap_backfill_is_retried_by_the_next_run(tmp_path: Path) -> Non
             c.wait(f"SELECT count(*) FROM collect_gaps WHERE gap_id = {gap_id} AND status = 'backfilled'", 1)
             gap = c.q("SELECT backfill_source, records FROM collect_gaps WHERE gap_id = ?", [gap_id])[0]
             # this run's own gap (since the first run stopped) is backfilled too: none is left
-            pending = "SELECT count(*) FROM collect_gaps WHERE status IN ('open', 'backfilling', 'failed')"
+            pending = "SELECT count(*) FROM collect_gaps WHERE status IN ('open', 'backfilling', 'failed', 'partial')"
             eventually(lambda: c.n(pending) == 0, what="no gap left pending")
     assert gap[0] == "jetstream replay + bluesky:search" and gap[1] > 0  # it brought the post
     since = (gap_start - timedelta(seconds=60)).astimezone(UTC).isoformat().replace("+00:00", "Z")
     assert {r.q("q") for r in bsky.searches if r.q("since") == since} == {f"#{t}" for t in TAGS}
+
+
+def _partial_gap(db: Path, replay_note: str) -> tuple[int, datetime]:
+    """Leave in ``db`` what an earlier run without a Bluesky login leaves: a Jetstream gap its
+    cursor replay covered only in part (status ``partial``). Its id and start."""
+    from salon.collect import state
+    from salon.collect.jetstream import SOURCE
+
+    now = datetime.now(UTC) - timedelta(hours=1)
+    with open_archive(db) as arc:
+        _cid, gap = state.open_connection(
+            arc, None, "live-test", SOURCE, "ws://earlier", now, now - timedelta(hours=2)
+        )
+        assert gap is not None
+        state.finish_backfill(
+            arc, gap.gap_id, "partial", now, note=replay_note, backfill_source="jetstream cursor replay"
+        )
+    return gap.gap_id, gap.start
+
+
+def test_a_partial_gap_is_backfilled_by_search_in_the_next_run(tmp_path: Path) -> None:
+    """A gap the cursor replay covered only in part is searched by the next run with a login;
+    the replay's note stays."""
+    from .servers import BlueskyServer
+
+    db = tmp_path / "a.duckdb"
+    note = "replayed from cursor 2026-03-01T11:30:00+00:00 (after the gap start)"
+    gap_id, gap_start = _partial_gap(db, note)
+    bsky = BlueskyServer()
+    with JetstreamServer(lines(JETSTREAM_EVENTS)) as srv, bsky:
+        extra = f'auth_service = "{bsky.base}"\n'
+        src = sources(srv.url, extra).replace('appview = ""', f'appview = "{bsky.base}"')
+        camp = campaign_file(tmp_path, TAGS, src)
+        env = {"SALON_BSKY_HANDLE": bsky.user, "SALON_BSKY_APP_PASSWORD": bsky.password}
+        with Collector(db, camp, env=env) as c:
+            c.wait(f"SELECT count(*) FROM collect_gaps WHERE gap_id = {gap_id} AND status = 'backfilled'", 1)
+            gap = c.q("SELECT backfill_source, records, note FROM collect_gaps WHERE gap_id = ?", [gap_id])[0]
+            said = list(c.board.messages)
+    assert gap[0] == "jetstream replay + bluesky:search" and gap[1] > 0 and gap[2] == note
+    since = (gap_start - timedelta(seconds=60)).astimezone(UTC).isoformat().replace("+00:00", "Z")
+    assert {r.q("q") for r in bsky.searches if r.q("since") == since} == {f"#{t}" for t in TAGS}
+    assert any("backfilling again 1 gap(s)" in m for m in said)
+
+
+def test_a_partial_gap_stays_partial_without_a_search_backfill(tmp_path: Path) -> None:
+    """Without a Bluesky login nothing can cover a partial gap: the next run leaves it as it is
+    (no replay from its start, no retry)."""
+    db = tmp_path / "a.duckdb"
+    note = "replayed from cursor 2026-03-01T11:30:00+00:00 (after the gap start)"
+    gap_id, _start = _partial_gap(db, note)
+    with JetstreamServer(lines(JETSTREAM_EVENTS)) as srv:
+        src = sources(srv.url).replace('appview = ""', 'appview = "http://127.0.0.1:9"')
+        camp = campaign_file(tmp_path, TAGS, src)
+        with Collector(db, camp) as c:
+            # this run's own gap (since the earlier connection) is replayed: the run is under way
+            c.wait("SELECT count(*) FROM collect_gaps WHERE backfill_source = 'jetstream cursor replay'", 2)
+            c.wait("SELECT count(*) FROM posts WHERE platform = 'bluesky'", 2)
+            said = list(c.board.messages)
+        with open_archive(db, read_only=True) as arc:
+            gap = arc.con.execute(
+                "SELECT status, note, backfill_source, backfill_started_at FROM collect_gaps WHERE gap_id = ?",
+                [gap_id],
+            ).fetchall()[0]
+    assert gap == ("partial", note, "jetstream cursor replay", None)
+    assert not any("backfilling again" in m for m in said)
+    assert any("no Bluesky login" in m for m in said)

@@ -21,9 +21,12 @@ def arc(tmp_path: Path) -> Iterator[Archive]:
         yield archive
 
 
-def a_gap(arc: Archive, slug: str = "live-test", source: str = SOURCE) -> state.Gap:
-    """A gap of ``source``: the time since the campaign start before its first connection."""
-    _cid, gap = state.open_connection(arc, None, slug, source, "wss://example", T0, T0 - timedelta(hours=1))
+def a_gap(arc: Archive, source: str = SOURCE, at: datetime = T0) -> state.Gap:
+    """A gap of ``source`` up to a connection opened ``at``: since the campaign start (an hour
+    before ``T0``) for its first connection, since the previous connection for the next ones."""
+    _cid, gap = state.open_connection(
+        arc, None, "live-test", source, "wss://example", at, T0 - timedelta(hours=1)
+    )
     assert gap is not None
     return gap
 
@@ -70,3 +73,16 @@ def test_a_replay_note_is_kept_by_a_search_backfill_without_a_note(arc: Archive)
     state.start_backfill(arc, gap.gap_id, "jetstream replay + bluesky:search", T0)
     state.finish_backfill(arc, gap.gap_id, "backfilled", T0, records=1)
     assert gap_row(arc, gap.gap_id) == ("backfilled", replay, "jetstream replay + bluesky:search", 1)
+
+
+def test_pending_gaps_include_partial_ones(arc: Archive) -> None:
+    done, partial, failed = (a_gap(arc, at=T0 + timedelta(hours=h)) for h in range(3))
+    other = a_gap(arc, source="x:search")
+    state.finish_backfill(arc, done.gap_id, "backfilled", T0, note="replayed from cursor")
+    state.finish_backfill(
+        arc, partial.gap_id, "partial", T0, note="replayed from cursor (after the gap start)"
+    )
+    state.finish_backfill(arc, failed.gap_id, "failed", T0, note="HTTP 401")
+    pending = state.pending_gaps(arc, "live-test", SOURCE)
+    assert sorted(g.gap_id for g in pending) == [partial.gap_id, failed.gap_id]
+    assert other.gap_id not in {g.gap_id for g in pending}

@@ -3,8 +3,11 @@ event, the credentials, and the connection/gap bookkeeping of live sources.
 
 A gap (``salon.collect.state``) is covered in one of two ways. A stream's gap goes to the
 backfiller registered for it in ``backfillers`` (``backfill``); the gaps an earlier run left
-pending (backfill failed, interrupted, or never started) go there again when the stream starts
-(``backfill_pending``, called by ``salon.collect.reconnect.keep_connected``). A poller's gap
+pending (backfill failed, interrupted, or never started; a Jetstream gap its cursor replay
+covered only in part) go there again when the stream starts (``backfill_pending``, called by
+``salon.collect.reconnect.keep_connected``). A stream without a backfiller (Jetstream without a
+Bluesky login) leaves them as they are, for a later run that has one: its cursor replay resumes
+after them. A poller's gap
 (REST, resumed from its cursor) is covered once it has polled again: ``resumed`` closes every
 pending gap of its source, the ones a failed poll or a killed run left included.
 """
@@ -90,7 +93,8 @@ class Ctx:
     async def backfill_pending(self, source: str, via: str | None = None) -> int:
         """Start again, by the backfiller registered for ``via`` (default: ``source``), the
         backfill of every gap of ``source`` still pending (``state.pending_gaps``: an earlier
-        run's backfill failed, was interrupted, or never started). How many were started."""
+        run's backfill failed, was interrupted, or never started, or its cursor replay covered
+        it only in part). Starts none without a backfiller for ``via``. How many were started."""
         fn = self.backfillers.get(via or source)
         if fn is None:
             return 0

@@ -287,7 +287,10 @@ async def collect_jetstream(ctx: Ctx, cfg: BlueskyConfig) -> None:
 
 
 async def _replayed(ctx: Ctx, gap: state.Gap, cursor_us: int) -> None:
-    """Record that the cursor replay covers ``gap``, and backfill it by search when possible."""
+    """Record that the cursor replay covers ``gap`` (``partial`` when the replay starts after the
+    gap start), and backfill it by search when possible. A partial gap left without a search
+    (no Bluesky login) stays pending: the next run with a login backfills it
+    (``Ctx.backfill_pending``)."""
     from datetime import UTC, datetime
 
     start = datetime.fromtimestamp(cursor_us / 1_000_000, UTC)

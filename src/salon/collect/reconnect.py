@@ -4,7 +4,8 @@ Jetstream's WebSocket) and ``read_events``, its stall-aware reader.
 ``keep_connected(ctx, source, attempt, ...)`` runs one stream until ``ctx.stop`` is set:
 
 - First, the gaps of the source an earlier run left pending (their backfill failed, was
-  interrupted or never started) go to the backfiller again (``Ctx.backfill_pending``).
+  interrupted or never started, or a cursor replay covered them only in part) go to the
+  backfiller again (``Ctx.backfill_pending``; nothing happens without a backfiller).
 - It shows "connecting" and calls ``attempt(link)``. The collector opens its stream and, once
   the server has accepted it, calls ``link.opened(url)``: that records the connection (a row of
   ``collect_connections``, heartbeated by each page stored with its id), counts it, shows

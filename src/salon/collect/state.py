@@ -133,12 +133,13 @@ def close_connection(archive: Archive, connection_id: int, now: datetime, reason
 
 
 def pending_gaps(archive: Archive, campaign: str, source: str) -> list[Gap]:
-    """Gaps of ``source`` not backfilled yet (open, interrupted or failed), oldest first: what
-    ``Ctx.backfill_pending`` backfills again when a stream starts, and ``Ctx.resumed`` closes
-    when a poller has resumed from its cursor."""
+    """Gaps of ``source`` not fully backfilled yet (open, interrupted, failed, or ``partial``: a
+    Jetstream cursor replay that started after the gap start and no search after it), oldest
+    first: what ``Ctx.backfill_pending`` backfills again when a stream starts (if the stream has
+    a backfiller), and ``Ctx.resumed`` closes when a poller has resumed from its cursor."""
     rows = archive.con.execute(
         "SELECT gap_id, source, gap_start, gap_end, reason FROM collect_gaps WHERE campaign = ? AND source = ?"
-        " AND status IN ('open', 'backfilling', 'failed') ORDER BY gap_start",
+        " AND status IN ('open', 'backfilling', 'failed', 'partial') ORDER BY gap_start",
         [campaign, source],
     ).fetchall()
     return [Gap(int(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
