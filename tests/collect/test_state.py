@@ -10,6 +10,7 @@ import pytest
 
 from salon.collect import state
 from salon.store.archive import Archive, open_archive
+from salon.store.writer import Writer, finish_import_row
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 SOURCE = "bluesky:jetstream"
@@ -86,3 +87,24 @@ def test_pending_gaps_include_partial_ones(arc: Archive) -> None:
     pending = state.pending_gaps(arc, "live-test", SOURCE)
     assert sorted(g.gap_id for g in pending) == [partial.gap_id, failed.gap_id]
     assert other.gap_id not in {g.gap_id for g in pending}
+
+
+def test_a_run_ends_its_imports_row_as_an_import_does(arc: Archive) -> None:
+    """``finish_run`` and ``Writer.finish_import`` write the row through ``finish_import_row``."""
+    writer = Writer(arc)
+    run_id = state.start_run(writer, "collect live-test bluesky")
+    import_id = writer.start_import("file", "posts.jsonl")
+    counts = {"in": 7, "new": 5, "duplicate": 1, "bad": 1, "posts_new": 4}
+    state.finish_run(arc, run_id, "interrupted", T0, counts)
+    before = datetime.now(UTC)
+    writer.finish_import(import_id, "interrupted", counts)
+    cols = "status, records_in, records_new, records_duplicate, records_bad, posts_new"
+    row = f"SELECT {cols} FROM imports WHERE import_id = ?"
+    assert arc.con.execute(row, [run_id]).fetchall() == [("interrupted", 7, 5, 1, 1, 4)]
+    assert arc.con.execute(row, [import_id]).fetchall() == arc.con.execute(row, [run_id]).fetchall()
+    when = "SELECT finished_at FROM imports WHERE import_id = ?"
+    assert arc.con.execute(when, [run_id]).fetchall() == [(T0,)]
+    assert arc.con.execute(when, [import_id]).fetchall()[0][0] >= before  # the current time
+    finish_import_row(arc.con, import_id, "failed", {}, T0 + timedelta(hours=1))
+    assert arc.con.execute(row, [import_id]).fetchall() == [("failed", 0, 0, 0, 0, 0)]
+    assert arc.con.execute(when, [import_id]).fetchall() == [(T0 + timedelta(hours=1),)]

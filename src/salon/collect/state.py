@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from salon.store.archive import Archive
-from salon.store.writer import Writer
+from salon.store.writer import Writer, finish_import_row
 
 __all__ = [
     "Gap",
@@ -192,17 +192,6 @@ def start_run(writer: Writer, arguments: str) -> int:
 
 
 def finish_run(archive: Archive, run_id: int, status: str, now: datetime, counts: dict[str, int]) -> None:
-    archive.con.execute(
-        "UPDATE imports SET finished_at = ?, status = ?, records_in = ?, records_new = ?, records_duplicate = ?,"
-        " records_bad = ?, posts_new = ? WHERE import_id = ?",
-        [
-            now,
-            status,
-            counts.get("in", 0),
-            counts.get("new", 0),
-            counts.get("duplicate", 0),
-            counts.get("bad", 0),
-            counts.get("posts_new", 0),
-            run_id,
-        ],
-    )
+    """End the run's ``imports`` row as every import's ends (``salon.store.writer.finish_import_row``),
+    without ``Writer.finish_import``'s refresh of the campaign indexes."""
+    finish_import_row(archive.con, run_id, status, counts, now)

@@ -24,7 +24,7 @@ from salon.model import Author, Post, Tombstone
 from salon.store import rawstore
 from salon.store.archive import Archive, registered
 
-__all__ = ["Batch", "BatchResult", "Writer", "raw_id"]
+__all__ = ["Batch", "BatchResult", "Writer", "finish_import_row", "raw_id"]
 
 TS = pa.timestamp("us", tz="UTC")
 
@@ -155,6 +155,33 @@ _AUTHOR_DIGEST = (
 )
 
 
+def finish_import_row(
+    con: duckdb.DuckDBPyConnection,
+    import_id: int,
+    status: str,
+    counts: dict[str, int],
+    now: datetime | None = None,
+) -> None:
+    """Record the end of an import (its ``imports`` row): ``status``, the finish time (``now``,
+    default the current time) and ``counts`` (keys ``in``, ``new``, ``duplicate``, ``bad``,
+    ``posts_new``; a missing one is 0). ``Writer.finish_import`` and a collect run's
+    ``salon.collect.state.finish_run`` both end with it."""
+    con.execute(
+        "UPDATE imports SET finished_at = ?, status = ?, records_in = ?, records_new = ?, records_duplicate = ?,"
+        " records_bad = ?, posts_new = ? WHERE import_id = ?",
+        [
+            now if now is not None else datetime.now(UTC),
+            status,
+            counts.get("in", 0),
+            counts.get("new", 0),
+            counts.get("duplicate", 0),
+            counts.get("bad", 0),
+            counts.get("posts_new", 0),
+            import_id,
+        ],
+    )
+
+
 class Writer:
     """Writes batches to an archive. Every write of imported or collected records goes through
     one instance of this."""
@@ -177,20 +204,9 @@ class Writer:
         return iid
 
     def finish_import(self, import_id: int, status: str, counts: dict[str, int]) -> None:
-        self.con.execute(
-            "UPDATE imports SET finished_at = ?, status = ?, records_in = ?, records_new = ?, records_duplicate = ?,"
-            " records_bad = ?, posts_new = ? WHERE import_id = ?",
-            [
-                datetime.now(UTC),
-                status,
-                counts.get("in", 0),
-                counts.get("new", 0),
-                counts.get("duplicate", 0),
-                counts.get("bad", 0),
-                counts.get("posts_new", 0),
-                import_id,
-            ],
-        )
+        """End the import's row (``finish_import_row``); a done import refreshes the campaign
+        indexes."""
+        finish_import_row(self.con, import_id, status, counts)
         if status == "done":
             self.refresh_campaign_indexes()
 
