@@ -8,7 +8,12 @@ its peak RSS is its own:
 
 1. Salon: ``salon.importer.import_paths`` into a fresh archive;
 2. the near-limit: DuckDB ``read_ndjson_objects`` over the file + a hashtag count;
-3. the peer: ``twarc2 csv`` (in ``bench/.venv-peer``), on a proportional subset of the file when
+3. the floor of a lossless import, each part on one thread: DuckDB parsing every line of the
+   file with the import's own page structure (``x_v2_sql``, nothing unnested or stored), and
+   Python hashing every line and packing it into compressed raw blocks (``rawstore.pack``),
+   nothing written. Their sum over the CPUs is the least wall time an import that parses the
+   lines and keeps them could take here, before it derives, deduplicates or writes anything;
+4. the peer: ``twarc2 csv`` (in ``bench/.venv-peer``), on a proportional subset of the file when
    the whole would take more than ``--peer-max-seconds``, its rate extrapolated.
 
 Prints a table and writes ``bench/results/import-<timestamp>.json``.
@@ -101,6 +106,53 @@ def _child_scan(path: str) -> None:
     print(json.dumps({"seconds": wall, "hashtags": tags}))
 
 
+def _child_floor(path: str) -> None:
+    import hashlib
+
+    import duckdb
+
+    from salon.importer import BULK_BATCH_BYTES
+    from salon.store import rawstore, x_v2_sql
+
+    con = duckdb.connect()
+    con.execute("SET threads = 1")  # CPU seconds, summed below over the machine's CPUs
+    t0 = time.perf_counter()
+    # Every field of the structure is materialised (the aggregates read the lists and a string
+    # nested in them), so DuckDB cannot skip the work the import's parse does.
+    row = con.execute(
+        "SELECT sum(len(d.data)), sum(len(d.includes.tweets)), sum(len(d.includes.users)),"
+        " max(d.includes.users[1].description) FROM"
+        f" (SELECT json_transform(json, '{x_v2_sql._PAGE}') AS d FROM read_ndjson_objects(?))",
+        [path],
+    ).fetchone()
+    parse = time.perf_counter() - t0
+    assert row is not None
+    t0 = time.perf_counter()
+    lines: list[bytes] = []
+    size = stored = 0
+    with open(path, "rb") as f:
+        for line in f:
+            line = line.rstrip(b"\n")
+            hashlib.blake2b(line, digest_size=16).hexdigest()
+            lines.append(line)
+            size += len(line)
+            if size >= BULK_BATCH_BYTES:
+                stored += sum(map(len, rawstore.pack(lines).blocks))
+                lines, size = [], 0
+    stored += sum(map(len, rawstore.pack(lines).blocks))
+    keep = time.perf_counter() - t0
+    print(
+        json.dumps(
+            {
+                "parse_seconds_one_thread": parse,
+                "data_tweets_parsed": row[0],
+                "keep_seconds_one_thread": keep,
+                "raw_bytes_compressed": stored,
+            }
+        )
+    )
+
+
 # ---- the peer -----------------------------------------------------------------------------------
 
 
@@ -184,7 +236,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
-        {"salon": _child_salon, "scan": _child_scan}[args.child[0]](*args.child[1:])
+        {"salon": _child_salon, "scan": _child_scan, "floor": _child_floor}[args.child[0]](*args.child[1:])
         return {}
 
     path = DATA / f"x-v2-{args.size_mb:g}mb.jsonl"
@@ -213,6 +265,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     scan["tweets_per_s"] = meta["tweets"] / scan["seconds"]
     print(f"duckdb scan: {scan['seconds']:.2f} s", flush=True)
 
+    wall, rss, out = _run_child([*me, "floor", str(path)], cwd=cwd)
+    floor = json.loads(out) | {"wall_seconds": wall, "peak_rss_bytes": rss}
+    cpus = os.cpu_count() or 1
+    floor["seconds_on_all_cpus"] = (
+        floor["parse_seconds_one_thread"] + floor["keep_seconds_one_thread"]
+    ) / cpus
+    print(
+        f"floor: parse {floor['parse_seconds_one_thread']:.2f} s + keep {floor['keep_seconds_one_thread']:.2f} s"
+        f" on one thread, {floor['seconds_on_all_cpus']:.2f} s over {cpus} CPUs",
+        flush=True,
+    )
+
     peer = None if args.skip_peer else _peer(path, meta, args.peer_max_seconds)
     if peer:
         print(
@@ -221,6 +285,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     ratios = {
         "salon_time_over_scan_time": salon["seconds"] / scan["seconds"],
+        "floor_time_over_scan_time": floor["seconds_on_all_cpus"] / scan["seconds"],
+        "salon_time_over_floor_time": salon["seconds"] / floor["seconds_on_all_cpus"],
         "salon_rate_over_peer_rate": salon["tweets_per_s"] / peer["tweets_per_s"] if peer else None,
         "scan_rate_over_peer_rate": scan["tweets_per_s"] / peer["tweets_per_s"] if peer else None,
     }
@@ -235,6 +301,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "input": {"path": str(path), **meta},
         "salon": salon | {"fast_path": not args.python},
         "duckdb_scan": scan,
+        "floor": floor,
         "twarc2_csv": peer,
         "ratios": ratios,
         "targets": {"salon_time_over_scan_time_max": 2.0, "peak_rss_bytes_max": 500e6},
@@ -283,6 +350,13 @@ def _print_table(r: dict[str, Any]) -> None:
         print(f"{name:28} {secs:9.2f} {rate:11,.0f} {rss / 1e6:8,.0f}MB  {note}")
     ra = r["ratios"]
     print(f"salon time / scan time: {ra['salon_time_over_scan_time']:.2f} (target <= 2)")
+    fl = r["floor"]
+    print(
+        f"floor (parse {fl['parse_seconds_one_thread']:.2f} s + hash and compress"
+        f" {fl['keep_seconds_one_thread']:.2f} s, over {r['machine']['cpus']} CPUs):"
+        f" {fl['seconds_on_all_cpus']:.2f} s = {ra['floor_time_over_scan_time']:.2f}x the scan;"
+        f" salon = {ra['salon_time_over_floor_time']:.1f}x the floor"
+    )
     if ra["salon_rate_over_peer_rate"] is not None:
         print(
             f"salon rate / twarc2 csv rate: {ra['salon_rate_over_peer_rate']:.1f}x;"
