@@ -9,10 +9,13 @@ its peak RSS is its own:
 1. Salon: ``salon.importer.import_paths`` into a fresh archive;
 2. the near-limit: DuckDB ``read_ndjson_objects`` over the file + a hashtag count;
 3. the floor of a lossless import, each part on one thread: DuckDB parsing every line of the
-   file with the import's own page structure (``x_v2_sql``, nothing unnested or stored), and
+   file with the import's own page structure (``x_v2_sql``, nothing unnested or stored);
    Python hashing every line and packing it into compressed raw blocks (``rawstore.pack``),
-   nothing written. Their sum over the CPUs is the least wall time an import that parses the
-   lines and keeps them could take here, before it derives, deduplicates or writes anything;
+   nothing written; and DuckDB writing what Salon's import stored (every table's rows, read
+   from Salon's archive) into a fresh archive in one transaction, with no memory limit, checkpoint
+   included. Their sum over the CPUs is the least wall time any import that parses the lines,
+   keeps them and stores the same tables could take here, before it derives or deduplicates
+   anything, were the work split perfectly over the CPUs;
 4. the peer: ``twarc2 csv`` (in ``bench/.venv-peer``), on a proportional subset of the file when
    the whole would take more than ``--peer-max-seconds``, its rate extrapolated.
 
@@ -153,6 +156,35 @@ def _child_floor(path: str) -> None:
     )
 
 
+def _child_write(archive: str, fresh: str) -> None:
+    import duckdb
+
+    from salon.store.archive import open_archive
+
+    open_archive(fresh).close()  # the schema, by Salon's migrations
+    con = duckdb.connect(fresh)
+    con.execute("SET threads = 1")  # CPU seconds, as the other parts of the floor
+    con.execute("ATTACH ? AS src (READ_ONLY)", [archive])
+    tables = [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'src' AND schema_name = 'main'"
+            " AND table_name NOT IN ('schema_migrations') ORDER BY table_name"
+        ).fetchall()
+    ]
+    rows = 0
+    t0 = time.perf_counter()
+    con.execute("BEGIN TRANSACTION")
+    for t in tables:
+        # Through the archive's own tables: their primary keys are maintained as the import's are.
+        rows += con.execute(f"INSERT INTO main.{t} SELECT * FROM src.{t}").fetchone()[0]  # type: ignore[index]
+    con.execute("COMMIT")
+    con.execute("CHECKPOINT")
+    write = time.perf_counter() - t0
+    con.close()
+    print(json.dumps({"write_seconds_one_thread": write, "rows_written": rows, "tables": len(tables)}))
+
+
 # ---- the peer -----------------------------------------------------------------------------------
 
 
@@ -236,7 +268,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
-        {"salon": _child_salon, "scan": _child_scan, "floor": _child_floor}[args.child[0]](*args.child[1:])
+        children = {"salon": _child_salon, "scan": _child_scan, "floor": _child_floor, "write": _child_write}
+        children[args.child[0]](*args.child[1:])
         return {}
 
     path = DATA / f"x-v2-{args.size_mb:g}mb.jsonl"
@@ -267,13 +300,24 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     wall, rss, out = _run_child([*me, "floor", str(path)], cwd=cwd)
     floor = json.loads(out) | {"wall_seconds": wall, "peak_rss_bytes": rss}
+    fresh = DATA / "bench-import-write.duckdb"
+    for p in (fresh, fresh.with_suffix(".duckdb.wal")):
+        p.unlink(missing_ok=True)
+    wall, rss, out = _run_child([*me, "write", str(archive), str(fresh)], cwd=cwd)
+    written = json.loads(out)
+    floor |= written | {"write_wall_seconds": wall, "write_peak_rss_bytes": rss}
+    for p in (fresh, fresh.with_suffix(".duckdb.wal")):
+        p.unlink(missing_ok=True)
     cpus = os.cpu_count() or 1
     floor["seconds_on_all_cpus"] = (
-        floor["parse_seconds_one_thread"] + floor["keep_seconds_one_thread"]
+        floor["parse_seconds_one_thread"]
+        + floor["keep_seconds_one_thread"]
+        + floor["write_seconds_one_thread"]
     ) / cpus
     print(
         f"floor: parse {floor['parse_seconds_one_thread']:.2f} s + keep {floor['keep_seconds_one_thread']:.2f} s"
-        f" on one thread, {floor['seconds_on_all_cpus']:.2f} s over {cpus} CPUs",
+        f" + write {floor['write_seconds_one_thread']:.2f} s on one thread,"
+        f" {floor['seconds_on_all_cpus']:.2f} s over {cpus} CPUs",
         flush=True,
     )
 
@@ -353,7 +397,8 @@ def _print_table(r: dict[str, Any]) -> None:
     fl = r["floor"]
     print(
         f"floor (parse {fl['parse_seconds_one_thread']:.2f} s + hash and compress"
-        f" {fl['keep_seconds_one_thread']:.2f} s, over {r['machine']['cpus']} CPUs):"
+        f" {fl['keep_seconds_one_thread']:.2f} s + write {fl['write_seconds_one_thread']:.2f} s,"
+        f" over {r['machine']['cpus']} CPUs):"
         f" {fl['seconds_on_all_cpus']:.2f} s = {ra['floor_time_over_scan_time']:.2f}x the scan;"
         f" salon = {ra['salon_time_over_floor_time']:.1f}x the floor"
     )
