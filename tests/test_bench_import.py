@@ -21,8 +21,12 @@ def test_the_import_bench_measures_salon_the_scan_and_the_floor(
     salon, floor = r["salon"], r["floor"]
     assert salon["records_bad"] == 0 and salon["tables"]["posts"] > 0
     # The write part copied every row Salon stored, through the archive's own tables.
-    assert floor["tables"] > 10
-    assert floor["rows_written"] >= sum(salon["tables"].values()) - salon["tables"]["data_posts"]
+    copied = floor["rows_written_by_table"]
+    assert {t: copied[t] for t in salon["tables"] if t != "data_posts"} == {
+        t: n for t, n in salon["tables"].items() if t != "data_posts"
+    }
+    assert copied["imports"] == copied["import_files"] == 1 and copied["author_snapshots"] > 0
+    assert floor["rows_written"] == sum(copied.values())
     assert floor["data_tweets_parsed"] > 0 and floor["raw_bytes_compressed"] > 0
     parts = ("parse_seconds_one_thread", "keep_seconds_one_thread", "write_seconds_one_thread")
     assert all(floor[p] > 0 for p in parts)
