@@ -8,8 +8,8 @@ from pathlib import Path
 import duckdb
 
 from salon import __version__
-from salon.exports import iter_raw
 from salon.importer import import_paths
+from salon.publish.exports import iter_raw
 from salon.store import archive as archive_mod
 from salon.store.archive import open_archive
 from salon.store.rawstore import BLOCK_BYTES, iter_payloads, payload_of

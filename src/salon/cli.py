@@ -242,7 +242,7 @@ def export_raw_cmd(
     fmt: Annotated[str | None, typer.Option("--format", "-f", help="Only records of this format.")] = None,
 ) -> None:
     """Write every raw record back, byte-identical to what was imported, one per line."""
-    from salon.exports import export_raw
+    from salon.publish.exports import export_raw
 
     arc = _open(archive, read_only=True)
     if out == "-":
