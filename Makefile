@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: chromium setup demo test lint typecheck pytest bench clean docs
+.PHONY: system setup demo test lint typecheck pytest bench clean docs
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,15 +14,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP) chromium
+setup: $(STAMP) system
 
-# The web app's browser tests drive Debian's chromium (Playwright's own browser download is never
-# used: it needs the network). Installed when missing and root or password-less sudo is available.
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
-	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo apt-get install -y -qq chromium; \
-	  else echo "chromium is missing and cannot be installed here: browser tests will be skipped"; fi; }
+# Debian packages from deps/debian-packages.txt (browser, fonts, ...), each installed only when
+# missing, with --no-install-recommends, as root or with password-less sudo; it says what it installs.
+system:
+	@pkgs=$$(sed -e 's/#.*//' deps/debian-packages.txt | xargs); \
+	missing=$$(for p in $$pkgs; do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done | xargs); \
+	if [ -z "$$missing" ]; then echo "Debian packages: all present ($$pkgs)"; exit 0; fi; \
+	echo "Debian packages to install: $$missing"; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO=sudo; \
+	else echo "cannot install them here (not root, no sudo): browser tests will be skipped"; exit 0; fi; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing
 
 demo: $(STAMP)
 	$(BIN)/salon demo --live
