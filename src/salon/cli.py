@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from salon import __version__
-from salon.commands.common import ArchiveOpt, console, err, note
+from salon.commands.common import ArchiveOpt, ask_server, console, err, note, served
 from salon.commands.common import fail as _fail
 
 app = typer.Typer(
@@ -168,10 +168,16 @@ def info(
     """What the archive holds: posts by platform and kind, dates, authors, top hashtags,
     imports history and quarantined records."""
     from salon.info import archive_info
+    from salon.store.archive import default_archive_path
 
-    arc = _open(archive, read_only=True)
-    data = archive_info(arc, top=top)
-    arc.close()
+    server = served(archive)
+    if server is not None:  # the server holds the archive: it answers
+        data = ask_server(server, {"op": "info", "top": top})
+        data["archive"] = archive or default_archive_path()
+    else:
+        arc = _open(archive, read_only=True)
+        data = archive_info(arc, top=top)
+        arc.close()
     if as_json:
         print(json.dumps(data, default=str, indent=2))
         return
@@ -185,34 +191,50 @@ def sql(
     query: Annotated[str, typer.Argument(help="A read-only SQL query over the archive's tables.")],
     archive: ArchiveOpt = None,
     output: Annotated[str, typer.Option("--output", "-o", help="table, csv or json.")] = "table",
+    out: Annotated[
+        str | None,
+        typer.Option(
+            "--out",
+            help="Write the result to this file (csv or json, by --output or the file's extension) "
+            "instead of printing it. The query itself can never write or read a file.",
+        ),
+    ] = None,
 ) -> None:
-    """Run a read-only SQL query (the schema is documented in docs/schema.md)."""
-    import duckdb
+    """Run a read-only SQL query (the schema is documented in docs/schema.md).
+
+    Only SELECT/WITH/DESCRIBE/SHOW/EXPLAIN statements run, in a transaction that is rolled
+    back, with DuckDB's external access off: COPY ... TO, EXPORT DATABASE, ATTACH, INSTALL and
+    read_text()/read_csv() of other files are refused. Use --out to save a result. While
+    `salon serve` holds the archive, the server answers."""
+    from salon.store.query import QueryError, read_query
 
     if output not in ("table", "csv", "json"):
         _fail("--output must be table, csv or json", 2)
-    arc = _open(archive, read_only=True)
-    try:
-        cur = arc.con.execute(query)
-    except duckdb.Error as exc:
-        _fail(str(exc).splitlines()[0])
-    if cur.description is None:
+    if out is not None and output == "table":
+        output = "json" if out.lower().endswith(".json") else "csv"
+    server = served(archive)
+    if server is not None:
+        res = ask_server(server, {"op": "sql", "query": query})
+        names, rows = res["names"], [tuple(r) for r in res["rows"]]
+    else:
+        arc = _open_query(archive)
+        try:
+            names, rows = read_query(arc.con, query)
+        except QueryError as exc:
+            _fail(str(exc))
+        finally:
+            arc.close()
+    if not names:
         return
-    names = [d[0] for d in cur.description]
-    rows = cur.fetchall()
-    arc.close()
-    if output == "json":
-        print(
-            json.dumps(
-                [dict(zip(names, r, strict=True)) for r in rows], default=str, ensure_ascii=False, indent=2
-            )
-        )
-    elif output == "csv":
-        import csv
-
-        w = csv.writer(sys.stdout)
-        w.writerow(names)
-        w.writerows(rows)
+    if out is not None:
+        try:
+            with open(out, "w", encoding="utf-8", newline="") as fh:
+                _write_rows(fh, output, names, rows)
+        except OSError as exc:
+            _fail(f"{out}: {exc.strerror or exc}")
+        err.print(f"{len(rows):,} rows written to {out}", markup=False, highlight=False)
+    elif output in ("csv", "json"):
+        _write_rows(sys.stdout, output, names, rows)
     else:
         t = Table()
 
@@ -224,6 +246,32 @@ def sql(
         for r in rows:
             t.add_row(*[cell(v) for v in r])
         console.print(t)
+
+
+def _open_query(archive: str | None) -> Any:
+    """The archive opened read-only with DuckDB's external access off (``salon sql``)."""
+    from salon.store.archive import ArchiveError, open_archive
+
+    try:
+        return open_archive(archive, read_only=True, external_access=False)
+    except ArchiveError as exc:
+        _fail(str(exc))
+
+
+def _write_rows(fh: Any, output: str, names: list[str], rows: list[tuple[Any, ...]]) -> None:
+    if output == "json":
+        fh.write(
+            json.dumps(
+                [dict(zip(names, r, strict=True)) for r in rows], default=str, ensure_ascii=False, indent=2
+            )
+            + "\n"
+        )
+    else:
+        import csv
+
+        w = csv.writer(fh)
+        w.writerow(names)
+        w.writerows(rows)
 
 
 @app.command()

@@ -15,7 +15,15 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from salon.commands.common import ArchiveOpt, console, fail_issues, open_archive_or_fail, print_json
+from salon.commands.common import (
+    ArchiveOpt,
+    ask_server,
+    console,
+    fail_issues,
+    open_archive_or_fail,
+    print_json,
+    served,
+)
 from salon.commands.common import fail as _fail
 
 app = typer.Typer(
@@ -487,13 +495,20 @@ def tally_cmd(
 
     if basis not in ("created", "collected"):
         _fail("--basis is created or collected", 2)
-    arc = open_archive_or_fail(archive, read_only=False, fallback=True)
-    c = _resolve(arc, campaign)
-    at_dt = _parse_at(at, c.tz) if at else None
-    try:
-        t = tally(arc, c, at_dt, basis=basis, top=top)
-    finally:
-        arc.close()
+    server = served(archive)
+    if server is not None:  # the server holds the archive: it tallies (same function)
+        from pathlib import Path
+
+        where = str(Path(campaign).resolve()) if Path(campaign).is_file() else campaign
+        t = ask_server(server, {"op": "tally", "campaign": where, "at": at, "basis": basis, "top": top})
+    else:
+        arc = open_archive_or_fail(archive, read_only=False, fallback=True)
+        c = _resolve(arc, campaign)
+        at_dt = _parse_at(at, c.tz) if at else None
+        try:
+            t = tally(arc, c, at_dt, basis=basis, top=top)
+        finally:
+            arc.close()
     if as_json:
         print_json(t)
         return

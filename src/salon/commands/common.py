@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ArchiveOpt",
+    "ask_server",
     "console",
     "err",
     "fail",
@@ -28,6 +29,7 @@ __all__ = [
     "note",
     "open_archive_or_fail",
     "print_json",
+    "served",
 ]
 
 console = Console()
@@ -90,3 +92,25 @@ def open_archive_or_fail(path: str | None, *, read_only: bool = False, fallback:
         return open_archive(path, read_only=read_only)
     except ArchiveError as exc:
         fail(str(exc))
+
+
+def served(path: str | None) -> dict[str, Any] | None:
+    """The running ``salon serve`` that holds the archive at ``path`` (its
+    ``<archive>.serve.json``, checked to answer), or None: read commands then ask it, since
+    DuckDB lets only one process open the archive."""
+    from salon.store.archive import default_archive_path
+    from salon.web.ingest import read_server_file
+
+    return read_server_file(path or default_archive_path())
+
+
+def ask_server(server: dict[str, Any], op: dict[str, Any]) -> Any:
+    """``salon.web.remote.remote_read`` or exit with ``error: <why>``."""
+    import httpx
+
+    from salon.web.remote import RemoteError, remote_read
+
+    try:
+        return remote_read(server, op)
+    except (RemoteError, httpx.HTTPError, OSError) as exc:
+        fail(str(exc) or type(exc).__name__)

@@ -21,7 +21,15 @@ import duckdb
 
 from salon import __version__
 
-__all__ = ["DEFAULT_ARCHIVE", "Archive", "ArchiveError", "default_archive_path", "open_archive", "registered"]
+__all__ = [
+    "DEFAULT_ARCHIVE",
+    "Archive",
+    "ArchiveError",
+    "check_archive_path",
+    "default_archive_path",
+    "open_archive",
+    "registered",
+]
 
 DEFAULT_ARCHIVE = "salon.duckdb"
 
@@ -161,20 +169,86 @@ def _close_dead_runs(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("UPDATE import_files SET status = 'interrupted' WHERE status = 'reading'")
 
 
+# A DuckDB database file: an 8-byte checksum, then these magic bytes (DuckDB's MainHeader).
+_DUCKDB_MAGIC = b"DUCK"
+
+
+def check_archive_path(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` exists; raises ``ArchiveError`` when it exists but is not a DuckDB
+    database file (a JSON-lines file given as ``--archive``, a folder, a FIFO, an empty file).
+
+    Why here: DuckDB opens some existing files that are not databases (``data.jsonl``) as an
+    empty in-memory database, so an import "succeeds" and keeps nothing. Every command opens
+    its archive through ``open_archive``, which calls this first."""
+    p = Path(path)
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise ArchiveError(f"{path}: cannot open archive: {exc.strerror or exc}") from None
+    import stat
+
+    if stat.S_ISDIR(st.st_mode):
+        raise ArchiveError(
+            f"{path}: is a folder, not a Salon archive (give the archive's file, e.g. salon.duckdb)"
+        )
+    if not stat.S_ISREG(st.st_mode):
+        # Never open a FIFO or a device: reading it could block forever.
+        raise ArchiveError(f"{path}: not a regular file, so not a Salon archive")
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(12)
+    except OSError as exc:
+        raise ArchiveError(f"{path}: cannot read archive: {exc.strerror or exc}") from None
+    if head[8:12] != _DUCKDB_MAGIC:
+        what = "an empty file" if not head else "not a DuckDB database file"
+        raise ArchiveError(
+            f"{path}: not a Salon archive ({what}); give a Salon archive or a path where one will be "
+            "created (did you mean to import this file? `salon import FILE -a ARCHIVE`)"
+        )
+    return True
+
+
+def _check_salon_schema(con: duckdb.DuckDBPyConnection, p: str, read_only: bool) -> None:
+    """A DuckDB file made by another program is not an archive: refuse it rather than add
+    Salon's tables to it (or fail later on a missing table)."""
+    tables = {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+        ).fetchall()
+    }
+    if "schema_migrations" in tables or (not tables and not read_only):
+        return
+    con.close()
+    raise ArchiveError(f"{p}: a DuckDB database but not a Salon archive (it has no schema_migrations table)")
+
+
 def open_archive(
-    path: str | os.PathLike[str] | None = None, *, read_only: bool = False, create: bool = True
+    path: str | os.PathLike[str] | None = None,
+    *,
+    read_only: bool = False,
+    create: bool = True,
+    external_access: bool = True,
 ) -> Archive:
     """Open (and create/migrate unless ``read_only``) the archive at ``path``.
 
-    Read-only opens never create a file; a missing file raises ``ArchiveError``."""
+    Read-only opens never create a file; a missing file raises ``ArchiveError``, and so does an
+    existing file that is not a Salon archive. ``external_access=False`` opens it so that SQL
+    cannot touch any other file or the network (no ``COPY TO``, ``read_text``, ``ATTACH``,
+    ``INSTALL``): ``salon sql`` and the server run with it."""
     p = str(path or default_archive_path())
-    exists = Path(p).exists()
+    exists = check_archive_path(p)
     if read_only and not exists:
         raise ArchiveError(f"{p}: no archive here (run `salon import` first)")
     if not exists and not create:
         raise ArchiveError(f"{p}: no archive here")
     try:
-        con = duckdb.connect(p, read_only=read_only)
+        config: dict[str, str | bool | int | float | list[str]] = {}
+        if not external_access:
+            config["enable_external_access"] = False
+        con = duckdb.connect(p, read_only=read_only, config=config)
     except duckdb.IOException as exc:
         msg = str(exc)
         if "lock" in msg.lower():
@@ -182,10 +256,15 @@ def open_archive(
                 f"{p}: the archive is in use by another Salon process ({msg.splitlines()[0]})"
             ) from None
         raise ArchiveError(f"{p}: cannot open archive: {msg.splitlines()[0]}") from None
+    except duckdb.ConnectionException as exc:
+        # This process already has the archive open with other settings.
+        raise ArchiveError(f"{p}: cannot open archive: {str(exc).splitlines()[0]}") from None
     except duckdb.Error as exc:
         raise ArchiveError(f"{p}: not a Salon archive ({str(exc).splitlines()[0]})") from None
     # Sessions see timestamps in UTC whatever the machine's zone; campaigns convert explicitly.
     con.execute("SET TimeZone = 'UTC'")
+    if exists:
+        _check_salon_schema(con, p, read_only)
     if not read_only:
         _migrate(con)
         _close_dead_runs(con)

@@ -21,7 +21,7 @@ from salon.sources.files import (
 )
 from salon.web.ingest import TOKEN_HEADER, ServerFile, encode_records
 
-__all__ = ["RemoteError", "remote_admin", "remote_import"]
+__all__ = ["RemoteError", "remote_admin", "remote_import", "remote_read"]
 
 # Records per request: small enough that live pages update often during a large import.
 REMOTE_BATCH = 5_000
@@ -52,6 +52,20 @@ def remote_admin(server: ServerFile, op: dict[str, Any]) -> Any:
         if r.status_code >= 400:
             raise RemoteError(body.get("error") or body.get("detail") or r.text)
         return body["result"]
+
+
+def remote_read(server: ServerFile, op: dict[str, Any]) -> Any:
+    """``salon info``, ``salon tally`` or ``salon sql`` answered by the server
+    (``salon.web.served``); its refusal (a bad query, an unknown campaign) raises RemoteError."""
+    with _client(server) as c:
+        r = c.post("/api/local/read", json=op)
+        try:
+            body = r.json()
+        except ValueError:
+            body = {}
+        if r.status_code >= 400:
+            raise RemoteError(body.get("error") or body.get("detail") or f"HTTP {r.status_code}")
+        return body
 
 
 def remote_import(
