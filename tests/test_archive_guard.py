@@ -39,7 +39,7 @@ def test_open_archive_refuses_what_is_not_an_archive(tmp_path: Path, kind: str) 
         p.write_text("hello\n" * 10, encoding="utf-8")
     before = p.read_bytes() if p.is_file() else None
     for ro in (False, True):
-        with pytest.raises(ArchiveError, match="not a Salon archive|is a folder|not a regular file"):
+        with pytest.raises(ArchiveError, match=r"not a Salon archive|is a folder|not a regular file"):
             open_archive(p, read_only=ro)
     if before is not None:
         assert p.read_bytes() == before  # untouched

@@ -64,7 +64,9 @@ def test_a_leftover_serve_file_of_a_live_pid_that_does_not_answer_is_ignored(tmp
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     Path(f"{arc}.serve.json").write_text(
-        json.dumps({"pid": os.getpid(), "url": f"http://127.0.0.1:{port}", "token": "t", "archive": str(arc)}),
+        json.dumps(
+            {"pid": os.getpid(), "url": f"http://127.0.0.1:{port}", "token": "t", "archive": str(arc)}
+        ),
         encoding="utf-8",
     )
     env = {**os.environ, "SALON_PASSWORD": "correct horse battery"}
