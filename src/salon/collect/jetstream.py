@@ -34,7 +34,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from salon.collect import state
 from salon.collect.config import BlueskyConfig
 from salon.collect.context import Ctx
-from salon.collect.http import Backoff
+from salon.collect.http import Backoff, origin
 from salon.collect.reconnect import Link, keep_connected, read_events
 from salon.collect.sink import Page
 from salon.collect.status import SourceStatus
@@ -255,7 +255,7 @@ async def collect_jetstream(ctx: Ctx, cfg: BlueskyConfig) -> None:
         else:
             cursor_us = int(ctx.campaign.start_utc.timestamp() * 1_000_000)
         stream = _Stream(ctx, cfg, flt, st, subscribe_url(endpoint, None, cfg.compress))
-        async with connect(
+        async with _StayOnOrigin(
             subscribe_url(endpoint, cursor_us, cfg.compress),
             max_size=2**24,
             open_timeout=10,
@@ -267,7 +267,7 @@ async def collect_jetstream(ctx: Ctx, cfg: BlueskyConfig) -> None:
             stream.connection_id = await link.opened(
                 stream.url,
                 "replaying" if "time_us" in cur else "",
-                on_gap=lambda gap: _replayed(ctx, gap, cursor_us),
+                on_gap=lambda gap: _replayed(ctx, gap, cursor_us, cfg.replay_window_hours),
             )
             try:
                 await _run_connection(ws, stream, ctx.stop, cfg.stall_seconds)
@@ -286,17 +286,38 @@ async def collect_jetstream(ctx: Ctx, cfg: BlueskyConfig) -> None:
     )
 
 
-async def _replayed(ctx: Ctx, gap: state.Gap, cursor_us: int) -> None:
+class _StayOnOrigin(connect):
+    """``websockets``' connect, refusing a redirect off the configured endpoint's origin (it
+    follows any by default): another host's events must not be stored as this endpoint's."""
+
+    def __init__(self, uri: str, **kw: Any) -> None:
+        super().__init__(uri, **kw)
+        self.first_uri = uri
+
+    def process_redirect(self, exc: Exception) -> Exception | str:
+        new = super().process_redirect(exc)
+        if isinstance(new, str) and origin(new) != origin(self.first_uri):
+            return InvalidHandshake(
+                f"refused a redirect to {origin(new)[1]} (off the configured {origin(self.first_uri)[1]})"
+            )
+        return new
+
+
+async def _replayed(ctx: Ctx, gap: state.Gap, cursor_us: int, window_hours: float) -> None:
     """Record that the cursor replay covers ``gap`` (``partial`` when the replay starts after the
     gap start), and backfill it by search when possible. A partial gap left without a search
     (no Bluesky login) stays pending: the next run with a login backfills it
     (``Ctx.backfill_pending``)."""
-    from datetime import UTC, datetime
+    from datetime import UTC, datetime, timedelta
 
-    start = datetime.fromtimestamp(cursor_us / 1_000_000, UTC)
     now = datetime.now(UTC)
+    # A Jetstream server keeps its events for a limited time (hours to days) and silently
+    # replays from the oldest it still has: the replay covers only what is inside that window.
+    start = max(datetime.fromtimestamp(cursor_us / 1_000_000, UTC), now - timedelta(hours=window_hours))
     covered = start <= gap.start
-    note = f"replayed from cursor {start.isoformat()}" + ("" if covered else " (after the gap start)")
+    note = f"replayed from {start.isoformat()}" + (
+        "" if covered else f" (after the gap start; the server keeps about {window_hours:g} h of events)"
+    )
     await ctx.gap_call(
         lambda arc: state.finish_backfill(
             arc,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import shlex
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +23,7 @@ from salon.collect import state
 from salon.collect.config import Sources, sources_of
 from salon.collect.context import Ctx
 from salon.collect.credentials import Credentials
+from salon.collect.http import Backoff, pause
 from salon.collect.sink import Sink, ThreadWriter, WriteFn
 from salon.collect.status import StatusBoard
 from salon.importer import BatchOutcome
@@ -154,18 +155,39 @@ def _jobs(ctx: Ctx, cfg: Sources, chosen: list[str]) -> list[Coroutine[Any, Any,
     if "mastodon" in chosen and cfg.mastodon is not None:
         from salon.collect.mastodon import collect_mastodon
 
-        jobs.append(collect_mastodon(ctx, cfg.mastodon))
+        m = cfg.mastodon
+        jobs.append(_isolated(ctx, "mastodon", lambda: collect_mastodon(ctx, m)))
     if "bluesky" in chosen and cfg.bluesky is not None:
         from salon.collect.bluesky_search import register_backfill
         from salon.collect.jetstream import collect_jetstream
 
         register_backfill(ctx, cfg.bluesky)
-        jobs.append(collect_jetstream(ctx, cfg.bluesky))
+        b = cfg.bluesky
+        jobs.append(_isolated(ctx, "bluesky", lambda: collect_jetstream(ctx, b)))
     if "x" in chosen and cfg.x is not None:
         from salon.collect.x_api import collect_x
 
-        jobs.append(collect_x(ctx, cfg.x))
+        x = cfg.x
+        jobs.append(_isolated(ctx, "x", lambda: collect_x(ctx, x)))
     return jobs
+
+
+async def _isolated(ctx: Ctx, name: str, job: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run a source's collector; an error it did not handle is that source's only: it is shown,
+    the source starts again after a backoff, and the other sources go on (one misbehaving
+    server must not end the whole run)."""
+    backoff = Backoff(base=2.0, cap=600.0)
+    while not ctx.stop.is_set():
+        try:
+            await job()
+            return
+        except Exception as exc:
+            msg = ctx.creds.redact(f"{type(exc).__name__}: {exc}")
+            ctx.board.say(
+                f"{name}: stopped by an error, starting again after a pause (other sources go on): {msg}"
+            )
+            if await pause(backoff.next(), ctx.stop):
+                return
 
 
 def run(
