@@ -19,13 +19,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from salon.campaigns.config import Campaign
+from salon.campaigns.tally import resolve_campaign
 from salon.collect import state
+from salon.collect.bluesky_search import register_backfill
 from salon.collect.config import Sources, sources_of
 from salon.collect.context import Ctx
 from salon.collect.credentials import Credentials
 from salon.collect.http import Backoff, pause
+from salon.collect.jetstream import collect_jetstream
+from salon.collect.mastodon import collect_mastodon
 from salon.collect.sink import Sink, ThreadWriter, WriteFn
 from salon.collect.status import StatusBoard
+from salon.collect.x_api import collect_x
 from salon.importer import BatchOutcome
 from salon.store.archive import Archive, open_archive
 
@@ -45,8 +50,6 @@ class RunReport:
 
 
 def _resolve(arc: Archive, campaign: Campaign | str) -> Campaign:
-    from salon.campaigns.tally import resolve_campaign
-
     return resolve_campaign(arc, campaign)
 
 
@@ -153,20 +156,13 @@ async def run_async(
 def _jobs(ctx: Ctx, cfg: Sources, chosen: list[str]) -> list[Coroutine[Any, Any, None]]:
     jobs: list[Coroutine[Any, Any, None]] = []
     if "mastodon" in chosen and cfg.mastodon is not None:
-        from salon.collect.mastodon import collect_mastodon
-
         m = cfg.mastodon
         jobs.append(_isolated(ctx, "mastodon", lambda: collect_mastodon(ctx, m)))
     if "bluesky" in chosen and cfg.bluesky is not None:
-        from salon.collect.bluesky_search import register_backfill
-        from salon.collect.jetstream import collect_jetstream
-
         register_backfill(ctx, cfg.bluesky)
         b = cfg.bluesky
         jobs.append(_isolated(ctx, "bluesky", lambda: collect_jetstream(ctx, b)))
     if "x" in chosen and cfg.x is not None:
-        from salon.collect.x_api import collect_x
-
         x = cfg.x
         jobs.append(_isolated(ctx, "x", lambda: collect_x(ctx, x)))
     return jobs
