@@ -108,6 +108,8 @@ class FileReport:
     records_bad: int = 0
     posts_new: int = 0
     notes: list[str] = field(default_factory=list)
+    # Why the file could not be read to its end (a truncated or corrupt container), or None.
+    incomplete: str | None = None
 
     def add(self, out: BatchOutcome, problems: list[Problem], formats: dict[str, int]) -> None:
         """Count one batch's outcome in this file's report, its problems in ``problems`` and the
@@ -128,6 +130,9 @@ class FileReport:
         self.format = max(formats, key=formats.__getitem__) if formats else None
         if self.records_in == 0 and "empty file" in inp.notes:
             problems.append(Problem(inp.label, 0, "empty file: nothing to import"))
+        if inp.broken is not None and self.incomplete is None:
+            self.incomplete = inp.broken
+            problems.append(Problem(inp.label, 0, f"incomplete: {inp.broken}"))
         return {
             "in": self.records_in,
             "new": self.records_new,
@@ -179,7 +184,15 @@ class ImportReport:
         }
 
     @property
+    def incomplete(self) -> bool:
+        """Whether a file could not be read to its end (see ``FileReport.incomplete``)."""
+        return any(f.incomplete for f in self.files)
+
+    @property
     def ok(self) -> bool:
+        """False when nothing at all could be read, or when a file was cut short."""
+        if self.incomplete:
+            return False
         return self.records_in - self.records_bad > 0 or (self.records_in == 0 and not self.problems)
 
 
@@ -234,16 +247,23 @@ def import_paths(
             report.files.append(
                 _import_file(writer, report, inp, fmt, batch_size, progress, fast, batch_bytes)
             )
+        if report.incomplete:
+            status = "incomplete"
     except KeyboardInterrupt:
         status = "interrupted"
         report.interrupted = True
         raise
+    except BaseException:
+        status = "failed"  # out of memory, disk full, ...: never recorded as done
+        raise
     finally:
         # The campaign indexes refreshed when the import finishes are large statements, which
         # DuckDB's threads do speed up.
-        arc.con.execute(f"SET threads = '{previous['threads']}'")
-        writer.finish_import(report.import_id, status, report.counts())
-        if status == "done":
+        with contextlib.suppress(duckdb.Error):
+            arc.con.execute(f"SET threads = '{previous['threads']}'")
+        with contextlib.suppress(duckdb.Error):  # the failure may be the archive's own (disk full)
+            writer.finish_import(report.import_id, status, report.counts())
+        if status in ("done", "incomplete"):
             refresh_after_import(arc)
         # Checkpoint within the import's memory budget: the checkpoint DuckDB makes when the
         # archive is closed would use its default budget (900 MB file: peak RSS 625-683 MB
@@ -638,7 +658,10 @@ def _import_file(
         status = "done"
     finally:
         counts = fr.close(inp, report.problems, formats_seen)
-        writer.finish_file(file_id, inp.sha256, fr.format, status, counts)
+        if status == "done" and fr.incomplete:
+            status = "incomplete"
+        with contextlib.suppress(duckdb.Error):  # the failure may be the archive's own (disk full)
+            writer.finish_file(file_id, inp.sha256, fr.format, status, counts)
         if progress and inp.bytes_read > last_bytes:
             progress(inp.bytes_read - last_bytes, 0)
     return fr

@@ -147,9 +147,27 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
 def _close_dead_runs(con: duckdb.DuckDBPyConnection) -> None:
     """Opening read-write takes the archive's only write lock, so an import still marked running
     belongs to a process that died (kill -9, power loss): say so rather than leave it running.
-    (Not at each import's start: a server runs several imports and collections at once.)"""
+    (Not at each import's start: a server runs several imports and collections at once.)
+
+    Its counts are only written when it finishes, so they are 0 here though batches were
+    committed: they are counted from what the archive kept (raw records and quarantined ones
+    carry their file and import), so the row says what the killed import left."""
+    kept_raw = "(SELECT count(*) FROM raw r WHERE r.file_id = f.file_id)"
+    kept_bad = "(SELECT count(*) FROM quarantine q WHERE q.file_id = f.file_id)"
+    con.execute(
+        f"UPDATE import_files f SET status = 'interrupted', records_new = {kept_raw}, records_bad = {kept_bad},"
+        f" records_in = greatest(records_in, {kept_raw} + {kept_bad}) WHERE status = 'reading'"
+    )
+    files = "(SELECT file_id FROM import_files f WHERE f.import_id = i.import_id)"
+    new = f"(SELECT count(*) FROM raw r WHERE r.file_id IN {files})"
+    bad = "(SELECT count(*) FROM quarantine q WHERE q.import_id = i.import_id)"
+    posts = f"(SELECT count(*) FROM posts p JOIN raw r ON p.raw_id = r.raw_id WHERE r.file_id IN {files})"
+    con.execute(
+        f"UPDATE imports i SET status = 'interrupted', records_new = {new}, records_bad = {bad},"
+        f" posts_new = {posts}, records_in = greatest(records_in, {new} + {bad})"
+        " WHERE status = 'running' AND kind = 'import'"
+    )
     con.execute("UPDATE imports SET status = 'interrupted' WHERE status = 'running'")
-    con.execute("UPDATE import_files SET status = 'interrupted' WHERE status = 'reading'")
 
 
 # A DuckDB database file: an 8-byte checksum, then these magic bytes (DuckDB's MainHeader).

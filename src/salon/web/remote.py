@@ -92,9 +92,14 @@ def remote_import(
                 if on_file:
                     on_file(inp)
                 report.files.append(_file(c, report, inp, fmt, batch, progress))
+            if report.incomplete:
+                status = "incomplete"
         except KeyboardInterrupt:
             status = "interrupted"
             report.interrupted = True
+            raise
+        except BaseException:
+            status = "failed"
             raise
         finally:
             _post(
@@ -154,6 +159,8 @@ def _file(
         status = "done"
     finally:
         counts = fr.close(inp, report.problems, formats)
+        if status == "done" and fr.incomplete:
+            status = "incomplete"
         _post(
             c,
             f"/api/local/imports/{iid}/files/{fid}/finish",
