@@ -82,8 +82,12 @@ def import_cmd(
     Jetstream events, and Zeeschuimer NDJSON. Re-importing the same data changes no count; bad
     records are reported with file and line and quarantined, and the rest is imported.
     The exit code is 1 only when nothing could be read."""
+    import contextlib
+
+    import duckdb
+
     from salon import normalize
-    from salon.importer import import_paths, summary
+    from salon.importer import import_failure, import_paths, summary
     from salon.sources.files import InputError, iter_inputs
 
     if fmt is not None and fmt not in normalize.formats():
@@ -105,6 +109,10 @@ def import_cmd(
             "[yellow]interrupted:[/] what was imported so far is kept; run the same command again to finish."
         )
         raise typer.Exit(130) from None
+    except (duckdb.Error, OSError, MemoryError) as exc:
+        with contextlib.suppress(Exception):
+            arc.close()
+        _fail(import_failure(exc, arc.path))
     arc.close()
     for problem in report.problems[:50]:
         note(problem, "warning")

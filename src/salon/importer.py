@@ -51,6 +51,7 @@ __all__ = [
     "FileReport",
     "ImportReport",
     "Problem",
+    "import_failure",
     "import_paths",
     "ingest_batch",
     "record_from_payload",
@@ -835,6 +836,23 @@ def _chunks(
             nbytes = 0
     if chunk:
         yield chunk
+
+
+def import_failure(exc: BaseException, archive: str) -> str:
+    """One line saying why an import stopped (disk full, out of memory, another failure of the
+    archive), that it is recorded as failed, and that the committed batches are kept."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    low = text.lower()
+    if (isinstance(exc, OSError) and exc.errno == 28) or "no space left" in low or "disk full" in low:
+        why = f"the disk is full (writing {archive})"
+    elif isinstance(exc, MemoryError) or "out of memory" in low:
+        why = f"out of memory ({text})"
+    else:
+        why = text
+    return (
+        f"import stopped: {why}. It is recorded as failed in the imports table; the batches committed"
+        " before are kept, and running the same command again imports the rest."
+    )
 
 
 def summary(report: ImportReport) -> dict[str, Any]:

@@ -148,7 +148,10 @@ def _file_inputs(path: Path) -> Iterator[InputFile]:
                 lambda: io.BytesIO(b""),
                 st.st_size,
                 st.st_mtime,
-                broken=f"not a readable zip archive (truncated or corrupt): {exc}",
+                broken=(
+                    f"not a readable zip archive (truncated or corrupt): {exc}; the table of contents at"
+                    f" the end of its {st.st_size:,} bytes is missing or damaged, so no member was read"
+                ),
             )
             return
         for info in zf.infolist():

@@ -97,7 +97,7 @@ class ZstdReader(io.RawIOBase):
             if not chunk:
                 if self._d is not None and not self._d.eof:
                     raise StreamBroken(
-                        f"zstd stream ends inside a frame (after {self._in:,} compressed bytes)"
+                        f"truncated or corrupt compressed stream: zstd ends inside a frame, after {self._in:,} bytes"
                     )
                 return 0
             self._pending = self._feed(chunk)
