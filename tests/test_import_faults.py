@@ -212,3 +212,36 @@ def test_a_killed_import_is_recorded_with_what_it_kept(tmp_path: Path, needs_sha
     assert row == ("interrupted", 7, out.posts_new, 7)
     assert out.posts_new > 0
     assert frow == ("interrupted", 7)
+
+
+def test_a_fifo_is_read_once_as_a_stream(tmp_path: Path, needs_shared: Path) -> None:
+    import os
+    import threading
+
+    lines = good_lines()[:12]
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)
+
+    def write() -> None:
+        with open(fifo, "wb") as fh:
+            fh.write(b"\n".join(lines) + b"\n")
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    arc = tmp_path / "a.duckdb"
+    result: list[object] = []
+    t = threading.Thread(target=lambda: result.append(import_paths([str(fifo)], arc)), daemon=True)
+    t.start()
+    t.join(30)
+    assert not t.is_alive(), "the import hangs on a FIFO"
+    assert counts(arc) == (12, 0)
+
+
+def test_names_with_newlines_and_escapes_are_printed_escaped(tmp_path: Path) -> None:
+    f = tmp_path / "evil\nname\x1b[2J\u202e.jsonl"
+    f.write_bytes(b"{not json\n")
+    res = runner.invoke(app, ["import", str(f), "-a", str(tmp_path / "a.duckdb"), "-q"])
+    assert "\x1b" not in res.stderr and "\u202e" not in res.stderr
+    shown = str(f).replace("\n", "\\n").replace("\x1b", "\\x1b").replace("\u202e", "\\u202e")
+    assert f"warning: {shown}:1: malformed" in res.stderr, res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1

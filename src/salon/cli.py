@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from salon import __version__
-from salon.commands.common import ArchiveOpt, ask_server, console, err, note, served
+from salon.commands.common import ArchiveOpt, ask_server, console, err, note, printable, served
 from salon.commands.common import fail as _fail
 
 app = typer.Typer(
@@ -162,7 +162,7 @@ def _import_with_progress(
             bar.update(task, advance=nbytes, posts=posts, rate=posts / elapsed)
 
         def on_file(inp: Any) -> None:
-            bar.update(task, description=Path(inp.label.split("!")[-1]).name[:40])
+            bar.update(task, description=printable(Path(inp.label.split("!")[-1]).name[:40]))
 
         return import_paths(paths, arc, fmt=fmt, batch_size=batch_size, progress=advance, on_file=on_file)
 
@@ -240,7 +240,7 @@ def sql(
                 _write_rows(fh, output, names, rows)
         except OSError as exc:
             _fail(f"{out}: {exc.strerror or exc}")
-        err.print(f"{len(rows):,} rows written to {out}", markup=False, highlight=False)
+        err.print(f"{len(rows):,} rows written to {printable(out)}", markup=False, highlight=False)
     elif output in ("csv", "json"):
         _write_rows(sys.stdout, output, names, rows)
     else:

@@ -29,6 +29,7 @@ __all__ = [
     "note",
     "open_archive_or_fail",
     "print_json",
+    "printable",
     "served",
 ]
 
@@ -46,10 +47,35 @@ ArchiveOpt = Annotated[
 ]
 
 
+_BIDI = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def printable(text: object) -> str:
+    """``text`` safe to print on a terminal, on one line: control characters (newlines, escape
+    sequences, a file name's ``\\x1b[2J``) and bidirectional overrides are shown escaped
+    (``\\n``, ``\\x1b``, ``\\u202e``), never sent to the terminal."""
+    s = str(text)
+    if s.isprintable():
+        return s
+    out = []
+    for ch in s:
+        if ch.isprintable() and ch not in _BIDI:
+            out.append(ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        else:
+            out.append(ch.encode("unicode_escape").decode("ascii"))
+    return "".join(out)
+
+
 def labelled(label: str, style: str, message: object) -> Text:
     """``label: message`` with the label (and its colon) in ``style`` and the message as plain
-    text: no markup, no emoji codes."""
-    return Text.assemble((f"{label}:", style), " ", str(message))
+    text: no markup, no emoji codes, no control characters (see ``printable``)."""
+    return Text.assemble((f"{label}:", style), " ", printable(message))
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -133,12 +133,23 @@ def iter_inputs(paths: list[str]) -> Iterator[InputFile]:
 
 
 def _file_inputs(path: Path) -> Iterator[InputFile]:
+    import stat
+
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(st.st_mode):
+        # A FIFO (``<(zcat f.gz)``, ``mkfifo``) or a device is read once, as a stream, like
+        # stdin: opening it to sniff it first would take bytes its one reader must get (and the
+        # second open would wait for a writer that never comes).
+        yield InputFile(str(path), lambda: path.open("rb"))
+        return
     try:
         with path.open("rb") as fh:
             magic = fh.read(4)
     except OSError as exc:
         raise InputError(f"{path}: {exc.strerror or exc}") from None
-    st = path.stat()
     if magic == ZIP_MAGIC:
         try:
             zf = zipfile.ZipFile(path)
