@@ -175,7 +175,7 @@ def test_utf16_with_bom_is_decoded(tmp_path: Path, needs_shared: Path) -> None:
 def test_a_failed_import_is_recorded_failed_with_a_clear_message(
     tmp_path: Path, needs_shared: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import salon.importer as imp
+    from salon.ingest import pipeline
 
     def full(*a: object, **k: object) -> object:
         raise duckdb.IOException('IO Error: Could not write file "a.duckdb.wal": No space left on device')
@@ -183,7 +183,7 @@ def test_a_failed_import_is_recorded_failed_with_a_clear_message(
     f = tmp_path / "a.jsonl"
     f.write_bytes(b"\n".join(good_lines()[:5]) + b"\n")
     arc = tmp_path / "a.duckdb"
-    monkeypatch.setattr(imp, "_pipelined", full)
+    monkeypatch.setattr(pipeline, "pipelined", full)
     res = runner.invoke(app, ["import", str(f), "-a", str(arc)])
     assert res.exit_code == 1
     assert res.stderr.startswith("error: import stopped: the disk is full"), res.stderr
