@@ -327,10 +327,16 @@ def _split(
         yield from _js_assignment(buffered, inp)
     elif first == b"[":
         yield from _json_array(buffered, 1, None)
-    elif first == b"{" or _mostly_json_lines(head):
+    elif first == b"{":
         yield from _json_lines_or_document(buffered, head, lazy)
     elif fmt == "tags-csv" or looks_like_csv(head):
         yield from csv_records(buffered, "utf-8" if utf16 else csv_encoding(head), inp)
+    elif _mostly_json_lines(head, one=True) or (b"\n" in head.rstrip(b"\r\n") and b"\x00" not in head[:4096]):
+        # Text of several lines in no known shape: read line by line, so each line that is a
+        # record is imported and each other one quarantined with its line, never the whole
+        # file as one blob (a file whose first lines are bad must not lose the good ones).
+        inp.notes.append("no known shape: read line by line")
+        yield from _json_lines_lazy(buffered) if lazy else _json_lines(buffered)
     else:
         sample = head[:4096]
         what = "binary data" if b"\x00" in sample or not _is_text(sample) else "text"
@@ -349,12 +355,13 @@ def _is_text(sample: bytes) -> bool:
         return exc.start >= len(sample) - 3  # a character cut at the sample's end
 
 
-def _mostly_json_lines(head: bytes) -> bool:
-    """Whether most complete lines of ``head`` are one-line JSON objects: a JSON lines file
-    whose first lines are bad (not UTF-8, garbage) is still read line by line."""
+def _mostly_json_lines(head: bytes, *, one: bool = False) -> bool:
+    """Whether most complete lines of ``head`` (with ``one``: any of them) are one-line JSON
+    objects: a JSON lines file whose first lines are bad (not UTF-8, garbage, binary) is still
+    read line by line."""
     lines = [ln.strip() for ln in head.split(b"\n")[:-1] if ln.strip()][:50]
     objects = sum(1 for ln in lines if ln.startswith(b"{") and ln.endswith(b"}"))
-    return objects >= 2 and objects * 2 >= len(lines)
+    return objects >= 1 if one else (objects >= 2 and objects * 2 >= len(lines))
 
 
 def _json_lines_or_document(stream: IO[bytes], head: bytes, lazy: bool = False) -> Iterator[RawRecord]:
