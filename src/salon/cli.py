@@ -74,6 +74,16 @@ def import_cmd(
             "--batch-size", min=1, help="Records per transaction (a crash loses at most one batch)."
         ),
     ] = 20_000,
+    max_record_mb: Annotated[
+        float | None,
+        typer.Option(
+            "--max-record-mb",
+            min=0.001,
+            help="Quarantine, unread, any record (line, array element, document, CSV row) larger"
+            " than this; memory stays bounded. Default: $SALON_MAX_RECORD_MB or 32.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Import exports and archives into the archive, detecting each file's format.
 
@@ -81,7 +91,9 @@ def import_cmd(
     TAGS CSV, Mastodon statuses and streaming events, Bluesky post views, records and
     Jetstream events, and Zeeschuimer NDJSON. Re-importing the same data changes no count; bad
     records are reported with file and line and quarantined, and the rest is imported.
-    The exit code is 1 only when nothing could be read."""
+    The exit code is 1 when nothing could be read, when a file was cut short (a truncated or
+    corrupt gzip, zstd or zip: what came before is kept, the import is recorded incomplete) or
+    when the import failed (disk full: recorded as failed, committed batches kept)."""
     import contextlib
 
     import duckdb
@@ -92,6 +104,10 @@ def import_cmd(
 
     if fmt is not None and fmt not in normalize.formats():
         _fail(f"unknown format {fmt!r}; known: {', '.join(normalize.formats())}", 2)
+    if max_record_mb is not None:
+        import os
+
+        os.environ["SALON_MAX_RECORD_MB"] = str(max_record_mb)  # read by salon.sources.streams
     try:
         total = sum(i.size or 0 for i in iter_inputs(paths))
     except InputError as exc:
