@@ -112,6 +112,9 @@ def save_campaign(archive: Archive, c: Campaign, source_toml: str | None = None)
             accts.append([cid, i, a.platform, a.handle, a.handle_norm, uid, at])
         if accts:
             con.executemany("INSERT INTO participant_accounts VALUES (?, ?, ?, ?, ?, ?, ?)", accts)
+        from salon.campaigns.chat_store import sync_chats  # [[chats]] materialised (docs/chats.md)
+
+        sync_chats(con, cid, c)
     c.campaign_id = cid
     return cid, row is None
 
@@ -222,6 +225,11 @@ def remove_campaign(archive: Archive, slug: str) -> bool:
             "campaign_index_state",
         ):
             con.execute(f"DELETE FROM {t} WHERE campaign_id = ?", [row[0]])
+        con.execute(
+            "DELETE FROM chat_questions WHERE slug IN (SELECT slug FROM chats WHERE campaign_id = ?)",
+            [row[0]],
+        )
+        con.execute("DELETE FROM chats WHERE campaign_id = ?", [row[0]])
     return True
 
 

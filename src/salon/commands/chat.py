@@ -1,0 +1,195 @@
+"""``salon chat ...``: thin Typer commands over ``salon.campaigns.chats``, ``chat_answers``,
+``chat_stats``, ``salon.publish.chat_transcript`` and ``salon.collect.chat_post`` (docs/chats.md)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from salon.commands.common import ArchiveOpt, console, open_archive_or_fail, print_json
+from salon.commands.common import fail as _fail
+
+app = typer.Typer(
+    help="Scheduled chats (a campaign's [[chats]]): list, show, transcript, stats, and run (post the questions).",
+    no_args_is_help=True,
+)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
+ChatArg = Annotated[str, typer.Argument(help="The chat's slug (see `salon chat list`).")]
+
+
+def _chat(arc: Any, slug: str) -> Any:
+    from salon.campaigns.chat_store import chat_by_slug
+
+    chat = chat_by_slug(arc, slug)
+    if chat is None:
+        arc.close()
+        _fail(f"no chat {slug!r} in the archive (see `salon chat list`)")
+    return chat
+
+
+@app.command("list")
+def list_cmd(archive: ArchiveOpt = None, as_json: JsonOpt = False) -> None:
+    """Chats of every stored campaign, by start."""
+    from salon.campaigns.chat_store import all_chats
+
+    arc = open_archive_or_fail(archive, read_only=True)
+    chats = all_chats(arc)
+    arc.close()
+    if as_json:
+        print_json([c.to_dict() for c in chats])
+        return
+    if not chats:
+        console.print("no chats (add a campaign with [[chats]]: see docs/chats.md)")
+        return
+    t = Table()
+    for col in ("slug", "hashtag", "start (UTC)", "minutes", "questions", "hosts", "campaign"):
+        t.add_column(col)
+    for c in chats:
+        cells = (
+            c.slug,
+            "#" + c.hashtag,
+            f"{c.start_utc:%Y-%m-%d %H:%M}",
+            c.minutes,
+            len(c.questions),
+            " ".join(c.hosts),
+            c.campaign_slug,
+        )
+        t.add_row(*[Text(str(v)) for v in cells])
+    console.print(t)
+
+
+@app.command("show")
+def show_cmd(chat: ChatArg, archive: ArchiveOpt = None, as_json: JsonOpt = False) -> None:
+    """A chat's definition, its questions with their times and question posts, and how many
+    answers each has."""
+    from salon.campaigns.chat_answers import chat_assignment
+    from salon.campaigns.chat_stats import answers_per_question
+
+    arc = open_archive_or_fail(archive, read_only=True)
+    c = _chat(arc, chat)
+    a = chat_assignment(arc, c)
+    arc.close()
+    per = {q["n"]: q for q in answers_per_question(a)}
+    data = c.to_dict()
+    for q, aq in zip(data["questions"], a.questions, strict=True):
+        q["uids"] = aq.uids
+        q.update({k: v for k, v in per[q["n"]].items() if k != "n"})
+    if as_json:
+        print_json(data)
+        return
+    console.print(
+        Text.assemble(
+            (c.title or c.slug, "bold"),
+            f" #{c.hashtag}  {c.start_utc:%Y-%m-%d %H:%M} UTC ({c.timezone}), {c.minutes} min",
+        )
+    )
+    console.print(Text("hosts: " + ", ".join(c.hosts)))
+    t = Table()
+    for col in (
+        "Q",
+        "at (UTC)",
+        "question",
+        "posted as",
+        "answers",
+        "thread",
+        "marker",
+        "flagged",
+        "untagged",
+    ):
+        t.add_column(col)
+    for q in data["questions"]:
+        cells = (
+            q["n"],
+            q["at"][11:16],
+            q["text"],
+            len(q["uids"]),
+            q["answers"],
+            q["thread"],
+            q["marker"],
+            q["flagged"],
+            q["untagged"],
+        )
+        t.add_row(*[Text(str(v)) for v in cells])
+    console.print(t)
+
+
+@app.command("transcript")
+def transcript_cmd(
+    chat: ChatArg,
+    by: Annotated[
+        str, typer.Option("--by", help="question: answers under each question; time: chronological.")
+    ] = "question",
+    fmt: Annotated[
+        str, typer.Option("--format", help="md, html, csv or json (the documented shape).")
+    ] = "md",
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+    archive: ArchiveOpt = None,
+) -> None:
+    """A chat's transcript: each question, its answers and their threaded replies, then the
+    conversation (or every post by time). Deleted, opted-out and hidden posts are placeholders;
+    reposts are not listed."""
+    from salon.campaigns.chat_answers import chat_assignment
+    from salon.campaigns.chat_store import hidden_uids
+    from salon.publish.chat_transcript import FORMATS, render
+
+    if by not in ("question", "time"):
+        _fail("--by must be question or time")
+    if fmt not in FORMATS:
+        _fail(f"--format must be one of {', '.join(FORMATS)}")
+    arc = open_archive_or_fail(archive, read_only=True)
+    c = _chat(arc, chat)
+    text = render(chat_assignment(arc, c), by=by, fmt=fmt, hidden=hidden_uids(arc, c.slug))
+    arc.close()
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+
+
+@app.command("stats")
+def stats_cmd(chat: ChatArg, archive: ArchiveOpt = None, as_json: JsonOpt = False) -> None:
+    """A chat's figures: posts, participants, answers per question, replies, first-time and
+    returning participants across the series, top contributors, institutions, platforms."""
+    from salon.campaigns.chat_stats import chat_report
+
+    arc = open_archive_or_fail(archive, read_only=True)
+    c = _chat(arc, chat)
+    s = chat_report(arc, c)
+    arc.close()
+    if as_json:
+        print_json(s)
+        return
+    ps = s["participants_series"]
+    console.print(
+        Text(
+            f"{c.slug}: {s['posts']} posts, {s['participants']} participants ({ps['first_time']} first-time, "
+            f"{ps['returning']} returning), {s['answers']} answers, {s['conversation']} conversation, "
+            f"{s['untagged']} untagged, {s['replies']} replies, {s['reposts']} reposts"
+        )
+    )
+    t = Table(title="answers per question")
+    for col in ("Q", "answers", "thread", "marker", "flagged", "untagged"):
+        t.add_column(col)
+    for q in s["answers_per_question"]:
+        t.add_row(*[Text(str(q[k])) for k in ("n", "answers", "thread", "marker", "flagged", "untagged")])
+    console.print(t)
+    console.print(Text("platforms: " + ", ".join(f"{k} {v}" for k, v in s["platforms"].items())))
+    t = Table(title="top contributors")
+    for col in ("account", "platform", "posts", "answers"):
+        t.add_column(col)
+    for r in s["top_contributors"]:
+        who = ("@" + r["handle"] if r["handle"] else r["author_uid"]) + (" (host)" if r["host"] else "")
+        t.add_row(*[Text(str(v)) for v in (who, r["platform"], r["posts"], r["answers"])])
+    console.print(t)
+    if s["institutions"]:
+        console.print(
+            Text("institutions: " + ", ".join(f"{i['name']} ({i['posts']})" for i in s["institutions"]))
+        )
