@@ -285,6 +285,7 @@ def _main_job(data: Any, archive: str | None) -> bool:
             highlight=False,
             emoji=False,
         )
+    _chat_demo(data, path)
     where = "" if archive is None else f" -a {archive}"
     slug, where = escape(slug), escape(where)
     console.print(
@@ -294,6 +295,36 @@ def _main_job(data: Any, archive: str | None) -> bool:
         emoji=False,
     )
     return report.ok
+
+
+def _chat_demo(data: Any, path: str) -> None:
+    """The synthetic #musesocial chat series (salon.demo.chats): imported beside the campaign,
+    its answers assigned and checked against the generator's ground truth."""
+    import tempfile
+
+    from salon.demo.chats import add_chat_demo
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "chats" if data.bundled else data.folder / "chats"
+        arc = open_archive_or_fail(path)
+        try:
+            acc = add_chat_demo(folder, arc)
+        finally:
+            arc.close()
+    console.rule("[bold]Chats[/] (salon chat list)")
+    console.print(
+        f"{len(acc['chats'])} synthetic #musesocial chats ({acc['records']:,} records): answers assigned to "
+        f"{acc['correct']:,} of {acc['posts']:,} posts as the ground truth says ({acc['accuracy']:.1%}; "
+        f"thread-linked {acc['thread_correct']:,}/{acc['thread_linked']:,}).",
+        highlight=False,
+        markup=False,
+        emoji=False,
+    )
+    console.print(
+        f"Next: [bold]salon chat transcript {acc['chats'][0]}[/] · [bold]salon chat stats {acc['chats'][-1]}[/]",
+        highlight=False,
+        emoji=False,
+    )
 
 
 @app.command("generate")

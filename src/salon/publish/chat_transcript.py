@@ -170,7 +170,7 @@ def _md(a: Assignment, by: str, hidden: set[str]) -> str:
         return "\n".join(out) + "\n"
     nested: set[str] = set()
     for q, top in by_question(a):
-        out += [f"## Q{q.n}. {' '.join(q.text.split())}", ""]
+        out += [f"## Q{q.n} · {' '.join(q.text.split())}", ""]
         flat = _flatten(top)
         nested |= {e.post.uid for e in flat}
         out += [_md_line(e, hidden) for e in flat] or ["*(no answers)*"]
@@ -214,7 +214,7 @@ def _html(a: Assignment, by: str, hidden: set[str]) -> str:
             nested |= {e.post.uid for e in _flatten(top)}
             items = "".join(_html_post(e, hidden) for e in top) or '<li class="none">no answers</li>'
             parts.append(
-                f'<section class="question" id="q{q.n}"><h2>Q{q.n}. {html.escape(q.text)}</h2>'
+                f'<section class="question" id="q{q.n}"><h2><span class="qn">Q{q.n}</span> {html.escape(q.text)}</h2>'
                 f'<ul class="posts">{items}</ul></section>'
             )
         conv = "".join(_html_post(e, hidden) for e in conversation_entries(a, nested))
