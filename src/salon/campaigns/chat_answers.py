@@ -285,16 +285,20 @@ def assign(chat: Chat, posts: Iterable[ChatPost], posted: dict[int, list[str]] |
 # -- from the archive ---------------------------------------------------------------------------
 
 
-def load_chat_posts(archive: Archive, chat: Chat) -> list[ChatPost]:
+def load_chat_posts(archive: Archive, chat: Chat, uids: Iterable[str] = ()) -> list[ChatPost]:
     """Every stored post that may belong to ``chat``: created in ``[start, end + grace)`` and
-    carrying one of its hashtags, or replying, quoting or reposting, or written by a host.
-    Reply, root, quote and repost links are resolved through ``post_aliases``."""
+    carrying one of its hashtags, or replying, quoting or reposting, or written by a host, or
+    one of ``uids`` (the question posts Salon posted). Reply, root, quote and repost links are
+    resolved through ``post_aliases``."""
     keys = chat.tag_keys
     handles = sorted(
         {h for _, h in chat.host_accounts()} | {h.split("@", 1)[0] for _, h in chat.host_accounts()}
     )
+    dids = [f"bluesky:{h}" for p, h in chat.host_accounts() if p == "bluesky" and h.startswith("did:")]
+    wanted = [*dids, *uids] or [""]
     k_ph = ", ".join("?" for _ in keys)
     h_ph = ", ".join("?" for _ in handles)
+    w_ph = ", ".join("?" for _ in wanted)
     sql = f"""
         SELECT p.uid, p.platform, p.created_at, p.text, p.kind, p.author_uid, a.handle, a.display_name,
                coalesce(ar.uid, p.reply_to_uid), coalesce(aro.uid, p.root_uid),
@@ -312,9 +316,9 @@ def load_chat_posts(archive: Archive, chat: Chat) -> list[ChatPost]:
         WHERE p.created_at >= ? AND p.created_at < ?
           AND (p.reply_to_uid IS NOT NULL OR p.quote_of_uid IS NOT NULL OR p.kind = 'repost'
                OR EXISTS (SELECT 1 FROM post_hashtags h WHERE h.uid = p.uid AND h.tag_key IN ({k_ph}))
-               OR lower(a.handle) IN ({h_ph}))
+               OR lower(a.handle) IN ({h_ph}) OR p.author_uid IN ({w_ph}) OR p.uid IN ({w_ph}))
     """
-    rows = archive.query(sql, [chat.start_utc, chat.grace_end_utc, *keys, *handles])
+    rows = archive.query(sql, [chat.start_utc, chat.grace_end_utc, *keys, *handles, *wanted, *wanted])
     out = []
     for r in rows:
         out.append(
@@ -353,4 +357,5 @@ def posted_questions(archive: Archive, chat: Chat) -> dict[int, list[str]]:
 
 def chat_assignment(archive: Archive, chat: Chat) -> Assignment:
     """The assignment of ``chat`` over the archive's posts (``assign`` on ``load_chat_posts``)."""
-    return assign(chat, load_chat_posts(archive, chat), posted_questions(archive, chat))
+    posted = posted_questions(archive, chat)
+    return assign(chat, load_chat_posts(archive, chat, [u for us in posted.values() for u in us]), posted)
