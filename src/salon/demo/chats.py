@@ -127,6 +127,9 @@ class ChatSeriesConfig:
     chats: int = 3
     first: date = date(2025, 5, 22)  # a Thursday, after the demo MuseumWeek
     per_platform: int = 13  # participants per platform (plus hosts)
+    # Explicit UTC starts of the chats (aware datetimes), e.g. for a chat happening now; by
+    # default weekly at 19:00 New York time from ``first``.
+    starts: tuple[datetime, ...] | None = None
 
 
 @dataclass
@@ -184,8 +187,11 @@ class _ChatPlanner:
     def chat(self, k: int) -> dict[str, Any]:
         rng = self.rng
         slug = f"{CHAT_TAG}-{k + 1}"
-        start_local = datetime.combine(self.cfg.first + timedelta(days=7 * k), time(19, 0))
+        start_local: datetime = datetime.combine(self.cfg.first + timedelta(days=7 * k), time(19, 0))
         start = start_local.replace(tzinfo=zone(CHAT_TZ)).astimezone(UTC)
+        if self.cfg.starts:
+            start = self.cfg.starts[k].astimezone(UTC).replace(second=0, microsecond=0)
+            start_local = start.astimezone(zone(CHAT_TZ))  # written with its offset
         end = start + timedelta(minutes=MINUTES)
         qs = QUESTIONS[k % len(QUESTIONS)]
         for platform, host in self.hosts.items():
@@ -442,32 +448,42 @@ def _jsonl(path: Path, objs: list[Any], ascii_only: bool = False) -> int:
     return len(objs)
 
 
-def generate_chats(folder: str | Path, cfg: ChatSeriesConfig | None = None) -> dict[str, Any]:
+def _write_data(
+    folder: Path, cfg: ChatSeriesConfig, posts: list[PlanPost], rng: random.Random
+) -> dict[str, int]:
+    """The posts in the platforms' formats under ``folder/data``; {relative path: records}."""
+    by = {pl: [p for p in posts if p.platform == pl] for pl in ("x", "mastodon", "bluesky")}
+    out = {
+        "x/search-musesocial.jsonl": (x_pages(_ChatConfig(seed=cfg.seed), by["x"]), True),
+        "mastodon/musesocial.jsonl": (_m_events(by["mastodon"]), False),
+        "bluesky/jetstream-musesocial.jsonl": (jetstream_events(by["bluesky"], rng), False),
+        "x/compliance-musesocial.jsonl": (x_compliance(by["x"]), False),
+    }
+    return {
+        f"data/{rel}": _jsonl(folder / "data" / rel, objs, ascii_only)
+        for rel, (objs, ascii_only) in out.items()
+        if objs
+    }
+
+
+def generate_chats(
+    folder: str | Path, cfg: ChatSeriesConfig | None = None, *, split: datetime | None = None
+) -> dict[str, Any]:
     """Write the chat series into ``folder`` and return its ground truth (also written to
-    ``folder/chat_truth.json``). Deterministic for ``cfg.seed``."""
+    ``folder/chat_truth.json``). Deterministic for ``cfg.seed``. With ``split``, the posts
+    created from then on are written apart, under ``folder/later/data`` (a live test imports
+    them while the chat page is open)."""
     cfg = cfg or ChatSeriesConfig()
     planner, chats = plan_chats(cfg)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     posts = planner.posts
-    by = {pl: [p for p in posts if p.platform == pl] for pl in ("x", "mastodon", "bluesky")}
-    events = jetstream_events(by["bluesky"], planner.rng)
-    files = {
-        "data/x/search-musesocial.jsonl": _jsonl(
-            folder / "data/x/search-musesocial.jsonl", x_pages(_ChatConfig(seed=cfg.seed), by["x"]), True
-        ),
-        "data/mastodon/musesocial.jsonl": _jsonl(
-            folder / "data/mastodon/musesocial.jsonl",
-            _m_events(by["mastodon"]),
-        ),
-        "data/bluesky/jetstream-musesocial.jsonl": _jsonl(
-            folder / "data/bluesky/jetstream-musesocial.jsonl", events
-        ),
-    }
-    deletions = x_compliance(by["x"])
-    if deletions:
-        files["data/x/compliance-musesocial.jsonl"] = _jsonl(
-            folder / "data/x/compliance-musesocial.jsonl", deletions
+    early = [p for p in posts if split is None or p.created < split]
+    files = _write_data(folder, cfg, early, planner.rng)
+    if split is not None:
+        late = [p for p in posts if p.created >= split]
+        files.update(
+            {f"later/{k}": v for k, v in _write_data(folder / "later", cfg, late, planner.rng).items()}
         )
     (folder / "musesocial.toml").write_text(_toml(cfg, chats), encoding="utf-8", newline="\n")
     (folder / "participants.csv").write_text(_participants(planner), encoding="utf-8", newline="")
@@ -482,6 +498,7 @@ def generate_chats(folder: str | Path, cfg: ChatSeriesConfig | None = None) -> d
             "flag": t.flag,
             "platform": p.platform,
             "deleted": p.deleted_at is not None,
+            "later": split is not None and p.created >= split,
         }
     authors = {p.author.native_id for p in posts}
     truth = {

@@ -245,3 +245,14 @@ def pick_lang(cookie: str | None, query: str | None, accept: str | None) -> str:
         if code in LANGS:
             return code
     return "en"
+
+
+def _merge_chat_messages() -> None:
+    """The chat pages' strings live beside them (salon.web.chat_i18n)."""
+    from salon.web.chat_i18n import CHAT_MESSAGES
+
+    for code, strings in CHAT_MESSAGES.items():
+        MESSAGES[code].update(strings)
+
+
+_merge_chat_messages()
