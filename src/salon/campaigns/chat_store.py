@@ -7,6 +7,7 @@ and ``chat_questions`` rows of a campaign from it whenever the campaign is store
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -17,11 +18,15 @@ from salon.store.archive import Archive
 __all__ = [
     "all_chats",
     "chat_by_slug",
+    "get_intent",
     "hidden_log",
     "hidden_uids",
     "hide_post",
+    "intents",
+    "record_intent",
     "series_chats",
     "sync_chats",
+    "update_intent",
 ]
 
 
@@ -115,5 +120,75 @@ def hidden_log(archive: Archive, slug: str) -> list[dict[str, Any]]:
     """Every hide/show decision on chat ``slug``, newest first."""
     return archive.dicts(
         "SELECT uid, hidden, by_user, decided_at, reason FROM chat_hidden_posts WHERE slug = ? ORDER BY decided_at DESC",
+        [slug],
+    )
+
+
+# -- posting intents (salon chat run) ---------------------------------------------------------
+
+INTENT_COLUMNS = (
+    "intent_key",
+    "slug",
+    "n",
+    "platform",
+    "host",
+    "idempotency_key",
+    "text",
+    "state",
+    "attempts",
+    "uid",
+    "url",
+    "error",
+    "created_at",
+    "updated_at",
+)
+
+
+def get_intent(archive: Archive, key: str) -> dict[str, Any] | None:
+    """The posting intent ``key`` (slug/n/platform/host), or None."""
+    rows = archive.dicts(
+        f"SELECT {', '.join(INTENT_COLUMNS)} FROM chat_post_intents WHERE intent_key = ?", [key]
+    )
+    return rows[0] if rows else None
+
+
+def record_intent(
+    archive: Archive, key: str, slug: str, n: int, platform: str, host: str, text: str
+) -> dict[str, Any]:
+    """Record the intent to post (state ``pending``) before any request is sent; an existing
+    intent is returned unchanged (its idempotency key and time stay the same on every run)."""
+    now = datetime.now(UTC)
+    idem = hashlib.sha256(f"salon-chat/{key}".encode()).hexdigest()[:32]
+    archive.con.execute(
+        "INSERT INTO chat_post_intents (intent_key, slug, n, platform, host, idempotency_key, text, state, attempts,"
+        " created_at, updated_at) SELECT ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?"
+        " WHERE NOT EXISTS (SELECT 1 FROM chat_post_intents WHERE intent_key = ?)",
+        [key, slug, n, platform, host, idem, text, now, now, key],
+    )
+    got = get_intent(archive, key)
+    assert got is not None
+    return got
+
+
+def update_intent(archive: Archive, key: str, state: str, **fields: Any) -> None:
+    """Move an intent to ``state`` (sending: attempts + 1; posted: with uid and url; failed or
+    retrying: with the error). Each call commits on its own: what is recorded survives a kill."""
+    sets = ["state = ?", "updated_at = ?"]
+    params: list[Any] = [state, datetime.now(UTC)]
+    if state == "sending":
+        sets.append("attempts = attempts + 1")
+    for k in ("uid", "url", "error"):
+        if k in fields:
+            sets.append(f"{k} = ?")
+            params.append(fields[k])
+    archive.con.execute(
+        f"UPDATE chat_post_intents SET {', '.join(sets)} WHERE intent_key = ?", [*params, key]
+    )
+
+
+def intents(archive: Archive, slug: str) -> list[dict[str, Any]]:
+    """Every posting intent of chat ``slug``, by question and platform."""
+    return archive.dicts(
+        f"SELECT {', '.join(INTENT_COLUMNS)} FROM chat_post_intents WHERE slug = ? ORDER BY n, platform",
         [slug],
     )

@@ -193,3 +193,78 @@ def stats_cmd(chat: ChatArg, archive: ArchiveOpt = None, as_json: JsonOpt = Fals
         console.print(
             Text("institutions: " + ", ".join(f"{i['name']} ({i['posts']})" for i in s["institutions"]))
         )
+
+
+def _posters(campaign: Any, chat: Any) -> dict[str, Any]:
+    """A poster per platform of the chat's ``post_questions``, with the endpoints of the
+    campaign's ``[sources.*]`` and the credentials `salon auth` saved."""
+    from salon.collect.chat_post import BlueskyPoster, MastodonPoster, XPoster
+    from salon.collect.chat_run import host_for
+    from salon.collect.credentials import Credentials
+
+    creds = Credentials()
+    sources = campaign.extra.get("sources") or {}
+    out: dict[str, Any] = {}
+    missing = []
+    for platform in chat.post_questions:
+        conf = sources.get(platform) or {}
+        host = host_for(chat, platform) or ""
+        if platform == "mastodon":
+            token = creds.get(conf.get("token_env") or "SALON_MASTODON_TOKEN")
+            base = conf.get("post_instance") or "https://" + host.split("@")[-1]
+            if token is None:
+                missing.append("salon auth mastodon")
+            else:
+                out[platform] = MastodonPoster(base, token)
+        elif platform == "bluesky":
+            handle = creds.get(conf.get("handle_env") or "SALON_BSKY_HANDLE")
+            password = creds.get(conf.get("password_env") or "SALON_BSKY_APP_PASSWORD")
+            if handle is None or password is None:
+                missing.append("salon auth bluesky")
+            else:
+                out[platform] = BlueskyPoster(
+                    conf.get("auth_service") or "https://bsky.social", handle, password
+                )
+        elif platform == "x":
+            token = creds.get(conf.get("user_token_env") or "SALON_X_USER_TOKEN")
+            if token is None:
+                missing.append("salon auth x-user")
+            else:
+                out[platform] = XPoster(conf.get("api") or "https://api.x.com", token)
+    if missing:
+        _fail("no credentials to post the questions: run " + ", ".join(missing))
+    return out
+
+
+@app.command("run")
+def run_cmd(
+    chat: ChatArg,
+    archive: ArchiveOpt = None,
+    max_attempts: Annotated[int, typer.Option(min=1, help="Attempts per question and platform.")] = 6,
+) -> None:
+    """Post each question at its time from the hosts' accounts on every platform of the chat's
+    post_questions (Mastodon, Bluesky, X with a user-context token), with the hashtag and the
+    `Q1` prefix. Never twice: the intent is recorded before each request, the platform's
+    idempotency key is used, and the host's timeline is checked before any retry, so a restart,
+    a second runner or a kill -9 cannot post a question again. Credentials: `salon auth`."""
+    from salon.collect.chat_run import run_chat
+    from salon.store.campaigns import get_campaign
+
+    arc = open_archive_or_fail(archive)
+    try:
+        c = _chat(arc, chat)
+        if not c.post_questions:
+            _fail(f"chat {chat!r} has no post_questions: Salon posts nothing (see docs/chats.md)")
+        campaign = get_campaign(arc, c.campaign_slug)
+        posters = _posters(campaign, c)
+        report = run_chat(arc, c, posters, max_attempts=max_attempts, log=lambda m: console.print(Text(m)))
+    finally:
+        arc.close()
+    console.print(
+        Text(
+            f"{len(report.posted)} posted, {len(report.already)} already posted, {len(report.failed)} failed, "
+            f"{len(report.skipped)} too late"
+        )
+    )
+    if report.failed:
+        raise typer.Exit(1)
