@@ -12,20 +12,16 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-
 from salon.campaigns.chat_answers import ChatPost, assign, load_chat_posts
 from salon.campaigns.chats import Chat
 from salon.importer import import_paths
 from salon.store.archive import Archive, open_archive
-from tests.conftest import CORPORA
+from tests.conftest import corpus_path
 
 
 def corpus(rel: str) -> Path:
-    path = CORPORA / rel
-    if not path.is_file():
-        pytest.skip(f"{path} is not there (../shared absent)")
-    return path
+    """A corpus file (the test skips cleanly without ../shared)."""
+    return corpus_path(*rel.split("/"))
 
 
 def thread_of(arc: Archive, root_uid: str, expected: set[str]) -> tuple[dict[str, int], dict[str, ChatPost]]:
