@@ -268,3 +268,44 @@ def run_cmd(
     )
     if report.failed:
         raise typer.Exit(1)
+
+
+@app.command("threads")
+def threads_cmd(chat: ChatArg, archive: ArchiveOpt = None) -> None:
+    """Fetch the reply threads under each question post (Mastodon status context, Bluesky
+    getPostThread, X search on conversation_id) and store them, so that answers which forgot
+    the hashtag are captured: they are listed as untagged, never as answers. Run it during and
+    after the chat. Endpoints from the campaign's [sources.*]; X needs `salon auth x`."""
+    from salon.collect.chat_threads import fetch_threads
+    from salon.collect.credentials import Credentials
+    from salon.store.campaigns import get_campaign
+
+    arc = open_archive_or_fail(archive)
+    try:
+        c = _chat(arc, chat)
+        campaign = get_campaign(arc, c.campaign_slug)
+        sources = (campaign.extra.get("sources") if campaign else None) or {}
+        m, b, x = (sources.get(k) or {} for k in ("mastodon", "bluesky", "x"))
+        bases = {}
+        if m.get("post_instance"):
+            for h in c.hosts:
+                if h.startswith("mastodon:") and "@" in h:
+                    bases[h.rsplit("@", 1)[1]] = m["post_instance"]
+        rep = fetch_threads(
+            arc,
+            c,
+            mastodon_base=bases,
+            bluesky_appview=b.get("thread_appview") or "https://public.api.bsky.app",
+            x_api=x.get("api") or "https://api.x.com",
+            x_token=Credentials().get(x.get("token_env") or "SALON_X_BEARER_TOKEN"),
+        )
+    finally:
+        arc.close()
+    console.print(
+        Text(
+            f"{rep.questions} question threads fetched in {rep.requests} requests: {rep.posts_new} new posts; "
+            f"{rep.untagged} untagged thread posts in {c.slug}"
+        )
+    )
+    for e in rep.errors:
+        console.print(Text("warning: " + e, style="yellow"))
