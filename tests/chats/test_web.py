@@ -125,3 +125,43 @@ def test_editor_hides_a_post(served: Any) -> None:
     log = hidden_log(arc, "musesocial-1")
     assert log[0]["uid"] == uid and log[0]["by_user"] == "ed" and log[0]["hidden"] is True
     assert json.dumps(log, default=str)
+
+
+def test_web_editor_edits_chats(served: Any) -> None:
+    c, _, _ = served
+    page = c.get("/login")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    c.post("/login", data={"username": "ed", "password": PASSWORD, "csrf": csrf}, follow_redirects=False)
+    form = c.get("/edit/new")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
+    toml = """[campaign]
+name = "Ask a curator"
+slug = "askacurator"
+timezone = "Europe/Paris"
+start = 2030-09-01
+end = 2030-09-30
+hashtags = ["AskACurator"]
+
+[[chats]]
+slug = "askacurator-2030"
+hashtag = "AskACurator"
+start = 2030-09-18T14:00:00
+minutes = 60
+hosts = ["mastodon:curator@museum.example", "bluesky:curator.example"]
+questions = ["%s", "What do you keep in the stores?"]
+post_questions = ["bluesky"]
+"""
+    bad = c.post("/edit/new", data={"toml": toml % ("é" * 290), "csv": "", "csrf": csrf})
+    assert bad.status_code == 422 and "chats[1].questions[1]: too long for bluesky" in bad.text
+    ok = c.post(
+        "/edit/new",
+        data={"toml": toml % "Which object would you save first?", "csv": "", "csrf": csrf},
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303
+    page = c.get("/chats/askacurator-2030")
+    assert page.status_code == 200 and "Which object would you save first?" in page.text
+    assert "14:00" in page.text and "Europe/Paris" in page.text  # the campaign's zone
+    exported = c.get("/edit/askacurator/campaign.toml").text
+    assert "[[chats]]" in exported and 'slug = "askacurator-2030"' in exported
+    c.cookies.clear()

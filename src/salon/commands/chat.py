@@ -70,13 +70,15 @@ def show_cmd(chat: ChatArg, archive: ArchiveOpt = None, as_json: JsonOpt = False
     answers each has."""
     from salon.campaigns.chat_answers import chat_assignment
     from salon.campaigns.chat_stats import answers_per_question
+    from salon.campaigns.chat_store import intents
 
     arc = open_archive_or_fail(archive, read_only=True)
     c = _chat(arc, chat)
     a = chat_assignment(arc, c)
-    arc.close()
     per = {q["n"]: q for q in answers_per_question(a)}
     data = c.to_dict()
+    data["posting"] = intents(arc, c.slug)
+    arc.close()
     for q, aq in zip(data["questions"], a.questions, strict=True):
         q["uids"] = aq.uids
         q.update({k: v for k, v in per[q["n"]].items() if k != "n"})
@@ -117,6 +119,12 @@ def show_cmd(chat: ChatArg, archive: ArchiveOpt = None, as_json: JsonOpt = False
         )
         t.add_row(*[Text(str(v)) for v in cells])
     console.print(t)
+    for i in data["posting"]:
+        line = f"Q{i['n']} on {i['platform']} from {i['host']}: {i['state']} after {i['attempts']} attempt(s)"
+        extra = i["url"] or i["uid"] or i["error"] or ""
+        console.print(
+            Text(line + (f" ({extra})" if extra else ""), style="red" if i["state"] == "failed" else "")
+        )
 
 
 @app.command("transcript")

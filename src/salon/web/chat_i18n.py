@@ -55,6 +55,8 @@ CHAT_MESSAGES: dict[str, dict[str, str]] = {
         "chat.of_campaign": "part of {campaign}",
         "chat.run": "Post the questions now",
         "chat.run.desc": "Salon posts each question at its time from the hosts' accounts.",
+        "chat.posting": "Posting the questions",
+        "chat.posting.none": "Nothing posted yet.",
     },
     "fr": {
         "chat.chats": "Discussions",
@@ -106,5 +108,7 @@ CHAT_MESSAGES: dict[str, dict[str, str]] = {
         "chat.of_campaign": "fait partie de {campaign}",
         "chat.run": "Publier les questions maintenant",
         "chat.run.desc": "Salon publie chaque question à son heure depuis les comptes des animateurs.",
+        "chat.posting": "Publication des questions",
+        "chat.posting.none": "Rien de publié pour l'instant.",
     },
 }

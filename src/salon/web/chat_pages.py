@@ -122,7 +122,7 @@ def room_view(a: Assignment, hidden: set[str], editor: bool = False) -> dict[str
 
 def _context(request: Request, slug: str) -> dict[str, Any]:
     from salon.campaigns.chat_stats import chat_report
-    from salon.campaigns.chat_store import hidden_uids, series_chats
+    from salon.campaigns.chat_store import hidden_uids, intents, series_chats
 
     arc = svc(request).reader()
     chat = _chat_or_404(request, slug)
@@ -154,6 +154,7 @@ def _context(request: Request, slug: str) -> dict[str, Any]:
         "version": svc(request).version,
         "editor": editor,
         "with_csrf": editor,
+        "posting": intents(arc, chat.slug) if editor else [],
     }
 
 
