@@ -40,10 +40,12 @@ __all__ = [
     "CHAT_TZ",
     "QUESTIONS",
     "ChatSeriesConfig",
+    "add_chat_campaign",
     "add_chat_demo",
     "assignment_accuracy",
     "generate_chats",
     "plan_chats",
+    "prepare_chats",
 ]
 
 CHAT_TAG = "musesocial"
@@ -560,22 +562,35 @@ def assignment_accuracy(archive: Any, truth: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def prepare_chats(folder: str | Path) -> dict[str, Any]:
+    """The chat series' ground truth in ``folder``, generated there first unless it is there."""
+    folder = Path(folder)
+    if (folder / "chat_truth.json").is_file():
+        return dict(json.loads((folder / "chat_truth.json").read_text(encoding="utf-8")))
+    return generate_chats(folder)
+
+
+def add_chat_campaign(folder: str | Path, truth: dict[str, Any], archive: Any) -> Any:
+    """Store the series' campaign file (with its ``[[chats]]``) in ``archive``."""
+    from salon.campaigns.config import load_campaign
+    from salon.store.campaigns import save_campaign
+
+    path = Path(folder) / truth["campaign"]["file"]
+    c = load_campaign(path)
+    save_campaign(archive, c, path.read_text(encoding="utf-8"))
+    return c
+
+
 def add_chat_demo(folder: str | Path, archive: Any) -> dict[str, Any]:
     """The chat series in ``folder`` (generated there unless it holds one), imported into
     ``archive`` through the normal import path with its campaign stored; returns the accuracy
     of the assignment against the ground truth (``assignment_accuracy``) plus ``records``."""
-    from salon.campaigns.config import load_campaign
     from salon.importer import import_paths
-    from salon.store.campaigns import save_campaign
 
     folder = Path(folder)
-    if (folder / "chat_truth.json").is_file():
-        truth = json.loads((folder / "chat_truth.json").read_text(encoding="utf-8"))
-    else:
-        truth = generate_chats(folder)
+    truth = prepare_chats(folder)
     report = import_paths([str(folder / "data")], archive)
-    c = load_campaign(folder / truth["campaign"]["file"])
-    save_campaign(archive, c, (folder / truth["campaign"]["file"]).read_text(encoding="utf-8"))
+    add_chat_campaign(folder, truth, archive)
     out = assignment_accuracy(archive, truth)
     out["records"] = report.records_in
     out["chats"] = truth["chats"]
