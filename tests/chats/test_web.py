@@ -74,7 +74,7 @@ def test_after_page_transcript_and_downloads(served: Any) -> None:
     c, truth, _ = served
     html = c.get("/chats/musesocial-1").text
     assert 'data-chat-state="after"' in html and "/chats/musesocial-1/transcript" in html
-    assert "first-time" in html and "returning" in html
+    assert "first-time" in html and "returning" in html and "Top contributors" in html
     tr = c.get("/chats/musesocial-1/transcript").text
     assert '<section class="question" id="q1">' in tr and "Conversation" in tr
     assert c.get("/chats/musesocial-1/transcript?by=time").status_code == 200

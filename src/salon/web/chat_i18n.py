@@ -56,6 +56,7 @@ CHAT_MESSAGES: dict[str, dict[str, str]] = {
         "chat.run": "Post the questions now",
         "chat.run.desc": "Salon posts each question at its time from the hosts' accounts.",
         "chat.posting": "Posting the questions",
+        "chat.top": "Top contributors",
         "chat.posting.none": "Nothing posted yet.",
     },
     "fr": {
@@ -109,6 +110,7 @@ CHAT_MESSAGES: dict[str, dict[str, str]] = {
         "chat.run": "Publier les questions maintenant",
         "chat.run.desc": "Salon publie chaque question à son heure depuis les comptes des animateurs.",
         "chat.posting": "Publication des questions",
+        "chat.top": "Participants les plus actifs",
         "chat.posting.none": "Rien de publié pour l'instant.",
     },
 }
