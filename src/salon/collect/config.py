@@ -11,9 +11,10 @@ design's example, all optional::
     stall_seconds = 90                    # a stream silent this long (no heartbeat either) is reopened
 
     [sources.bluesky]
-    jetstream = "wss://jetstream2.us-east.bsky.network/subscribe"
-    compress = false                      # zstd frames (see salon.collect.jetstream)
-    zstd_dictionary = "zstd_dictionary"   # Jetstream's dictionary file, relative to the campaign file
+    jetstream = "wss://jetstream2.us-east.bsky.network"   # a host; a /subscribe path picks that endpoint
+    endpoint = "subscribeEvents"          # or "subscribe" (legacy); a 404 switches to the other
+    compress = false                      # zstd frames, dictionary fetched from the server (salon.collect.jetstream)
+    zstd_dictionary = "legacy.zdict"      # /subscribe only: the legacy dictionary when the server does not hand it out
     overlap_seconds = 5                   # replay this much before the saved cursor on resume
     stall_seconds = 60                    # a connection silent this long is reopened
     appview = "https://api.bsky.app"      # searchPosts backfill (needs a login)
@@ -54,7 +55,8 @@ class MastodonConfig:
 
 @dataclass
 class BlueskyConfig:
-    jetstream: str | None = "wss://jetstream2.us-east.bsky.network/subscribe"
+    jetstream: str | None = "wss://jetstream2.us-east.bsky.network"
+    endpoint: str | None = None  # "subscribeEvents" (default) or "subscribe"; see collect.jetstream
     compress: bool = False
     zstd_dictionary: str | None = None
     overlap_seconds: float = 5.0
