@@ -529,3 +529,59 @@ class BlueskyServer(HttpApp):
                 self.send(h, 200, json.dumps(page, ensure_ascii=False).encode())
         else:
             self.send(h, 404, b'{"error":"MethodNotImplemented"}')
+
+
+# -- Bluesky getProfiles --------------------------------------------------------------------------
+
+
+class ProfilesServer(HttpApp):
+    """``app.bsky.actor.getProfiles`` as the AppView answers it: ``{"profiles": [...]}``, one per
+    known actor (unknown ones left out), at most 25 actors per call (more: ``400 InvalidRequest``,
+    the lexicon's maxLength). Each profile is the recorded profile view of atproto's test data
+    (the thread's post author: did, handle, displayName, avatar, associated, viewer, labels,
+    createdAt) with the asked DID and the name ``names`` gives it (default: derived from the
+    DID). ``rate_limited``: that many next calls answer 429 with Bluesky's ``ratelimit-*``
+    headers, the reset one second away."""
+
+    def __init__(
+        self, names: dict[str, tuple[str, str]] | None = None, unknown: set[str] | None = None
+    ) -> None:
+        super().__init__()
+        thread = json.loads(
+            corpus_path(ATPROTO_THREAD, "thread_view_post_with_embed_media.json").read_text(encoding="utf-8")
+        )
+        self.recorded = thread["thread"]["post"]["author"]
+        self.names = names or {}
+        self.unknown = unknown or set()
+        self.rate_limited = 0
+        self.calls: list[list[str]] = []
+
+    def name(self, did: str) -> tuple[str, str]:
+        short = did.rsplit(":", 1)[-1][:10]
+        return self.names.get(did, (f"{short}.bsky.social", f"Museum {short}"))
+
+    def route(self, h: Any, req: Request) -> None:
+        if req.path != "/xrpc/app.bsky.actor.getProfiles":
+            self.send(h, 404, b'{"error":"MethodNotImplemented"}')
+            return
+        actors = req.query.get("actors", [])
+        if self.rate_limited:
+            self.rate_limited -= 1
+            reset = str(int(time.time()) + 1)
+            headers = {"ratelimit-limit": "3000", "ratelimit-remaining": "0", "ratelimit-reset": reset}
+            self.send(h, 429, b'{"error":"RateLimitExceeded","message":"Rate Limit Exceeded"}', headers)
+            return
+        if not actors or len(actors) > 25:
+            self.send(h, 400, b'{"error":"InvalidRequest","message":"actors must have 1 to 25 items"}')
+            return
+        self.calls.append(actors)
+        profiles = []
+        for did in actors:
+            if did in self.unknown:
+                continue
+            p = json.loads(json.dumps(self.recorded))
+            p["did"] = did
+            p["handle"], p["displayName"] = self.name(did)
+            p["avatar"] = p["avatar"].replace(self.recorded["did"], did)
+            profiles.append(p)
+        self.send(h, 200, json.dumps({"profiles": profiles}, ensure_ascii=False).encode())

@@ -64,7 +64,7 @@ def delivered(events: list[str]) -> list[str]:
 
 
 def sources(url: str, extra: str = "") -> str:
-    return f'[sources.bluesky]\njetstream = "{url}"\nappview = ""\nbatch_seconds = 0.05\nstall_seconds = 2\n{extra}'
+    return f'[sources.bluesky]\njetstream = "{url}"\nappview = ""\nprofiles = ""\nbatch_seconds = 0.05\nstall_seconds = 2\n{extra}'
 
 
 def raw_payloads(c: Collector) -> list[bytes]:

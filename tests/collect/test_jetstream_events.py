@@ -25,7 +25,7 @@ START_US = 1451606400000000  # the campaign start (2016-01-01) in unix microseco
 
 
 def sources(base: str, extra: str = "") -> str:
-    return f'[sources.bluesky]\njetstream = "{base}"\nappview = ""\nbatch_seconds = 0.05\nstall_seconds = 2\n{extra}'
+    return f'[sources.bluesky]\njetstream = "{base}"\nappview = ""\nprofiles = ""\nbatch_seconds = 0.05\nstall_seconds = 2\n{extra}'
 
 
 def frames_of(srv: JetstreamServer, v1_events: list[str]) -> list[bytes]:

@@ -21,6 +21,9 @@ design's example, all optional::
     auth_service = "https://bsky.social"  # where com.atproto.server.createSession goes
     handle_env = "SALON_BSKY_HANDLE"
     password_env = "SALON_BSKY_APP_PASSWORD"
+    profiles = "https://public.api.bsky.app"  # names of DIDs by getProfiles, 25 per call ("" = off)
+    profiles_seconds = 30                 # how often unnamed authors are looked up
+    profiles_refresh_hours = 24           # names older than this are looked up again
 
     [sources.x]
     api = "https://api.x.com"
@@ -67,6 +70,11 @@ class BlueskyConfig:
     password_env: str | None = "SALON_BSKY_APP_PASSWORD"
     batch_events: int = 2000
     batch_seconds: float = 0.2
+    # Names of the Bluesky authors by app.bsky.actor.getProfiles (salon.collect.profiles); "": off
+    profiles: str | None = "https://public.api.bsky.app"
+    profiles_seconds: float = 30.0
+    profiles_refresh_hours: float = 24.0
+    profiles_per_round: int = 250
 
 
 @dataclass

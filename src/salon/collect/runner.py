@@ -158,9 +158,11 @@ def _jobs(ctx: Ctx, cfg: Sources, chosen: list[str]) -> list[Coroutine[Any, Any,
     if "bluesky" in chosen and cfg.bluesky is not None:
         from salon.collect.bluesky_search import register_backfill
         from salon.collect.jetstream import collect_jetstream
+        from salon.collect.profiles import collect_profiles
 
         register_backfill(ctx, cfg.bluesky)
         jobs.append(collect_jetstream(ctx, cfg.bluesky))
+        jobs.append(collect_profiles(ctx, cfg.bluesky))
     if "x" in chosen and cfg.x is not None:
         from salon.collect.x_api import collect_x
 
