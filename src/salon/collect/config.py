@@ -7,6 +7,9 @@ design's example, all optional::
     instances = ["https://mastodon.social"]
     token_env = "SALON_MASTODON_TOKEN"   # streaming needs it; REST tag timelines do not
     streaming = true                      # default: true when a token is available
+    stream_transport = "websocket"        # one WebSocket per instance; "sse": one SSE stream per hashtag
+                                          # (a server without WebSocket streaming falls back to SSE)
+    streaming_url = "wss://streaming.example.social"  # when the streaming API is not on the instance's host
     poll_seconds = 60                     # REST tag timeline polling interval
     stall_seconds = 90                    # a stream silent this long (no heartbeat either) is reopened
 
@@ -51,6 +54,8 @@ class MastodonConfig:
     instances: list[str]
     token_env: str | None = "SALON_MASTODON_TOKEN"
     streaming: bool | None = None
+    stream_transport: str = "websocket"  # or "sse": server-sent events, one stream per hashtag
+    streaming_url: str | None = None  # the WebSocket streaming base, when not the instance's own
     poll_seconds: float = 60.0
     stall_seconds: float = 90.0
     limit: int = 40
