@@ -277,6 +277,10 @@ from salon.commands import collect as _collect  # noqa: E402  (collect, coverage
 
 _collect.register(app)
 
+from salon.commands.authors import app as _authors_app  # noqa: E402  (names of Bluesky DIDs)
+
+app.add_typer(_authors_app, name="authors")
+
 
 def main() -> None:
     """Console entry point."""

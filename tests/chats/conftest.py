@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from salon.campaigns.config import load_campaign
+from salon.campaigns.stored import save_campaign
 from salon.demo.chats import ChatSeriesConfig, generate_chats
 from salon.importer import import_paths
 from salon.store.archive import open_archive
-from salon.store.campaigns import save_campaign
 
 
 def chats_around_now(folder: Path) -> tuple[Path, dict[str, Any]]:

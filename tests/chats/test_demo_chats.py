@@ -18,11 +18,11 @@ from salon.campaigns.chat_answers import chat_assignment
 from salon.campaigns.chat_stats import chat_report
 from salon.campaigns.chat_store import chat_by_slug
 from salon.campaigns.config import load_campaign
+from salon.campaigns.stored import save_campaign
 from salon.cli import app
 from salon.demo.chats import assignment_accuracy, generate_chats
 from salon.importer import import_paths
 from salon.store.archive import open_archive
-from salon.store.campaigns import save_campaign
 
 
 @pytest.fixture(scope="module")

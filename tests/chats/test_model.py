@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 from salon.campaigns.chats import chats_of, parse_chats, question_text
 from salon.campaigns.config import CampaignError, parse_campaign
 from salon.campaigns.export import to_toml
+from salon.campaigns.stored import get_campaign, save_campaign
 from salon.campaigns.textlength import bluesky_length, mastodon_length, x_weighted_length
 from salon.cli import app
 from salon.store.archive import open_archive
-from salon.store.campaigns import get_campaign, save_campaign
 
 BASE = """\
 [campaign]

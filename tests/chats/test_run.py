@@ -18,11 +18,11 @@ import pytest
 from salon.campaigns.chat_store import intents
 from salon.campaigns.chats import Chat, question_text
 from salon.campaigns.config import parse_campaign
+from salon.campaigns.stored import save_campaign
 from salon.collect.chat_post import BlueskyPoster, MastodonPoster, XPoster, bluesky_facets
 from salon.collect.chat_run import run_chat
 from salon.collect.credentials import Secret
 from salon.store.archive import open_archive
-from salon.store.campaigns import save_campaign
 from tests.chats.post_servers import BlueskyStandIn, MastodonStandIn, XStandIn
 
 SALON = str(Path(sys.executable).with_name("salon"))

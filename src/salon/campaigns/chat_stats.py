@@ -24,7 +24,9 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from salon.campaigns.chat_answers import Assignment, ChatPost
+from salon.campaigns.chat_answers import Assignment, ChatPost, chat_assignment
+from salon.campaigns.chat_store import series_chats
+from salon.campaigns.stored import get_campaign
 
 __all__ = [
     "answers_per_question",
@@ -182,10 +184,6 @@ def chat_stats(
 def chat_report(archive: Any, chat: Any) -> dict[str, Any]:
     """``chat_stats`` of a stored chat, with the earlier chats of its series and its campaign's
     registry read from the archive."""
-    from salon.campaigns.chat_answers import chat_assignment
-    from salon.campaigns.chat_store import series_chats
-    from salon.store.campaigns import get_campaign
-
     earlier = [
         chat_assignment(archive, c) for c in series_chats(archive, chat) if c.start_utc < chat.start_utc
     ]

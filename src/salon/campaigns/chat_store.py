@@ -8,11 +8,11 @@ and ``chat_questions`` rows of a campaign from it whenever the campaign is store
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import UTC, datetime
 from typing import Any
 
-from salon.campaigns.chats import Chat, chats_of
+from salon.campaigns.chats import Chat, chats_of, sync_chats
+from salon.campaigns.stored import get_campaign
 from salon.store.archive import Archive
 
 __all__ = [
@@ -30,49 +30,12 @@ __all__ = [
 ]
 
 
-def sync_chats(con: Any, campaign_id: int, campaign: Any) -> None:
-    """Rewrite the ``chats``/``chat_questions`` rows of ``campaign`` (inside the caller's
-    transaction ``con``)."""
-    old = [
-        r[0] for r in con.execute("SELECT slug FROM chats WHERE campaign_id = ?", [campaign_id]).fetchall()
-    ]
-    for slug in old:
-        con.execute("DELETE FROM chat_questions WHERE slug = ?", [slug])
-    con.execute("DELETE FROM chats WHERE campaign_id = ?", [campaign_id])
-    for chat in chats_of(campaign):
-        # A slug is unique in the archive: a chat moved to another campaign replaces the old row.
-        con.execute("DELETE FROM chat_questions WHERE slug = ?", [chat.slug])
-        con.execute("DELETE FROM chats WHERE slug = ?", [chat.slug])
-        con.execute(
-            "INSERT INTO chats VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                chat.slug,
-                campaign_id,
-                chat.series_key,
-                json.dumps(chat.hashtags, ensure_ascii=False),
-                chat.start_utc,
-                chat.end_utc,
-                chat.grace_end_utc,
-                json.dumps(chat.hosts, ensure_ascii=False),
-                chat.title,
-            ],
-        )
-        rows = [
-            [chat.slug, i + 1, q, t]
-            for i, (q, t) in enumerate(zip(chat.questions, chat.question_times(), strict=True))
-        ]
-        if rows:
-            con.executemany("INSERT INTO chat_questions VALUES (?, ?, ?, ?)", rows)
-
-
 def _campaign_slugs(archive: Archive) -> dict[int, str]:
     return {int(r[0]): r[1] for r in archive.query("SELECT campaign_id, slug FROM campaigns")}
 
 
 def all_chats(archive: Archive) -> list[Chat]:
     """Every chat of every stored campaign, by start."""
-    from salon.store.campaigns import get_campaign
-
     out: list[Chat] = []
     for slug in sorted(set(_campaign_slugs(archive).values())):
         c = get_campaign(archive, slug)

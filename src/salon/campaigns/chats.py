@@ -25,11 +25,12 @@ Fields of one ``[[chats]]`` table::
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from salon.campaigns.textlength import LIMITS, length_for
@@ -45,8 +46,10 @@ __all__ = [
     "host_handle_matches",
     "parse_chats",
     "question_text",
+    "sync_chats",
 ]
 
+T = TypeVar("T")
 PLATFORMS = ("x", "mastodon", "bluesky")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 DEFAULT_GRACE_HOURS = 24.0
@@ -329,19 +332,56 @@ def chat_problems(chat: Chat) -> list[ChatProblem]:
 
 
 def chat_issues(
-    raw: Any, timezone: str, path: str, find_line: Callable[[str | None, str | None, int], int | None]
-) -> list[Any]:
-    """The problems of a campaign file's ``[[chats]]`` as ``config.Issue`` (file, line, field);
-    ``find_line(section, key, index)`` finds a key's line in the file."""
-    from salon.campaigns.config import Issue
-
+    raw: Any,
+    timezone: str,
+    path: str,
+    find_line: Callable[[str | None, str | None, int], int | None],
+    issue: Callable[[str, int | None, str | None, str], T],
+) -> list[T]:
+    """The problems of a campaign file's ``[[chats]]`` as ``issue(file, line, field, message)``
+    (``config.Issue``); ``find_line(section, key, index)`` finds a key's line in the file."""
     _, problems = parse_chats(raw, timezone=timezone)
     out = []
     for p in problems:
         key = p.field.split("[")[0] or None
         line = find_line("chats", key, max(0, p.index - 1))
-        out.append(Issue(path, line, f"chats[{p.index}].{p.field}".rstrip("."), p.message))
+        out.append(issue(path, line, f"chats[{p.index}].{p.field}".rstrip("."), p.message))
     return out
+
+
+def sync_chats(con: Any, campaign_id: int, campaign: Any) -> None:
+    """Rewrite the ``chats``/``chat_questions`` rows of ``campaign`` (inside the caller's
+    transaction ``con``)."""
+    old = [
+        r[0] for r in con.execute("SELECT slug FROM chats WHERE campaign_id = ?", [campaign_id]).fetchall()
+    ]
+    for slug in old:
+        con.execute("DELETE FROM chat_questions WHERE slug = ?", [slug])
+    con.execute("DELETE FROM chats WHERE campaign_id = ?", [campaign_id])
+    for chat in chats_of(campaign):
+        # A slug is unique in the archive: a chat moved to another campaign replaces the old row.
+        con.execute("DELETE FROM chat_questions WHERE slug = ?", [chat.slug])
+        con.execute("DELETE FROM chats WHERE slug = ?", [chat.slug])
+        con.execute(
+            "INSERT INTO chats VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                chat.slug,
+                campaign_id,
+                chat.series_key,
+                json.dumps(chat.hashtags, ensure_ascii=False),
+                chat.start_utc,
+                chat.end_utc,
+                chat.grace_end_utc,
+                json.dumps(chat.hosts, ensure_ascii=False),
+                chat.title,
+            ],
+        )
+        rows = [
+            [chat.slug, i + 1, q, t]
+            for i, (q, t) in enumerate(zip(chat.questions, chat.question_times(), strict=True))
+        ]
+        if rows:
+            con.executemany("INSERT INTO chat_questions VALUES (?, ?, ?, ?)", rows)
 
 
 def chats_of(campaign: Any) -> list[Chat]:

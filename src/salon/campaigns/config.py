@@ -484,7 +484,7 @@ def parse_campaign(
             issues.extend(exc.issues)
 
     extra = {k: v for k, v in doc.items() if k not in ("campaign", "days", "participants")}
-    issues.extend(chat_issues(doc.get("chats"), tzname if tz_ok else "UTC", path, lines.find))
+    issues.extend(chat_issues(doc.get("chats"), tzname if tz_ok else "UTC", path, lines.find, Issue))
     if issues:
         raise CampaignError(issues)
     camp = Campaign(

@@ -255,8 +255,8 @@ def run_cmd(
     `Q1` prefix. Never twice: the intent is recorded before each request, the platform's
     idempotency key is used, and the host's timeline is checked before any retry, so a restart,
     a second runner or a kill -9 cannot post a question again. Credentials: `salon auth`."""
+    from salon.campaigns.stored import get_campaign
     from salon.collect.chat_run import run_chat
-    from salon.store.campaigns import get_campaign
 
     arc = open_archive_or_fail(archive)
     try:
@@ -284,9 +284,9 @@ def threads_cmd(chat: ChatArg, archive: ArchiveOpt = None) -> None:
     getPostThread, X search on conversation_id) and store them, so that answers which forgot
     the hashtag are captured: they are listed as untagged, never as answers. Run it during and
     after the chat. Endpoints from the campaign's [sources.*]; X needs `salon auth x`."""
+    from salon.campaigns.stored import get_campaign
     from salon.collect.chat_threads import fetch_threads
     from salon.collect.credentials import Credentials
-    from salon.store.campaigns import get_campaign
 
     arc = open_archive_or_fail(archive)
     try:

@@ -29,11 +29,19 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from salon.campaigns.chat_answers import chat_assignment
+from salon.campaigns.chat_store import chat_by_slug
+from salon.campaigns.config import load_campaign
+from salon.campaigns.export import toml_value
+from salon.campaigns.stored import save_campaign
 from salon.demo import world as W
-from salon.demo.formats import jetstream_events, m_status, x_compliance, x_pages
+from salon.demo.formats.bluesky import jetstream_events
+from salon.demo.formats.mastodon import m_status
+from salon.demo.formats.x import x_compliance, x_pages
 from salon.demo.ids import Ids, us
 from salon.demo.model import Account, Config, PlanPost, zone
 from salon.demo.population import build_world
+from salon.importer import import_paths
 
 __all__ = [
     "CHAT_TAG",
@@ -396,8 +404,6 @@ def plan_chats(cfg: ChatSeriesConfig | None = None) -> tuple[_ChatPlanner, list[
 
 
 def _toml(cfg: ChatSeriesConfig, chats: list[dict[str, Any]]) -> str:
-    from salon.campaigns.export import _value
-
     last = cfg.first + timedelta(days=7 * (cfg.chats - 1) + 2)
     out = [
         "[campaign]",
@@ -415,7 +421,7 @@ def _toml(cfg: ChatSeriesConfig, chats: list[dict[str, Any]]) -> str:
     ]
     for c in chats:
         out.append("[[chats]]")
-        out.extend(f"{k} = {_value(v)}" for k, v in c.items())
+        out.extend(f"{k} = {toml_value(v)}" for k, v in c.items())
         out.append("")
     return "\n".join(out)
 
@@ -521,9 +527,6 @@ def assignment_accuracy(archive: Any, truth: dict[str, Any]) -> dict[str, Any]:
     """Compare the archive's assignment of every chat (``salon.campaigns.chat_answers``) with the
     generator's ground truth, post by post: {"posts", "correct", "accuracy", "thread_linked",
     "thread_correct", "thread_accuracy", "wrong": [first mismatches]}."""
-    from salon.campaigns.chat_answers import chat_assignment
-    from salon.campaigns.chat_store import chat_by_slug
-
     got: dict[str, tuple[Any, ...]] = {}
     for slug in truth["chats"]:
         chat = chat_by_slug(archive, slug)
@@ -572,9 +575,6 @@ def prepare_chats(folder: str | Path) -> dict[str, Any]:
 
 def add_chat_campaign(folder: str | Path, truth: dict[str, Any], archive: Any) -> Any:
     """Store the series' campaign file (with its ``[[chats]]``) in ``archive``."""
-    from salon.campaigns.config import load_campaign
-    from salon.store.campaigns import save_campaign
-
     path = Path(folder) / truth["campaign"]["file"]
     c = load_campaign(path)
     save_campaign(archive, c, path.read_text(encoding="utf-8"))
@@ -585,8 +585,6 @@ def add_chat_demo(folder: str | Path, archive: Any) -> dict[str, Any]:
     """The chat series in ``folder`` (generated there unless it holds one), imported into
     ``archive`` through the normal import path with its campaign stored; returns the accuracy
     of the assignment against the ground truth (``assignment_accuracy``) plus ``records``."""
-    from salon.importer import import_paths
-
     folder = Path(folder)
     truth = prepare_chats(folder)
     report = import_paths([str(folder / "data")], archive)

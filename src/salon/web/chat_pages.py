@@ -21,7 +21,14 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from salon.campaigns.chat_answers import Assignment, ChatPost, chat_assignment
+from salon.campaigns.chat_stats import chat_report
+from salon.campaigns.chat_store import chat_by_slug, hidden_uids, hide_post, intents, series_chats
 from salon.campaigns.chats import Chat
+from salon.hashtags import tag_key
+from salon.publish.chat_ics import chats_ics
+from salon.publish.chat_transcript import post_link
+from salon.publish.chat_transcript import render as render_transcript
+from salon.web.api import KEEPALIVE
 from salon.web.deps import csrf_ok, render, svc, user_of
 
 __all__ = ["room_view", "router"]
@@ -36,8 +43,6 @@ PLATFORM_NAMES = {"x": "X", "mastodon": "Mastodon", "bluesky": "Bluesky"}
 
 
 def _chat_or_404(request: Request, slug: str) -> Chat:
-    from salon.campaigns.chat_store import chat_by_slug
-
     chat = chat_by_slug(svc(request).reader(), slug)
     if chat is None:
         raise HTTPException(404, f"no chat {slug!r}")
@@ -70,8 +75,6 @@ def _placeholder(p: ChatPost, hidden: set[str]) -> str | None:
 
 
 def _post(a: Assignment, uid: str, hidden: set[str], editor: bool) -> dict[str, Any]:
-    from salon.publish.chat_transcript import post_link
-
     p = a.posts[uid]
     ans = a.answers.get(uid)
     ph = _placeholder(p, hidden)
@@ -121,9 +124,6 @@ def room_view(a: Assignment, hidden: set[str], editor: bool = False) -> dict[str
 
 
 def _context(request: Request, slug: str) -> dict[str, Any]:
-    from salon.campaigns.chat_stats import chat_report
-    from salon.campaigns.chat_store import hidden_uids, intents, series_chats
-
     arc = svc(request).reader()
     chat = _chat_or_404(request, slug)
     editor = user_of(request) is not None
@@ -163,8 +163,6 @@ def _context(request: Request, slug: str) -> dict[str, Any]:
 
 @router.get("/chats/{slug}.ics")
 async def chat_ics(request: Request, slug: str) -> Response:
-    from salon.publish.chat_ics import chats_ics
-
     chat = await run_in_threadpool(_chat_or_404, request, slug)
     return Response(
         chats_ics([chat], str(request.base_url)),
@@ -174,9 +172,6 @@ async def chat_ics(request: Request, slug: str) -> Response:
 
 
 def _series(request: Request, key: str) -> list[Chat]:
-    from salon.campaigns.chat_store import series_chats
-    from salon.hashtags import tag_key
-
     chats = series_chats(svc(request).reader(), tag_key(key))
     if not chats:
         raise HTTPException(404, f"no chat series #{key}")
@@ -185,8 +180,6 @@ def _series(request: Request, key: str) -> list[Chat]:
 
 @router.get("/chats/series/{key}.ics")
 async def series_ics(request: Request, key: str) -> Response:
-    from salon.publish.chat_ics import chats_ics
-
     chats = await run_in_threadpool(_series, request, key)
     return Response(
         chats_ics(chats, str(request.base_url)),
@@ -236,7 +229,6 @@ async def room_stream(request: Request, slug: str) -> StreamingResponse:
     """Server-sent events: ``event: chat`` with the archive version on each change."""
     s = svc(request)
     await run_in_threadpool(_chat_or_404, request, slug)
-    from salon.web.api import KEEPALIVE
 
     async def events() -> AsyncIterator[bytes]:
         seen = s.version
@@ -273,9 +265,6 @@ def _public_json(a: Assignment, hidden: set[str]) -> dict[str, Any]:
 async def transcript_page(request: Request, slug: str, by: str = "question") -> Response:
     """The transcript on the web: by question (answers, each followed by its threaded replies)
     or by time."""
-    from salon.campaigns.chat_store import hidden_uids
-    from salon.publish.chat_transcript import render as render_transcript
-
     if by not in ("question", "time"):
         raise HTTPException(400, "by must be question or time")
 
@@ -293,9 +282,6 @@ async def transcript_page(request: Request, slug: str, by: str = "question") -> 
 async def transcript_file(request: Request, slug: str, fmt: str, by: str = "question") -> Response:
     """The transcript as md, csv or json (the documented shape, public posts only)."""
     import json
-
-    from salon.campaigns.chat_store import hidden_uids
-    from salon.publish.chat_transcript import render as render_transcript
 
     types = {"md": "text/markdown", "csv": "text/csv", "json": "application/json"}
     if fmt not in types or by not in ("question", "time"):
@@ -323,8 +309,6 @@ async def transcript_file(request: Request, slug: str, fmt: str, by: str = "ques
 async def hide(request: Request, slug: str) -> Response:
     """An editor hides a post from the chat's public surfaces (or shows it again); logged with
     who and when, the post stays in the archive and in every figure."""
-    from salon.campaigns.chat_store import hide_post
-
     u = user_of(request)
     if u is None:
         raise HTTPException(401, "log in first")
