@@ -273,6 +273,10 @@ from salon.commands import collect as _collect  # noqa: E402  (collect, coverage
 
 _collect.register(app)
 
+from salon.commands import trust as _trust  # noqa: E402  (spam, moderation, takedown)
+
+_trust.register(app)
+
 
 def main() -> None:
     """Console entry point."""

@@ -256,12 +256,15 @@ def tally(
     key: tuple[Any, ...] | None = None
     refreshed = False
     if at is None and use_index and c.campaign_id is not None:
+        from salon.campaigns.trust import spam as trust_spam
+
         if archive.read_only:
-            state: Any = campaign_index.marks(archive)
+            state: Any = (campaign_index.marks(archive), trust_spam.state_key(archive, c))
         else:
             campaign_index.refresh(archive, c)
+            trust_spam.refresh(archive, c)
             refreshed = True
-            state = campaign_index.index_state(archive, c.campaign_id)
+            state = (campaign_index.index_state(archive, c.campaign_id), trust_spam.state_key(archive, c))
         key = (
             archive.path,
             c.campaign_id,
@@ -278,11 +281,28 @@ def tally(
             return copy.deepcopy(hit)
     with scope(archive, c, at, basis=basis, use_index=use_index, refreshed=refreshed) as s:
         out = _tally(s, top)
+        out["spam"] = _spam(s)
     if key is not None and out["source"] == "index":
         while len(_CACHE) >= _CACHE_SIZE:
             _CACHE.pop(next(iter(_CACHE)))
         _CACHE[key] = copy.deepcopy(out)
     return out
+
+
+def _spam(s: Scope) -> dict[str, Any]:
+    """The ``spam`` part (DESIGN.md, Spam) from its one function, over the scope's members."""
+    from salon.campaigns.trust.spam import spam_part
+
+    try:
+        return spam_part(s.archive, s.campaign, f"(SELECT uid, is_repost, author_uid FROM {s.m})")
+    except Exception as exc:  # an archive from before the trust tables (read-only, not migrated)
+        if "trust_spam" in str(exc):
+            return spam_part(s.archive, s.campaign.__class__(**{**_fields(s.campaign), "campaign_id": None}))
+        raise
+
+
+def _fields(c: Campaign) -> dict[str, Any]:
+    return {f: getattr(c, f) for f in c.__dataclass_fields__}
 
 
 _CACHE: dict[tuple[Any, ...], dict[str, Any]] = {}

@@ -1,0 +1,182 @@
+"""``salon spam ...``, ``salon moderation ...`` and ``salon takedown``: thin Typer commands over
+``salon.campaigns.trust`` (docs/trust.md). Every action is logged with who (``--by``, default
+``cli:<login>``) and when."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from salon.commands.common import ArchiveOpt, console, open_archive_or_fail, print_json
+from salon.commands.common import fail as _fail
+
+spam_app = typer.Typer(help="Spam held by the campaign's rules: review and decide.", no_args_is_help=True)
+moderation_app = typer.Typer(
+    help="The wall and public pages: block/allow lists, approvals, the trash, opt-out overrides, the log.",
+    no_args_is_help=True,
+)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
+ByOpt = Annotated[str | None, typer.Option("--by", help="Who takes the action (default: cli:<login>).")]
+
+
+def _by(by: str | None) -> str:
+    if by:
+        return by
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no login name (a container): still say it came from the command line
+        return "cli"
+
+
+def _campaign(arc: Any, slug: str) -> Any:
+    from salon.campaigns.tally import CampaignNotFound, resolve_campaign
+
+    try:
+        c = resolve_campaign(arc, slug)
+    except CampaignNotFound as exc:
+        _fail(str(exc))
+    if c.campaign_id is None:
+        _fail(f"{slug}: trust decisions need a stored campaign (`salon campaign add` it first)")
+    return c
+
+
+def _refresh(arc: Any, c: Any) -> None:
+    from salon.campaigns import trust
+
+    trust.refresh(arc, c)
+
+
+@spam_app.command("review")
+def spam_review(
+    campaign: Annotated[str, typer.Argument(help="Stored campaign slug.", metavar="SLUG")],
+    status: Annotated[
+        str, typer.Option("--status", help="held (not reviewed yet), reviewed, or all held.")
+    ] = "held",
+    mark: Annotated[
+        list[str] | None,
+        typer.Option("--mark", help="Decide: UID=spam or UID=not_spam (repeatable); overrides the rules."),
+    ] = None,
+    note: Annotated[str | None, typer.Option("--note", help="Why (kept in the log).")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
+    by: ByOpt = None,
+    archive: ArchiveOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The editors' spam review queue of a campaign: posts held and why; --mark decides."""
+    from salon.campaigns.trust import spam
+
+    if status not in ("held", "reviewed", "all"):
+        _fail("--status is held, reviewed or all")
+    with open_archive_or_fail(archive) as arc:
+        c = _campaign(arc, campaign)
+        for m in mark or []:
+            uid, _, decision = m.rpartition("=")
+            try:
+                spam.decide(arc, c, uid, decision, by=_by(by), note=note)
+            except (ValueError, LookupError) as exc:
+                _fail(f"--mark {m}: {exc}")
+            console.print(f"{uid}: {decision} (logged)")
+        _refresh(arc, c)
+        rows = spam.review_queue(arc, c, status=status, limit=limit)
+        if as_json:
+            print_json(rows)
+            return
+        t = Table(title=f"Spam review: {c.slug} ({status})")
+        for col in ("uid", "author", "text", "why", "decision"):
+            t.add_column(col, overflow="fold")
+        for r in rows:
+            why = "; ".join(f"{w['reason']}" + (f" ({w['detail']})" if w["detail"] else "") for w in r["why"])
+            dec = f"{r['decision']} by {r['decided_by']}" if r["decision"] else ""
+            t.add_row(r["uid"], r["handle"] or "", (r["text"] or "")[:120], why, dec)
+        console.print(t)
+        console.print(f"{len(rows)} shown. Decide with --mark UID=spam or --mark UID=not_spam.")
+
+
+@moderation_app.command("import")
+def moderation_import(
+    campaign: Annotated[str, typer.Argument(help="Stored campaign slug.", metavar="SLUG")],
+    list_name: Annotated[
+        str, typer.Argument(help="block_accounts, allow_accounts or block_words.", metavar="LIST")
+    ],
+    csv_file: Annotated[
+        Path, typer.Argument(help="CSV: one entry a line (first column), optional note column.")
+    ],
+    by: ByOpt = None,
+    archive: ArchiveOpt = None,
+) -> None:
+    """Import a block or allow list from a CSV file."""
+    from salon.campaigns.trust import lists
+
+    if list_name not in lists.LISTS:
+        _fail(f"LIST is one of {', '.join(lists.LISTS)}")
+    try:
+        text = csv_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"{csv_file}: {exc}")
+    with open_archive_or_fail(archive) as arc:
+        c = _campaign(arc, campaign)
+        out = lists.import_csv(arc, c.campaign_id, list_name, text, by=_by(by))
+        _refresh(arc, c)
+    console.print(
+        f"{list_name}: {out['added']} added, {out['already']} already there, {out['bad']} unreadable"
+    )
+
+
+@moderation_app.command("list")
+def moderation_lists(
+    campaign: Annotated[str, typer.Argument(help="Stored campaign slug.", metavar="SLUG")],
+    archive: ArchiveOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show the campaign's block and allow lists."""
+    from salon.campaigns.trust import lists
+
+    with open_archive_or_fail(archive, read_only=True) as arc:
+        c = _campaign(arc, campaign)
+        rows = lists.entries(arc, c.campaign_id)
+    if as_json:
+        print_json(rows)
+        return
+    t = Table(title=f"Lists: {c.slug}")
+    for col in ("list", "value", "note", "added by", "added at"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(r["list"], r["value"], r["note"] or "", r["added_by"], str(r["added_at"])[:19])
+    console.print(t)
+
+
+@moderation_app.command("log")
+def moderation_log(
+    campaign: Annotated[
+        str | None, typer.Argument(help="Stored campaign slug (none: every campaign).", metavar="[SLUG]")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
+    archive: ArchiveOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Every moderation action, newest first: who, when, what, why."""
+    from salon.campaigns.trust import log
+
+    with open_archive_or_fail(archive, read_only=True) as arc:
+        cid = _campaign(arc, campaign).campaign_id if campaign else None
+        rows = log.history(arc, cid, limit=limit)
+    if as_json:
+        print_json(rows)
+        return
+    t = Table(title="Moderation log")
+    for col in ("at", "by", "family", "action", "target", "reason"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        t.add_row(str(r["at"])[:19], r["by_user"], r["family"], r["action"], r["target"], r["reason"] or "")
+    console.print(t)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the trust commands to the ``salon`` app."""
+    app.add_typer(spam_app, name="spam")
+    app.add_typer(moderation_app, name="moderation")
