@@ -261,8 +261,9 @@ def tally(
         if archive.read_only:
             state: Any = (campaign_index.marks(archive), trust_spam.state_key(archive, c))
         else:
-            campaign_index.refresh(archive, c)
-            trust_spam.refresh(archive, c)
+            from salon.campaigns import trust
+
+            trust.refresh(archive, c)  # account events, the campaign index, then the spam verdicts
             refreshed = True
             state = (campaign_index.index_state(archive, c.campaign_id), trust_spam.state_key(archive, c))
         key = (

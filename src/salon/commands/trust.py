@@ -176,7 +176,105 @@ def moderation_log(
     console.print(t)
 
 
+@moderation_app.command("wall")
+def moderation_wall(
+    campaign: Annotated[str, typer.Argument(help="Stored campaign slug.", metavar="SLUG")],
+    action: Annotated[str, typer.Argument(help="approve, trash or restore.", metavar="ACTION")],
+    uids: Annotated[list[str], typer.Argument(help="Post uid(s).", metavar="UID...")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Why (kept in the log).")] = None,
+    by: ByOpt = None,
+    archive: ArchiveOpt = None,
+) -> None:
+    """Approve (pre mode), trash or restore campaign posts on the wall and public pages."""
+    from salon.campaigns.trust import moderation
+
+    with open_archive_or_fail(archive) as arc:
+        c = _campaign(arc, campaign)
+        for uid in uids:
+            try:
+                moderation.act(arc, c, uid, action, by=_by(by), reason=reason)
+            except (ValueError, LookupError) as exc:
+                _fail(str(exc))
+            console.print(f"{uid}: {action} (logged)")
+
+
+@moderation_app.command("queue")
+def moderation_queue(
+    campaign: Annotated[str, typer.Argument(help="Stored campaign slug.", metavar="SLUG")],
+    which: Annotated[
+        str, typer.Argument(help="pending (pre mode), trash or shown.", metavar="QUEUE")
+    ] = "pending",
+    limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
+    archive: ArchiveOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The wall's queues: posts waiting for approval, the trash, or what the wall shows."""
+    from salon.campaigns.trust import moderation
+
+    if which not in ("pending", "trash", "shown"):
+        _fail("QUEUE is pending, trash or shown")
+    with open_archive_or_fail(archive) as arc:
+        c = _campaign(arc, campaign)
+        _refresh(arc, c)
+        rows = moderation.queue(arc, c, which, limit=limit)
+    if as_json:
+        print_json(rows)
+        return
+    t = Table(title=f"{which}: {c.slug}")
+    for col in ("uid", "author", "text", "last action"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        last = f"{r['action']} by {r['by_user']}" if r["action"] else ""
+        t.add_row(r["uid"], r["handle"] or "", (r["text"] or "")[:120], last)
+    console.print(t)
+
+
+@moderation_app.command("consent")
+def moderation_consent(
+    author: Annotated[str, typer.Argument(help="Author uid.", metavar="AUTHOR")],
+    action: Annotated[str, typer.Argument(help="show (override an opt-out) or hide.", metavar="ACTION")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (required; kept in the log).")],
+    by: ByOpt = None,
+    archive: ArchiveOpt = None,
+) -> None:
+    """Override an author's opt-out (show) or keep an author off public pages (hide)."""
+    from salon.campaigns.trust import consent
+
+    with open_archive_or_fail(archive) as arc:
+        try:
+            consent.override(arc, author, action, reason=reason, by=_by(by))
+        except (ValueError, LookupError) as exc:
+            _fail(str(exc))
+    console.print(f"{author}: {action} (logged)")
+
+
+def takedown_cmd(
+    target: Annotated[
+        str,
+        typer.Argument(
+            help="A post (uid, URL or URI) or an account (uid, handle, profile URL).", metavar="URL|ID"
+        ),
+    ],
+    reason: Annotated[str, typer.Option("--reason", help="Why (required; kept in the log).")],
+    by: ByOpt = None,
+    archive: ArchiveOpt = None,
+) -> None:
+    """Take down a post or an account on request: its posts leave every public surface and the
+    figures at the next refresh; the tombstone stays; the request is logged."""
+    from salon.campaigns.trust import takedown
+
+    with open_archive_or_fail(archive) as arc:
+        try:
+            t = takedown.takedown(arc, target, reason=reason, by=_by(by))
+        except (ValueError, LookupError) as exc:
+            _fail(str(exc))
+    console.print(
+        f"taken down: {t.kind} {t.uid} ({t.posts} post{'s' if t.posts != 1 else ''} removed; logged)"
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add the trust commands to the ``salon`` app."""
     app.add_typer(spam_app, name="spam")
     app.add_typer(moderation_app, name="moderation")
+    app.command("takedown")(takedown_cmd)

@@ -23,10 +23,12 @@ __all__ = ["refresh"]
 
 
 def refresh(archive: Archive, c: Campaign) -> None:
-    """Bring every derived trust table of stored campaign ``c`` up to date (its index first)."""
-    from salon.campaigns.trust import spam
+    """Bring stored campaign ``c`` up to date: account events at the source first (they may
+    tombstone posts), then the campaign index, then the spam verdicts."""
+    from salon.campaigns.trust import spam, takedown
 
     if c.campaign_id is None or archive.read_only:
         return
+    takedown.scan_account_events(archive)
     campaign_index().refresh(archive, c)
     spam.refresh(archive, c)

@@ -81,6 +81,9 @@ CREATE TABLE account_status (
     seen_at    TIMESTAMPTZ NOT NULL
 );
 
+-- Watermarks of the trust scans over the archive (e.g. account events read up to a moment).
+CREATE TABLE trust_marks (name VARCHAR PRIMARY KEY, value TIMESTAMPTZ);
+
 -- Registry verification signals (cached; salon.campaigns.trust.verify).
 CREATE TABLE trust_verifications (
     platform   VARCHAR NOT NULL,
