@@ -25,10 +25,11 @@ __all__ = ["refresh"]
 def refresh(archive: Archive, c: Campaign) -> None:
     """Bring stored campaign ``c`` up to date: account events at the source first (they may
     tombstone posts), then the campaign index, then the spam verdicts."""
-    from salon.campaigns.trust import spam, takedown
+    from salon.campaigns.trust import lookalikes, spam, takedown
 
     if c.campaign_id is None or archive.read_only:
         return
     takedown.scan_account_events(archive)
     campaign_index().refresh(archive, c)
-    spam.refresh(archive, c)
+    if spam.refresh(archive, c):  # the members, settings or decisions changed
+        lookalikes.refresh(archive, c)

@@ -97,10 +97,12 @@ def scan_account_events(archive: Archive) -> int:
         return 0
     con = archive.con
     mark = archive.scalar("SELECT value FROM trust_marks WHERE name = 'account_events'")
-    newest = archive.scalar("SELECT max(received_at) FROM raw WHERE format = 'jetstream'")
+    newest = archive.scalar("SELECT max(received_at)::VARCHAR FROM raw WHERE format = 'jetstream'")
     if newest is None or newest == mark:
         return 0
-    where = "format = 'jetstream' AND received_at <= ?" + (" AND received_at > ?" if mark is not None else "")
+    where = "format = 'jetstream' AND received_at <= CAST(? AS TIMESTAMPTZ)" + (
+        " AND received_at > CAST(? AS TIMESTAMPTZ)" if mark is not None else ""
+    )
     params = [newest] + ([mark] if mark is not None else [])
     events: dict[str, tuple[bool, str | None, datetime]] = {}
     for _rid, payload in iter_payloads(con, where, params):

@@ -82,7 +82,7 @@ CREATE TABLE account_status (
 );
 
 -- Watermarks of the trust scans over the archive (e.g. account events read up to a moment).
-CREATE TABLE trust_marks (name VARCHAR PRIMARY KEY, value TIMESTAMPTZ);
+CREATE TABLE trust_marks (name VARCHAR PRIMARY KEY, value VARCHAR);
 
 -- Registry verification signals (cached; salon.campaigns.trust.verify).
 CREATE TABLE trust_verifications (
