@@ -15,17 +15,21 @@ from salon.campaigns.trust import consent, log, takedown
 from salon.campaigns.trust.visibility import publicly_visible
 from salon.importer import import_paths
 from salon.store.archive import open_archive
-from tests.conftest import CORPORA
-
-MASTODON = CORPORA / "mastodon-py" / "extracted" / "statuses_test_instance_localhost.jsonl"
-ATPROTO = CORPORA / "atproto-python" / "tests" / "test_atproto_client" / "models" / "test_data"
-JETSTREAM = CORPORA / "bluesky-jetstream" / "internal" / "corpus" / "testdata" / "expected_v1.jsonl"
+from tests.conftest import corpus_path
 
 
-def _need(*paths: Path) -> None:
-    for p in paths:
-        if not p.exists():
-            pytest.skip(f"corpus file missing: {p}")
+def _mastodon() -> Path:
+    return corpus_path("mastodon-py", "extracted", "statuses_test_instance_localhost.jsonl")
+
+
+def _thread_view() -> Path:
+    return corpus_path(
+        "atproto-python", "tests", "test_atproto_client", "models", "test_data", "thread_view_post_with_embed_media.json"
+    )
+
+
+def _jetstream() -> Path:
+    return corpus_path("bluesky-jetstream", "internal", "corpus", "testdata", "expected_v1.jsonl")
 
 
 def _lines(path: Path) -> list[dict[str, Any]]:
@@ -42,8 +46,7 @@ def _uids(arc: Any) -> set[str]:
 
 
 def test_mastodon_indexable_noindex_discoverable_and_bio_tags(tmp_path: Path) -> None:
-    _need(MASTODON)
-    statuses = _lines(MASTODON)
+    statuses = _lines(_mastodon())
     # One status per (account, indexable) as served: the real opt-out field values.
     closed = next(s for s in statuses if s["account"]["indexable"] is False and not s.get("reblog"))
     open_ = next(s for s in statuses if s["account"]["indexable"] is True and not s.get("reblog"))
@@ -88,8 +91,7 @@ def test_mastodon_indexable_noindex_discoverable_and_bio_tags(tmp_path: Path) ->
 
 
 def test_bluesky_no_unauthenticated_self_label(tmp_path: Path) -> None:
-    _need(ATPROTO / "thread_view_post_with_embed_media.json")
-    raw = json.loads((ATPROTO / "thread_view_post_with_embed_media.json").read_text(encoding="utf-8"))
+    raw = json.loads(_thread_view().read_text(encoding="utf-8"))
     plain = tmp_path / "plain.json"
     plain.write_text(json.dumps(raw), encoding="utf-8")
     author = raw["thread"]["post"]["author"]
@@ -125,8 +127,7 @@ def test_bluesky_no_unauthenticated_self_label(tmp_path: Path) -> None:
 
 
 def test_jetstream_account_takedown_and_deactivation(tmp_path: Path) -> None:
-    _need(JETSTREAM)
-    events = _lines(JETSTREAM)
+    events = _lines(_jetstream())
     posts = [e for e in events if e["kind"] == "commit" and e["commit"]["collection"] == "app.bsky.feed.post"]
     real_account = next(e for e in events if e["kind"] == "account")
     a, b = posts[0]["did"], next(e["did"] for e in posts if e["did"] != posts[0]["did"])
@@ -173,8 +174,7 @@ def test_jetstream_account_takedown_and_deactivation(tmp_path: Path) -> None:
 
 
 def test_takedown_request_by_url_and_account(tmp_path: Path) -> None:
-    _need(MASTODON)
-    statuses = [s for s in _lines(MASTODON) if not s.get("reblog")][:6]
+    statuses = [s for s in _lines(_mastodon()) if not s.get("reblog")][:6]
     path = _write(tmp_path / "m.jsonl", statuses)
     with open_archive(tmp_path / "a.duckdb") as arc:
         import_paths([str(path)], arc)
