@@ -24,7 +24,12 @@ def _mastodon() -> Path:
 
 def _thread_view() -> Path:
     return corpus_path(
-        "atproto-python", "tests", "test_atproto_client", "models", "test_data", "thread_view_post_with_embed_media.json"
+        "atproto-python",
+        "tests",
+        "test_atproto_client",
+        "models",
+        "test_data",
+        "thread_view_post_with_embed_media.json",
     )
 
 
