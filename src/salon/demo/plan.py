@@ -586,6 +586,9 @@ def make_plan(cfg: Config) -> tuple[World, Planner]:
     plan.institution_originals(n_inst)
     plan.public_originals(n_pub)
     plan.spam_posts(n_spam)
+    from salon.demo.impostor import add_impostor  # one lookalike account (trust rules' demo)
+
+    add_impostor(plan)
     n_reposts = n - len(plan.posts) - n_replies - n_quotes
     plan.reactions(n_replies, n_quotes, max(0, n_reposts))
     # Some targets cannot be reacted to (a platform with one account): fill up with originals.
