@@ -248,6 +248,38 @@ def moderation_consent(
     console.print(f"{author}: {action} (logged)")
 
 
+@moderation_app.command("verify")
+def moderation_verify(
+    campaign: Annotated[str, typer.Argument(help="Stored campaign slug.", metavar="SLUG")],
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per lookup.")] = 3.0,
+    max_age_hours: Annotated[
+        float, typer.Option("--max-age", help="Re-check results older than this (hours).")
+    ] = 24,
+    archive: ArchiveOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check the registry's verification signals (Bluesky domain handles resolved both ways,
+    Mastodon verified profile links) over the network; results are cached."""
+    from datetime import timedelta
+
+    from salon.campaigns.trust.verify import Resolver, verify_registry
+
+    with open_archive_or_fail(archive) as arc:
+        c = _campaign(arc, campaign)
+        rows = verify_registry(arc, c, Resolver(timeout=timeout), max_age=timedelta(hours=max_age_hours))
+    if as_json:
+        print_json(rows)
+        return
+    t = Table(title=f"Registry verification: {c.slug}")
+    for col in ("institution", "account", "signal", "", "detail"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        t.add_row(
+            r["name"], f"{r['platform']}:{r['handle']}", r["signal"], "yes" if r["ok"] else "no", r["detail"]
+        )
+    console.print(t)
+
+
 def takedown_cmd(
     target: Annotated[
         str,

@@ -81,8 +81,10 @@ def _page(request: Request, slug: str, tab: str) -> dict[str, Any]:
         ctx["lists"] = lists.LISTS
     elif tab == "lookalikes":
         from salon.campaigns.trust import lookalikes
+        from salon.campaigns.trust.verify import cached_registry
 
         ctx["flags"] = lookalikes.flagged(arc, c)
+        ctx["verified"] = cached_registry(arc, c)
     elif tab == "takedown":
         ctx["takedowns"] = arc.dicts(
             "SELECT target, kind, reason, by_user, acted_at, posts FROM takedowns ORDER BY acted_at DESC LIMIT 100"
