@@ -4,6 +4,7 @@ override the rules and are logged."""
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,50 @@ def test_thresholds_come_from_the_campaign_file(tmp_path: Path) -> None:
     c.extra["moderation"] = {"mode": "later"}
     with pytest.raises(ModerationError, match="mode must be one of auto, pre"):
         moderation_of(c)
+
+
+def test_bluesky_labeler_spam_label(tmp_path: Path) -> None:
+    """A real Bluesky post view (atproto-python corpus) in a campaign through its record's
+    ``tags``; a labeler's ``spam`` label on the view holds it, its absence does not."""
+    import json
+
+    from salon.campaigns.config import parse_campaign
+    from salon.importer import import_paths
+    from salon.store.campaigns import save_campaign
+    from tests.conftest import corpus_path
+
+    src = corpus_path(
+        "atproto-python",
+        "tests",
+        "test_atproto_client",
+        "models",
+        "test_data",
+        "thread_view_post_with_embed_media.json",
+    )
+    raw = json.loads(src.read_text(encoding="utf-8"))
+    post = raw["thread"]["post"]
+    assert post["labels"] == []  # the real field; a labeler's verdict is a label in it
+    post["record"]["tags"] = ["MuseumWeek"]
+    clean = tmp_path / "clean.json"
+    clean.write_text(json.dumps(raw), encoding="utf-8")
+    labelled = copy.deepcopy(raw)
+    labelled["thread"]["post"]["uri"] = post["uri"] + "x"
+    labelled["thread"]["post"]["labels"] = [
+        {"src": "did:plc:" + "l" * 24, "uri": post["uri"] + "x", "val": "spam", "cts": post["indexedAt"]}
+    ]
+    lab = tmp_path / "labelled.json"
+    lab.write_text(json.dumps(labelled), encoding="utf-8")
+    toml = (
+        '[campaign]\nname = "L"\nslug = "labels"\ntimezone = "UTC"\nstart = 2023-09-28\nend = 2023-09-29\n'
+        'hashtags = ["MuseumWeek"]\n'
+    )
+    with open_archive(tmp_path / "a.duckdb") as arc:
+        save_campaign(arc, parse_campaign(toml), toml)
+        import_paths([str(clean), str(lab)], arc)
+        t = tally(arc, "labels")
+        assert t["posts"] == 2
+        assert _reasons(arc, "bluesky:" + post["uri"] + "x") == {"labeler_spam"}
+        assert _reasons(arc, "bluesky:" + post["uri"]) == set()
+        assert t["spam"]["by_reason"] == {"labeler_spam": 1}
+        detail = arc.scalar("SELECT detail FROM trust_spam WHERE reason = 'labeler_spam'")
+        assert detail == "labelled spam by did:plc:" + "l" * 24

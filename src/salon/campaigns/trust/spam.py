@@ -31,7 +31,6 @@ from typing import Any
 
 from salon.campaigns.config import Campaign
 from salon.campaigns.trust import lists, log
-from salon.campaigns.trust._compat import campaign_index
 from salon.campaigns.trust.settings import Moderation, moderation_of
 from salon.store.archive import Archive
 
@@ -51,25 +50,50 @@ __all__ = [
 # own -- a photo or a quoted post links there) (one row per campaign post of the campaign): built once
 # per refresh as the temporary table ``_trust_tp``.
 _FEATURES = """
-CREATE OR REPLACE TEMP TABLE _trust_tp AS
-SELECT cp.uid, cp.author_uid, cp.participant_id, p.created_at, p.platform, coalesce(p.text, '') AS text,
-       a.created_at AS author_created_at,
-       (SELECT count(DISTINCT h.tag_key) FROM post_hashtags h WHERE h.uid = cp.uid) AS n_tags,
-       (SELECT coalesce(sum(length(h.tag_display) + 1), 0) FROM
-            (SELECT DISTINCT tag_display FROM post_hashtags h2 WHERE h2.uid = cp.uid) h) AS tag_chars,
-       (SELECT count(*) FROM post_mentions m WHERE m.uid = cp.uid) AS n_mentions,
-       (SELECT coalesce(list(DISTINCT d.host), []) FROM (SELECT lower(regexp_extract(u.url,
-            '^[a-zA-Z][a-zA-Z0-9+.-]*://([^/:?#@]+)', 1)) AS host FROM post_urls u WHERE u.uid = cp.uid) d
-          WHERE d.host <> '' AND d.host NOT IN ('twitter.com', 'x.com', 'mobile.twitter.com', 't.co',
-            'pic.twitter.com', 'bsky.app')
-            AND d.host <> lower(regexp_extract(coalesce(p.url, ''), '^[a-zA-Z]+://([^/:?#@]+)', 1))) AS domains,
+INSERT INTO trust_features
+WITH m AS (
+    SELECT uid, author_uid FROM campaign_posts WHERE campaign_id = $cid AND NOT is_repost
+      AND uid NOT IN (SELECT uid FROM trust_features WHERE campaign_id = $cid)
+), tg AS (
+    SELECT h.uid, count(DISTINCT h.tag_key) AS n_tags,
+           sum(length(h.tag_display) + 1) AS tag_chars
+    FROM (SELECT DISTINCT uid, tag_key, tag_display FROM post_hashtags WHERE uid IN (SELECT uid FROM m)) h
+    GROUP BY h.uid
+), mn AS (
+    SELECT uid, count(*) AS n_mentions FROM post_mentions WHERE uid IN (SELECT uid FROM m) GROUP BY uid
+), ur AS (
+    SELECT u.uid, list(DISTINCT u.host) AS domains FROM (
+        SELECT uid, lower(regexp_extract(url, '^[a-zA-Z][a-zA-Z0-9+.-]*://([^/:?#@]+)', 1)) AS host
+        FROM post_urls WHERE uid IN (SELECT uid FROM m)) u JOIN posts p ON p.uid = u.uid
+    WHERE u.host <> '' AND u.host NOT IN ('twitter.com', 'x.com', 'mobile.twitter.com', 't.co',
+        'pic.twitter.com', 'bsky.app')
+      AND u.host <> lower(regexp_extract(coalesce(p.url, ''), '^[a-zA-Z]+://([^/:?#@]+)', 1))
+    GROUP BY u.uid
+)
+SELECT $cid, m.uid, m.author_uid, p.created_at, length(coalesce(p.text, '')),
+       coalesce(tg.n_tags, 0), coalesce(tg.tag_chars, 0), coalesce(mn.n_mentions, 0),
+       coalesce(ur.domains, []),
        trim(regexp_replace(regexp_replace(lower(coalesce(p.text, '')),
-            '(https?://\\S+)|([@#＃]\\S+)', ' ', 'g'), '[^[:alpha:]]+', ' ', 'g')) AS norm
-FROM campaign_posts cp JOIN posts p ON p.uid = cp.uid LEFT JOIN authors a ON a.uid = cp.author_uid
-WHERE cp.campaign_id = ? AND NOT cp.is_repost
+            '(https?://\\S+)|([@#＃]\\S+)', ' ', 'g'), '[^[:alpha:]]+', ' ', 'g'))
+FROM m JOIN posts p ON p.uid = m.uid
+LEFT JOIN tg ON tg.uid = m.uid LEFT JOIN mn ON mn.uid = m.uid LEFT JOIN ur ON ur.uid = m.uid
 """
 
-_RULES_VERSION = 3  # bumped when a rule's SQL changes: stored verdicts are then recomputed
+# The relation the rules read: the stored features with what may change without the post
+# changing (the author's registry match, the account's creation time).
+_RULE_INPUT = """
+CREATE OR REPLACE TEMP TABLE _trust_tp AS
+SELECT f.uid, f.author_uid, cp.participant_id, f.created_at, p.text, f.text_len, f.n_tags, f.tag_chars,
+       f.n_mentions, f.domains, f.norm, a.created_at AS author_created_at,
+       cp.participant_id IS NULL AND NOT coalesce($allowed, false) AS rules_apply,
+       coalesce($blocked, false) AS blocked_account
+FROM trust_features f JOIN campaign_posts cp ON cp.campaign_id = f.campaign_id AND cp.uid = f.uid
+JOIN posts p ON p.uid = f.uid LEFT JOIN authors a ON a.uid = f.author_uid
+WHERE f.campaign_id = $cid
+"""
+
+_RULES_VERSION = 5
+_FEATURES_VERSION = 1  # bumped when _FEATURES changes: stored features are then recomputed  # bumped when a rule's SQL changes: stored verdicts are then recomputed
 _MIN_NORM = 20  # texts shorter than this (after removing links, tags, mentions) are not compared
 
 
@@ -91,11 +115,11 @@ def hashtag_stuffing(t: dict[str, Any]) -> str:
     if t["max_hashtags"] is not False:
         conds.append(f"n_tags > {int(t['max_hashtags'])}")
     if t["hashtag_ratio"] is not False:
-        conds.append(f"(n_tags >= 4 AND tag_chars > {float(t['hashtag_ratio'])} * greatest(length(text), 1))")
+        conds.append(f"(n_tags >= 4 AND tag_chars > {float(t['hashtag_ratio'])} * greatest(text_len, 1))")
     if not conds:
         return ""
     return (
-        "SELECT uid, n_tags || ' hashtags, ' || round(100.0 * tag_chars / greatest(length(text), 1)) || '% of the text'"
+        "SELECT uid, n_tags || ' hashtags, ' || round(100.0 * tag_chars / greatest(text_len, 1)) || '% of the text'"
         f" FROM _trust_tp WHERE {' OR '.join(conds)}"
     )
 
@@ -221,19 +245,17 @@ def explain(code: str, m: Moderation | None = None) -> str:
 
 
 def _digest(archive: Archive, c: Campaign, m: Moderation) -> str:
+    """What the verdicts depend on, read in one query: the campaign index's state (its members),
+    the settings, the newest decision, the lists."""
     cid = int(c.campaign_id)  # type: ignore[arg-type]
-    ci = campaign_index()
-    parts = [
-        _RULES_VERSION,
-        ci.index_state(archive, cid),
-        m.digest(),
-        log.marker(archive),
-        archive.scalar(
-            "SELECT count(*) || '/' || coalesce(max(added_at)::VARCHAR, '') FROM moderation_lists WHERE campaign_id = ?",
-            [cid],
-        ),
-        archive.scalar("SELECT count(*) FROM trust_labels"),
-    ]
+    row = archive.query(
+        "SELECT (SELECT digest || posts_mark || tombs_mark || snaps_mark || coalesce(authors_mark::VARCHAR, '')"
+        "   FROM campaign_index_state WHERE campaign_id = ?),"
+        " (SELECT coalesce(max(log_id), 0) FROM moderation_log),"
+        " (SELECT count(*) || '/' || coalesce(max(added_at)::VARCHAR, '') FROM moderation_lists WHERE campaign_id = ?)",
+        [cid, cid],
+    )[0]
+    parts = [_RULES_VERSION, *row, m.digest()]
     return hashlib.blake2b(json.dumps(parts, default=str).encode(), digest_size=12).hexdigest()
 
 
@@ -251,17 +273,20 @@ def refresh(archive: Archive, c: Campaign, *, force: bool = False) -> bool:
         return False
     m = moderation_of(c)
     cid = int(c.campaign_id)
-    _scan_labels(archive, cid)
     dg = _digest(archive, c, m)
     if not force and archive.scalar("SELECT digest FROM trust_state WHERE campaign_id = ?", [cid]) == dg:
         return False
+    _scan_labels(archive, cid)  # labels come with new posts, which move the index state
     con = archive.con
     with archive.transaction():
-        con.execute(_FEATURES, [cid])
-        allowed = (
-            f"tp.participant_id IS NULL AND NOT EXISTS (SELECT 1 FROM authors a WHERE a.uid = tp.author_uid AND"
-            f" {lists.account_match_sql(cid, 'allow_accounts')})"
+        _update_features(archive, cid)
+        has_lists = bool(archive.scalar("SELECT count(*) FROM moderation_lists WHERE campaign_id = ?", [cid]))
+        con.execute(
+            _RULE_INPUT.replace("$cid", str(cid))
+            .replace("$allowed", lists.account_match_sql(cid, "allow_accounts") if has_lists else "false")
+            .replace("$blocked", lists.account_match_sql(cid, "block_accounts") if has_lists else "false")
         )
+        allowed = "tp.rules_apply"
         parts = []
         for code, rule in RULES.items():
             if not m.on(rule.threshold):
@@ -272,13 +297,11 @@ def refresh(archive: Archive, c: Campaign, *, force: bool = False) -> bool:
                     f"SELECT r.uid, '{code}' AS reason, r.detail FROM ({sql}) r(uid, detail)"
                     f" JOIN _trust_tp tp ON tp.uid = r.uid WHERE {allowed}"
                 )
-        parts.append(
-            "SELECT tp.uid, 'blocked_account', NULL FROM _trust_tp tp JOIN authors a ON a.uid = tp.author_uid"
-            f" WHERE {lists.account_match_sql(cid, 'block_accounts')}"
-        )
-        parts.append(
-            f"SELECT tp.uid, 'blocked_word', NULL FROM _trust_tp tp WHERE {lists.word_match_sql(cid, 'tp.text')}"
-        )
+        if has_lists:
+            parts.append("SELECT tp.uid, 'blocked_account', NULL FROM _trust_tp tp WHERE tp.blocked_account")
+            parts.append(
+                f"SELECT tp.uid, 'blocked_word', NULL FROM _trust_tp tp WHERE {lists.word_match_sql(cid, 'tp.text')}"
+            )
         dec = log.current_sql("spam", cid)
         parts.append(
             f"SELECT d.target, 'editor', d.reason FROM {dec} d JOIN _trust_tp tp ON tp.uid = d.target"
@@ -298,12 +321,13 @@ def refresh(archive: Archive, c: Campaign, *, force: bool = False) -> bool:
             " AND p.repost_of_uid IN (SELECT uid FROM trust_spam WHERE campaign_id = ? AND NOT is_repost)",
             [cid, cid, cid],
         )
-        con.execute(
-            "INSERT INTO trust_spam SELECT ?, cp.uid, true, cp.author_uid, 'blocked_account', NULL"
-            " FROM campaign_posts cp JOIN authors a ON a.uid = cp.author_uid WHERE cp.campaign_id = ? AND cp.is_repost"
-            f" AND {lists.account_match_sql(cid, 'block_accounts')}",
-            [cid, cid],
-        )
+        if has_lists:
+            con.execute(
+                "INSERT INTO trust_spam SELECT ?, cp.uid, true, cp.author_uid, 'blocked_account', NULL"
+                " FROM campaign_posts cp JOIN authors a ON a.uid = cp.author_uid WHERE cp.campaign_id = ?"
+                f" AND cp.is_repost AND {lists.account_match_sql(cid, 'block_accounts')}",
+                [cid, cid],
+            )
         con.execute("DROP TABLE _trust_tp")
         con.execute(
             "INSERT INTO trust_state VALUES (?, ?, ?) ON CONFLICT (campaign_id) DO UPDATE"
@@ -311,6 +335,33 @@ def refresh(archive: Archive, c: Campaign, *, force: bool = False) -> bool:
             [cid, dg, datetime.now(UTC)],
         )
     return True
+
+
+def _update_features(archive: Archive, cid: int) -> None:
+    """Features of the campaign's posts not computed yet; those of posts changed since (an
+    edit: a newer ``collected_at``) or no longer members are dropped and recomputed."""
+    con = archive.con
+    mark_name = f"features:v{_FEATURES_VERSION}:{cid}"
+    mark = archive.scalar("SELECT value FROM trust_marks WHERE name = ?", [mark_name])
+    newest = archive.scalar("SELECT max(collected_at)::VARCHAR FROM posts")
+    if mark is None:  # never computed, or computed by an older definition
+        con.execute("DELETE FROM trust_features WHERE campaign_id = ?", [cid])
+    else:
+        con.execute(
+            "DELETE FROM trust_features WHERE campaign_id = ? AND uid IN"
+            " (SELECT uid FROM posts WHERE collected_at > CAST(? AS TIMESTAMPTZ))",
+            [cid, mark],
+        )
+    con.execute(
+        "DELETE FROM trust_features WHERE campaign_id = ? AND uid NOT IN"
+        " (SELECT uid FROM campaign_posts WHERE campaign_id = ? AND NOT is_repost)",
+        [cid, cid],
+    )
+    con.execute(_FEATURES.replace("$cid", str(cid)))
+    con.execute(
+        "INSERT INTO trust_marks VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        [mark_name, newest],
+    )
 
 
 def _scan_labels(archive: Archive, cid: int) -> None:

@@ -97,7 +97,14 @@ def scan_account_events(archive: Archive) -> int:
         return 0
     con = archive.con
     mark = archive.scalar("SELECT value FROM trust_marks WHERE name = 'account_events'")
-    newest = archive.scalar("SELECT max(received_at)::VARCHAR FROM raw WHERE format = 'jetstream'")
+    # Only the end of `raw` past the mark is read (zone maps on received_at skip the rest).
+    newest = archive.scalar(
+        "SELECT max(received_at)::VARCHAR FROM raw WHERE format = 'jetstream'"
+        + (" AND received_at > CAST(? AS TIMESTAMPTZ)" if mark is not None else ""),
+        [mark] if mark is not None else [],
+    )
+    if newest is None:
+        return 0
     if newest is None or newest == mark:
         return 0
     where = "format = 'jetstream' AND received_at <= CAST(? AS TIMESTAMPTZ)" + (

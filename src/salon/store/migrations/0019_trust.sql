@@ -13,6 +13,21 @@ CREATE TABLE trust_spam (
     detail      VARCHAR                      -- the measure against its threshold, in words
 );
 
+-- What the rules read of each campaign post, computed once per post (text normalised, link
+-- hosts, hashtag and mention counts) and kept up to date from posts.collected_at.
+CREATE TABLE trust_features (
+    campaign_id INTEGER NOT NULL,
+    uid         VARCHAR NOT NULL,
+    author_uid  VARCHAR,
+    created_at  TIMESTAMPTZ,
+    text_len    INTEGER NOT NULL,
+    n_tags      INTEGER NOT NULL,
+    tag_chars   INTEGER NOT NULL,
+    n_mentions  INTEGER NOT NULL,
+    domains     VARCHAR[] NOT NULL,          -- link hosts, the platform's own left out
+    norm        VARCHAR NOT NULL             -- text without links, tags, mentions, digits, punctuation
+);
+
 -- Bluesky labels seen on collected post views (src = the labeler's DID), read once per post.
 CREATE TABLE trust_labels (
     uid VARCHAR NOT NULL, src VARCHAR, val VARCHAR   -- val NULL: the post was read, no label
