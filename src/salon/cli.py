@@ -273,6 +273,10 @@ from salon.commands import collect as _collect  # noqa: E402  (collect, coverage
 
 _collect.register(app)
 
+from salon.commands.authors import app as _authors_app  # noqa: E402  (names of Bluesky DIDs)
+
+app.add_typer(_authors_app, name="authors")
+
 from salon.commands import trust as _trust  # noqa: E402  (spam, moderation, takedown)
 
 _trust.register(app)

@@ -76,9 +76,9 @@ class Builder:
 
     def build(self) -> Path:
         from salon.campaigns.config import load_campaign
+        from salon.campaigns.stored import save_campaign
         from salon.importer import import_paths
         from salon.store.archive import open_archive
-        from salon.store.campaigns import save_campaign
 
         toml = write_campaign(self.folder)
         if self.moderation:

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 from salon.campaigns.config import load_campaign
+from salon.campaigns.stored import save_campaign
 from salon.campaigns.tally import resolve_campaign, tally
 from salon.campaigns.trust import lookalikes
 from salon.campaigns.trust.consent import opted_out_sql
@@ -18,7 +19,6 @@ from salon.demo import world as W
 from salon.demo.impostor import lookalike_username
 from salon.importer import import_paths
 from salon.store.archive import open_archive
-from salon.store.campaigns import save_campaign
 from salon.web.explorer import campaign_latest
 
 SAMPLE = Path(__file__).resolve().parents[2] / "src" / "salon" / "data" / "sample"

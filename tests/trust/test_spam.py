@@ -167,8 +167,8 @@ def test_bluesky_labeler_spam_label(tmp_path: Path) -> None:
     import json
 
     from salon.campaigns.config import parse_campaign
+    from salon.campaigns.stored import save_campaign
     from salon.importer import import_paths
-    from salon.store.campaigns import save_campaign
     from tests.conftest import corpus_path
 
     src = corpus_path(

@@ -46,9 +46,9 @@ def _campaign(arc: Any, slug: str) -> Any:
 
 
 def _refresh(arc: Any, c: Any) -> None:
-    from salon.campaigns import trust
+    from salon.campaigns.trust import pipeline
 
-    trust.refresh(arc, c)
+    pipeline.refresh(arc, c)
 
 
 @spam_app.command("review")

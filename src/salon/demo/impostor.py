@@ -9,10 +9,10 @@ registry entry it imitates. Everything about it is invented, like the rest of th
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from salon.demo.ids import digest
 from salon.demo.model import Account
-from salon.demo.plan import Planner
 
 __all__ = ["add_impostor", "lookalike_username"]
 
@@ -32,9 +32,10 @@ def lookalike_username(name: str) -> str:
     return name + name[-1:]
 
 
-def add_impostor(plan: Planner, posts: int = 3) -> Account | None:
-    """Add the impostor (role ``public``) and its campaign posts to the plan; None when no
-    active institution has an account on an allowed platform to imitate."""
+def add_impostor(plan: Any, posts: int = 3) -> Account | None:
+    """Add the impostor (role ``public``) and its campaign posts to the plan (a
+    ``salon.demo.plan.Planner``); None when no active institution has an account on an allowed
+    platform to imitate."""
     allowed = [p for p in ("mastodon", "x") if p in plan.cfg.platforms]
     target = next(
         (a for p in allowed for i in plan.active for a in i.accounts if a.platform == p),

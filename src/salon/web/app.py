@@ -19,9 +19,11 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from salon import __version__
+from salon.store.archive import default_archive_path
 from salon.web import api, editor, explorer, ingest, pages, trust
 from salon.web.deps import HERE, render
 from salon.web.hardening import BodyLimit, SecurityHeaders
+from salon.web.replay import Replay
 from salon.web.service import ArchiveService
 
 __all__ = ["create_app", "serve"]
@@ -41,8 +43,6 @@ def create_app(
     frame the embed and wall pages (CSP source expressions; default ``$SALON_FRAME_ANCESTORS``,
     space-separated, else any site); every other page may not be framed."""
     import os
-
-    from salon.store.archive import default_archive_path
 
     own = service is None
     svc = service or ArchiveService(archive or default_archive_path())
@@ -145,9 +145,6 @@ def serve(
     import socket
 
     import uvicorn
-
-    from salon.store.archive import default_archive_path
-    from salon.web.replay import Replay
 
     path = archive or default_archive_path()
     svc = ArchiveService(path)

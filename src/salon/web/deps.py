@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from salon.web import auth
+from salon.web.hardening import cookie_name
 from salon.web.i18n import fmt_int, pick_lang, t
 from salon.web.service import ArchiveService
 
@@ -116,15 +117,11 @@ def secure(request: Request) -> bool:
 
 def session_cookie(request: Request) -> str:
     """The session cookie's name for this request (``__Host-`` over HTTPS)."""
-    from salon.web.hardening import cookie_name
-
     return cookie_name(SESSION_COOKIE, secure(request))
 
 
 def csrf_cookie(request: Request) -> str:
     """The double-submit CSRF cookie's name for this request (``__Host-`` over HTTPS)."""
-    from salon.web.hardening import cookie_name
-
     return cookie_name(CSRF_COOKIE, secure(request))
 
 

@@ -12,6 +12,8 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from salon.campaigns.export import participants_csv, to_toml
+from salon.campaigns.stored import get_campaign, list_campaigns
 from salon.web import auth
 from salon.web.api import save_campaign_text
 from salon.web.deps import csrf_ok, render, secure, session_cookie, session_value, svc, user_of
@@ -114,8 +116,6 @@ async def logout(request: Request) -> Response:
 @router.get("/edit")
 async def edit_home(request: Request) -> Response:
     _editor(request)
-    from salon.store.campaigns import list_campaigns
-
     campaigns = await run_in_threadpool(list_campaigns, svc(request).reader())
     return render(request, "edit_list.html", campaigns=campaigns)
 
@@ -154,9 +154,6 @@ async def _save(request: Request, slug: str | None) -> Response:
 
 
 def _texts(request: Request, slug: str) -> tuple[str, str]:
-    from salon.campaigns.export import participants_csv, to_toml
-    from salon.store.campaigns import get_campaign
-
     c = get_campaign(svc(request).reader(), slug)
     if c is None:
         raise HTTPException(404, f"no campaign {slug!r}")

@@ -19,7 +19,10 @@ from typing import Any
 
 import orjson
 
-from salon.campaigns.trust.visibility import author_visible_sql, visible_sql
+from salon.campaigns.stored import get_campaign
+from salon.campaigns.trust.consent import author_visible_sql
+from salon.campaigns.trust.settings import ModerationError, moderation_of
+from salon.campaigns.trust.visibility import visible_sql
 from salon.hashtags import tag_key
 from salon.store.archive import Archive
 from salon.store.rawstore import payload_of
@@ -370,10 +373,7 @@ def campaign_latest(arc: Archive, slug: str, limit: int = 12) -> list[dict[str, 
     """The latest campaign posts (not reposts) for the wall, newest first: only those its
     public pages may show (held, trashed, unapproved in ``pre`` mode, deleted, opted-out: out;
     salon.campaigns.trust.visibility)."""
-    from salon.campaigns.trust._compat import stored_campaigns
-    from salon.campaigns.trust.settings import ModerationError, moderation_of
-
-    c = stored_campaigns().get_campaign(arc, slug)
+    c = get_campaign(arc, slug)
     if c is None or c.campaign_id is None:
         return []
     try:

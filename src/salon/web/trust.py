@@ -14,6 +14,10 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from salon.campaigns.stored import get_campaign
+from salon.campaigns.trust import consent, lists, log, lookalikes, moderation, spam, takedown
+from salon.campaigns.trust.settings import ModerationError, moderation_of
+from salon.campaigns.trust.verify import cached_registry
 from salon.web.deps import csrf_ok, render, svc, user_of
 
 __all__ = ["router"]
@@ -47,17 +51,13 @@ async def _form(request: Request) -> dict[str, Any]:
 
 
 def _campaign(arc: Any, slug: str) -> Any:
-    from salon.campaigns.trust._compat import stored_campaigns
-
-    c = stored_campaigns().get_campaign(arc, slug)
+    c = get_campaign(arc, slug)
     if c is None:
         raise HTTPException(404, f"no campaign {slug!r}")
     return c
 
 
 def _page(request: Request, slug: str, tab: str) -> dict[str, Any]:
-    from salon.campaigns.trust import consent, lists, log, moderation, spam
-    from salon.campaigns.trust.settings import ModerationError, moderation_of
 
     arc = svc(request).reader()
     c = _campaign(arc, slug)
@@ -80,9 +80,6 @@ def _page(request: Request, slug: str, tab: str) -> dict[str, Any]:
         ctx["entries"] = lists.entries(arc, c.campaign_id)
         ctx["lists"] = lists.LISTS
     elif tab == "lookalikes":
-        from salon.campaigns.trust import lookalikes
-        from salon.campaigns.trust.verify import cached_registry
-
         ctx["flags"] = lookalikes.flagged(arc, c)
         ctx["verified"] = cached_registry(arc, c)
     elif tab == "takedown":
@@ -123,7 +120,6 @@ async def _do(request: Request, fn: Any) -> Any:
 async def decide_spam(request: Request, slug: str) -> Response:
     u = _editor(request)
     data = await _form(request)
-    from salon.campaigns.trust import spam
 
     await _do(
         request,
@@ -143,7 +139,6 @@ async def decide_spam(request: Request, slug: str) -> Response:
 async def wall_action(request: Request, slug: str) -> Response:
     u = _editor(request)
     data = await _form(request)
-    from salon.campaigns.trust import moderation
 
     await _do(
         request,
@@ -163,7 +158,6 @@ async def wall_action(request: Request, slug: str) -> Response:
 async def list_action(request: Request, slug: str) -> Response:
     u = _editor(request)
     data = await _form(request)
-    from salon.campaigns.trust import lists
 
     name, op = data.get("list", ""), data.get("op", "add")
 
@@ -185,7 +179,6 @@ async def list_action(request: Request, slug: str) -> Response:
 async def takedown_action(request: Request, slug: str) -> Response:
     u = _editor(request)
     data = await _form(request)
-    from salon.campaigns.trust import takedown
 
     await _do(
         request,
@@ -200,7 +193,6 @@ async def takedown_action(request: Request, slug: str) -> Response:
 async def consent_action(request: Request, slug: str) -> Response:
     u = _editor(request)
     data = await _form(request)
-    from salon.campaigns.trust import consent
 
     await _do(
         request,

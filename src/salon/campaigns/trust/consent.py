@@ -21,7 +21,7 @@ from typing import Any
 from salon.campaigns.trust import log
 from salon.store.archive import Archive
 
-__all__ = ["OPT_OUT_TAGS", "opted_out", "opted_out_sql", "override", "overrides"]
+__all__ = ["OPT_OUT_TAGS", "author_visible_sql", "opted_out", "opted_out_sql", "override", "overrides"]
 
 OPT_OUT_TAGS = ("nobot", "nosearch", "noindex")
 _TAG_RE = r"(^|[^[:alnum:]_])#(" + "|".join(OPT_OUT_TAGS) + r")([^[:alnum:]_]|$)"
@@ -59,4 +59,17 @@ def overrides(archive: Archive) -> list[dict[str, Any]]:
     return archive.dicts(
         f"SELECT d.target AS author_uid, d.action, d.reason, d.by_user, d.at, a.handle, {opted_out_sql('a')} AS opted_out"
         f" FROM {log.current_sql('consent', None)} d LEFT JOIN authors a ON a.uid = d.target ORDER BY d.at DESC"
+    )
+
+
+def author_visible_sql(author_uid: str) -> str:
+    """SQL condition: the author with uid expression ``author_uid`` may be shown publicly: not
+    inactive at the source (``account_status``), not hidden by an editor, and not opted out
+    unless an editor published them with a reason. An unknown author (no snapshot) is visible."""
+    c = log.current_sql("consent", None)
+    return (
+        f"NOT EXISTS (SELECT 1 FROM account_status s WHERE s.author_uid = {author_uid} AND NOT s.active)"
+        f" AND NOT EXISTS (SELECT 1 FROM {c} d WHERE d.target = {author_uid} AND d.action = 'hide')"
+        f" AND NOT EXISTS (SELECT 1 FROM authors a_v WHERE a_v.uid = {author_uid} AND {opted_out_sql('a_v')}"
+        f"   AND NOT EXISTS (SELECT 1 FROM {c} d WHERE d.target = {author_uid} AND d.action = 'show'))"
     )

@@ -16,6 +16,8 @@ from typing import Any
 
 from salon.campaigns.config import Campaign
 from salon.campaigns.trust import lists, log
+from salon.campaigns.trust.consent import author_visible_sql
+from salon.campaigns.trust.settings import moderation_of
 from salon.campaigns.trust.spam import held_sql
 from salon.store.archive import Archive
 
@@ -60,9 +62,6 @@ def act(archive: Archive, c: Campaign, uid: str, action: str, *, by: str, reason
 def queue(archive: Archive, c: Campaign, which: str, *, limit: int = 100) -> list[dict[str, Any]]:
     """Posts of the editors' wall queues, newest first: ``pending`` (``pre`` mode: waiting for
     approval), ``trash`` (trashed, restorable), ``shown`` (on the wall now)."""
-    from salon.campaigns.trust.settings import moderation_of
-    from salon.campaigns.trust.visibility import author_visible_sql
-
     if c.campaign_id is None:
         return []
     cid = int(c.campaign_id)

@@ -33,6 +33,7 @@ from salon.campaigns.config import Campaign
 from salon.campaigns.trust import lists, log
 from salon.campaigns.trust.settings import Moderation, moderation_of
 from salon.store.archive import Archive
+from salon.store.rawstore import BlockReader
 
 __all__ = [
     "REASONS",
@@ -367,8 +368,6 @@ def _update_features(archive: Archive, cid: int) -> None:
 def _scan_labels(archive: Archive, cid: int) -> None:
     """Read the labels of Bluesky campaign posts collected as post views (searchPosts and the
     like carry ``labels``; Jetstream records do not), once per post, into ``trust_labels``."""
-    from salon.store.rawstore import BlockReader
-
     con = archive.con
     rows = con.execute(
         "SELECT p.uid, p.uri, r.block_id, r.block_offset, r.block_length FROM campaign_posts cp"

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 
 from salon.campaigns.trust import log
 from salon.store.archive import Archive
+from salon.store.rawstore import iter_payloads
 from salon.store.takedowns import tombstone_posts
 
 __all__ = ["DELETING_STATUSES", "Takedown", "resolve_target", "scan_account_events", "takedown"]
@@ -91,8 +92,6 @@ def takedown(archive: Archive, target: str, *, reason: str, by: str) -> Takedown
 def scan_account_events(archive: Archive) -> int:
     """Read the Jetstream account events received since the last scan (see the module doc).
     Returns how many events were applied."""
-    from salon.store.rawstore import iter_payloads
-
     if archive.read_only:
         return 0
     con = archive.con

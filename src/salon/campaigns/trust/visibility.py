@@ -24,23 +24,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from salon.campaigns.trust import log
-from salon.campaigns.trust.consent import opted_out_sql
+from salon.campaigns.tally import resolve_campaign
+from salon.campaigns.trust import pipeline
+from salon.campaigns.trust.consent import author_visible_sql
+from salon.campaigns.trust.moderation import wall_sql
+from salon.campaigns.trust.settings import moderation_of
 from salon.store.archive import Archive
 
 __all__ = ["author_visible_sql", "publicly_visible", "visible_sql"]
-
-
-def author_visible_sql(author_uid: str) -> str:
-    """SQL condition: the author with uid expression ``author_uid`` may be shown publicly
-    (conditions 2 and 3 above). An unknown author (no snapshot) is visible."""
-    consent = log.current_sql("consent", None)
-    return (
-        f"NOT EXISTS (SELECT 1 FROM account_status s WHERE s.author_uid = {author_uid} AND NOT s.active)"
-        f" AND NOT EXISTS (SELECT 1 FROM {consent} d WHERE d.target = {author_uid} AND d.action = 'hide')"
-        f" AND NOT EXISTS (SELECT 1 FROM authors a_v WHERE a_v.uid = {author_uid} AND {opted_out_sql('a_v')}"
-        f"   AND NOT EXISTS (SELECT 1 FROM {consent} d WHERE d.target = {author_uid} AND d.action = 'show'))"
-    )
 
 
 def visible_sql(p: str = "p", campaign_id: int | None = None, mode: str = "auto") -> str:
@@ -48,8 +39,6 @@ def visible_sql(p: str = "p", campaign_id: int | None = None, mode: str = "auto"
     campaign's surfaces when ``campaign_id`` is given (``mode``: its ``[moderation] mode``)."""
     cond = f"{p}.deleted_at IS NULL AND {author_visible_sql(f'{p}.author_uid')}"
     if campaign_id is not None:
-        from salon.campaigns.trust.moderation import wall_sql
-
         cond += " AND " + wall_sql(p, int(campaign_id), mode)
     return f"({cond})"
 
@@ -62,15 +51,10 @@ def publicly_visible(archive: Archive, uids: Iterable[str], *, campaign: object 
         return set()
     cid, mode = None, "auto"
     if campaign is not None:
-        from salon.campaigns.tally import resolve_campaign
-        from salon.campaigns.trust.settings import moderation_of
-
         c = resolve_campaign(archive, campaign)  # type: ignore[arg-type]
         cid, mode = c.campaign_id, moderation_of(c).mode
         if not archive.read_only and cid is not None:
-            from salon.campaigns import trust
-
-            trust.refresh(archive, c)
+            pipeline.refresh(archive, c)
     rows = archive.query(
         f"SELECT p.uid FROM posts p WHERE p.uid IN (SELECT unnest(?)) AND {visible_sql('p', cid, mode)}",
         [uid_list],
