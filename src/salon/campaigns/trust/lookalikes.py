@@ -107,7 +107,8 @@ def refresh(archive: Archive, c: Campaign) -> int:
     reg_rows = []
     names: dict[str, tuple[int, str]] = {}
     for pid, platform, handle, _uid, name, disp in reg:
-        reg_rows.append((pid, platform, handle, match_key(handle_name(platform, handle))))
+        user = handle_name(platform, handle)
+        reg_rows.append((pid, platform, handle, match_key(user), len(user.translate(_DROP))))
         for n in (name, disp):
             if n and len(match_key(n)) >= 4:
                 names.setdefault(match_key(n), (pid, f"{platform}:{handle}"))
@@ -142,16 +143,27 @@ def refresh(archive: Archive, c: Campaign) -> int:
                 "platform": [r[1] for r in reg_rows],
                 "handle": [r[2] for r in reg_rows],
                 "k": [r[3] for r in reg_rows],
+                "n": pa.array([r[4] for r in reg_rows], pa.int32()),  # letters of the name as written
             }
+        )
+        # Exact skeleton matches by a hash join; near ones only among pairs sharing the first or
+        # the last two letters of the skeleton (one or two edits leave one end alone in practice),
+        # so the comparison never becomes every candidate against every registry account. The
+        # edit allowance counts the name as written (a skeleton turns "m" into "rn").
+        near = (
+            "SELECT c.uid, c.handle, r.pid, r.handle AS rh, r.platform, levenshtein(c.k, r.k) AS d"
+            " FROM _lk_c c JOIN _lk_r r ON c.platform = r.platform AND {on}"
+            " WHERE r.n >= 5 AND c.k <> r.k AND abs(length(c.k) - length(r.k)) <= 2"
+            " AND levenshtein(c.k, r.k) <= CASE WHEN r.n >= 10 THEN 2 ELSE 1 END"
         )
         with registered(con, _lk_c=ct, _lk_r=rt):
             hits = con.execute(
-                "SELECT c.uid, c.handle, r.pid, r.handle, r.platform, levenshtein(c.k, r.k) AS d, length(r.k)"
-                " FROM _lk_c c JOIN _lk_r r ON c.platform = r.platform AND abs(length(c.k) - length(r.k)) <= 2"
-                " WHERE length(r.k) >= 3 AND (c.k = r.k OR (length(r.k) >= 5 AND levenshtein(c.k, r.k) <="
-                " CASE WHEN length(r.k) >= 10 THEN 2 ELSE 1 END))"
+                "SELECT c.uid, c.handle, r.pid, r.handle, r.platform, 0 FROM _lk_c c JOIN _lk_r r"
+                " ON c.platform = r.platform AND c.k = r.k WHERE length(r.k) >= 3"
+                f" UNION {near.format(on='left(c.k, 2) = left(r.k, 2)')}"
+                f" UNION {near.format(on='right(c.k, 2) = right(r.k, 2)')}"
             ).fetchall()
-        for uid, ch, pid, rh, rplat, d, _n in hits:
+        for uid, ch, pid, rh, rplat, d in hits:
             f = flags.setdefault((uid, int(pid)), {"imitated": f"{rplat}:{rh}", "evidence": []})
             if d == 0:
                 f["evidence"].append(
