@@ -84,12 +84,26 @@ def _limit(n: int) -> int:
     return 0 if n < 5 else 1 if n < 10 else 2
 
 
-def refresh(archive: Archive, c: Campaign) -> int:
-    """Recompute the campaign's lookalike flags (``trust_lookalikes``); returns how many."""
+def refresh(archive: Archive, c: Campaign, *, force: bool = False) -> int | None:
+    """Recompute the campaign's lookalike flags (``trust_lookalikes``) when its authors or its
+    registry changed (a new author, a handle change, a new registry); returns how many are
+    flagged, or None when nothing changed."""
     if c.campaign_id is None or archive.read_only:
-        return 0
+        return None
     cid = int(c.campaign_id)
     con = archive.con
+    mark_name = f"lookalikes:{cid}"
+    state = str(
+        archive.query(
+            "SELECT (SELECT digest FROM campaign_index_state WHERE campaign_id = ?),"
+            " (SELECT count(*) FROM campaign_authors WHERE campaign_id = ?),"
+            " (SELECT max(handle_changed_at) FROM authors), (SELECT count(*) FROM participant_accounts"
+            "  WHERE campaign_id = ?)",
+            [cid, cid, cid],
+        )[0]
+    )
+    if not force and archive.scalar("SELECT value FROM trust_marks WHERE name = ?", [mark_name]) == state:
+        return None
     reg = archive.query(
         "SELECT pa.participant_id, pa.platform, pa.handle, pa.account_uid, p.name, a.display_name"
         " FROM participant_accounts pa JOIN participants p USING (campaign_id, participant_id)"
@@ -188,6 +202,10 @@ def refresh(archive: Archive, c: Campaign) -> int:
         con.execute("DELETE FROM trust_lookalikes WHERE campaign_id = ?", [cid])
         if rows:
             con.executemany("INSERT INTO trust_lookalikes VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        con.execute(
+            "INSERT INTO trust_marks VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            [mark_name, state],
+        )
     return len(rows)
 
 
