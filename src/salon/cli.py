@@ -281,6 +281,10 @@ from salon.commands.authors import app as _authors_app  # noqa: E402  (names of 
 
 app.add_typer(_authors_app, name="authors")
 
+from salon.commands import trust as _trust  # noqa: E402  (spam, moderation, takedown)
+
+_trust.register(app)
+
 
 def main() -> None:
     """Console entry point."""
