@@ -28,6 +28,7 @@ from salon.collect.credentials import Credentials
 from salon.collect.http import Backoff, pause
 from salon.collect.jetstream import collect_jetstream
 from salon.collect.mastodon import collect_mastodon
+from salon.collect.profiles import collect_profiles
 from salon.collect.sink import Sink, ThreadWriter, WriteFn
 from salon.collect.status import StatusBoard
 from salon.collect.x_api import collect_x
@@ -162,6 +163,7 @@ def _jobs(ctx: Ctx, cfg: Sources, chosen: list[str]) -> list[Coroutine[Any, Any,
         register_backfill(ctx, cfg.bluesky)
         b = cfg.bluesky
         jobs.append(_isolated(ctx, "bluesky", lambda: collect_jetstream(ctx, b)))
+        jobs.append(_isolated(ctx, "bluesky profiles", lambda: collect_profiles(ctx, b)))
     if "x" in chosen and cfg.x is not None:
         x = cfg.x
         jobs.append(_isolated(ctx, "x", lambda: collect_x(ctx, x)))
