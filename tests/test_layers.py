@@ -87,6 +87,7 @@ LAZY: dict[str, str] = {
     "salon.commands.campaign": "CLI start-up: loads DuckDB and pyarrow only when a command runs",
     "salon.commands.collect": "CLI start-up: loads the collectors (httpx, websockets) only when asked",
     "salon.commands.chat": "CLI start-up: loads DuckDB, httpx and the chat modules only when a command runs",
+    "salon.commands.authors": "CLI start-up: loads the getProfiles collector (httpx) only when asked",
     "salon.commands.common": "CLI start-up: opens DuckDB only when a command needs the archive",
     "salon.commands.demo": "CLI start-up: loads the generator, importer and web app only when asked",
     "salon.commands.web": "CLI start-up: loads FastAPI and uvicorn only when the server is asked for",

@@ -338,8 +338,11 @@ class _Plan:
         if self.legacy_dictionary is None:
             got = await self.dicts.fetch(wire.LEGACY_DICTIONARY_ID)
             if got is None and self.cfg.zstd_dictionary:
-                with open(self.cfg.zstd_dictionary, "rb") as fh:
-                    got = self.dicts.add(fh.read())
+                try:
+                    with open(self.cfg.zstd_dictionary, "rb") as fh:
+                        got = self.dicts.add(fh.read())
+                except (OSError, ValueError) as exc:  # unreadable, or not a zstd dictionary
+                    self.st.problem(f"zstd_dictionary {self.cfg.zstd_dictionary}: {exc}")
             self.legacy_dictionary = got is not None
             if got is None:
                 self.st.problem("no legacy zstd dictionary (server or zstd_dictionary): frames uncompressed")

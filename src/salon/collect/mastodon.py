@@ -47,6 +47,8 @@ from salon.collect.config import MastodonConfig
 from salon.collect.context import Ctx
 from salon.collect.credentials import Secret
 from salon.collect.http import Backoff, GiveUp, pause, request, same_origin, wake_or_stop
+from salon.collect.mastodon_envelope import envelope
+from salon.collect.mastodon_ws import stream_instance
 from salon.collect.reconnect import Link, Refusal, keep_connected, read_events
 from salon.collect.sink import Page
 from salon.collect.status import SourceStatus
@@ -82,11 +84,6 @@ def split_json_array(text: str) -> list[str]:
             out.append(text[elem_start : m.start()].strip())
             elem_start = m.end()
     raise ValueError("unterminated JSON array")
-
-
-def envelope(instance: str, event: str, payload: str) -> bytes:
-    """The stored form of a status or streaming event (see the module docstring)."""
-    return orjson.dumps({"instance": instance, "event": event, "payload": payload})
 
 
 def _host(base: str) -> str:
@@ -447,8 +444,6 @@ async def _stream(
             f"[sources.mastodon] stream_transport {cfg.stream_transport!r}: websocket or sse; using sse"
         )
     elif cfg.stream_transport == "websocket":
-        from salon.collect.mastodon_ws import stream_instance
-
         if await stream_instance(ctx, cfg, base, timelines, token) or ctx.stop.is_set():
             return
         ctx.board.say(f"{_host(base)} has no WebSocket streaming: server-sent events per hashtag instead")
