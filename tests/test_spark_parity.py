@@ -28,7 +28,7 @@ from salon.importer import import_paths
 from salon.publish.exports.parquet import export_parquet
 from salon.store.archive import open_archive
 from salon.store.campaigns import save_campaign
-from tests.conftest import TWARC
+from tests.conftest import twarc
 
 SLUG = "museumweek-2025-demo"
 DROP = ("source", "computed_at")
@@ -142,9 +142,7 @@ hashtags = ["JohnsonOut", "BorisJohnson"]
 @pytest.mark.spark
 def test_tally_parity_real_corpus(spark: Any, tmp_path: Path) -> None:
     """Real X API v2 pages (docnow twarc-csv test data), three registered authors."""
-    files = [TWARC / f for f in ("brexit.jsonl", "2sets.jsonl")]
-    if not all(f.exists() for f in files):
-        pytest.skip(f"{TWARC} not found (the shared corpora beside the repo)")
+    files = [twarc(f) for f in ("brexit.jsonl", "2sets.jsonl")]  # skips without ../shared
     path = tmp_path / "a.duckdb"
     import_paths([str(f) for f in files], str(path))
     with open_archive(path) as arc:
