@@ -52,7 +52,7 @@ def arrow_table(directory: Path, table: str) -> pa.Table:
     """A table as pyarrow reads it (typed hive partitions), in the archive's columns."""
     schema = load_schema(directory)
     t = schema["tables"][table]
-    types = {"platform": pa.string(), "day": pa.date32()}
+    types = {"platform": pa.string(), "day": pa.date32(), "month": pa.string()}
     part = ds.partitioning(pa.schema([(c, types[c]) for c in t["partition_by"]]), flavor="hive")
     data = ds.dataset(directory / table, format="parquet", partitioning=part).to_table()
     return data.select([c["name"] for c in t["columns"]])
@@ -132,6 +132,12 @@ def test_full_export_reads_back_equal(arc_two_steps: Any, tmp_path: Path) -> Non
         export_parquet(arc, tmp_path / "other")
     with pytest.raises(ExportError):
         export_parquet(arc, tmp_path / "fresh", since_last=True)
+    # Coarser partitions for sparse archives: by month, or by platform alone.
+    for grain in ("month", "none"):
+        export_parquet(arc, tmp_path / grain, partition=grain)
+        check_equal(arc, tmp_path / grain, ["posts", "post_hashtags", "metrics_snapshots", "authors"])
+        want = ["platform", grain] if grain != "none" else ["platform"]
+        assert load_schema(tmp_path / grain)["tables"]["post_urls"]["partition_by"] == want
 
 
 def test_since_last_appends_new_posts_and_deletions(arc_two_steps: Any, tmp_path: Path) -> None:

@@ -50,7 +50,7 @@ SPARK_CONF = {
     "spark.sql.session.timeZone": "UTC",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
-    "spark.sql.shuffle.partitions": "8",  # the default 200 is for clusters; local jobs stay small
+    "spark.sql.shuffle.partitions": "2",  # one per core of local[2]; the default 200 is for clusters
     "spark.sql.adaptive.enabled": "true",
     "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
     "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",

@@ -28,6 +28,13 @@ def export_parquet_cmd(
             "deletions as tombstone rows in post_deletions/).",
         ),
     ] = False,
+    partition: Annotated[
+        str,
+        typer.Option(
+            help="Time partition after the platform: day (UTC), month (fewer, larger files for a "
+            "sparse archive) or none. --since-last keeps the folder's."
+        ),
+    ] = "day",
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Every normalised table as zstd Parquet, hive-partitioned by platform and UTC day, with
@@ -55,7 +62,9 @@ def export_parquet_cmd(
                 total += rows
                 bar.update(task, completed=done, rows=total, description=f"exported {table}")
 
-            summary = export_parquet(arc, out, campaign=campaign, since_last=since_last, progress=progress)
+            summary = export_parquet(
+                arc, out, campaign=campaign, since_last=since_last, partition=partition, progress=progress
+            )
     except (ExportError, CampaignNotFound) as exc:
         _fail(str(exc))
     finally:

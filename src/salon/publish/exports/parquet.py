@@ -110,37 +110,42 @@ TABLES: tuple[TableSpec, ...] = (
 # imports/import_files/quarantine (this machine's runs), the campaign index and search tables
 # (derived: rebuilt from these), the web app's users/sessions/tokens (secrets), collect_* state.
 
-PARTITIONS: dict[str, tuple[str, ...]] = {
-    "self": ("platform", "day"),
-    "post": ("platform", "day"),
-    "observed": ("platform", "day"),
-    "platform": ("platform",),
-}
+GRAINS = ("day", "month", "none")  # the time partition: UTC day (default), UTC month, or none
 
 
-def _utc_day(expr: str) -> str:
-    # The day of an instant in UTC whatever the session's zone (Salon's sessions are UTC).
-    return f"CAST(timezone('UTC', {expr}) AS DATE)"
+def _partitions(part: str, grain: str) -> tuple[str, ...]:
+    """The partition columns of a table exported as ``part`` with time partition ``grain``."""
+    if part == "platform" or (part and grain == "none"):
+        return ("platform",)
+    if part:
+        return ("platform", grain)
+    return ()
+
+
+def _time_part(expr: str, grain: str) -> str:
+    # The UTC day (or month) of an instant whatever the session's zone (Salon's sessions are UTC).
+    if grain == "month":
+        return f"strftime(timezone('UTC', {expr}), '%Y-%m') AS month"
+    return f"CAST(timezone('UTC', {expr}) AS DATE) AS day"
 
 
 def _lit(v: Any) -> str:
     return "'" + str(v).replace("'", "''") + "'"
 
 
-def _select(spec: TableSpec) -> str:
+def _select(spec: TableSpec, grain: str) -> str:
     """The table's rows with the partition columns it lacks (``t`` is the table)."""
+    when = {"self": "t.created_at", "post": "p.created_at", "observed": "t.observed_at"}.get(spec.part)
+    extra = f", {_time_part(when, grain)}" if when and grain != "none" else ""
     if spec.part == "self":
-        return f"SELECT t.*, {_utc_day('t.created_at')} AS day FROM posts t"
+        return f"SELECT t.*{extra} FROM posts t"
     if spec.part == "post":
         return (
-            f"SELECT t.*, coalesce(p.platform, split_part(t.uid, ':', 1)) AS platform,"
-            f" {_utc_day('p.created_at')} AS day FROM {spec.name} t LEFT JOIN posts p ON p.uid = t.uid"
+            f"SELECT t.*, coalesce(p.platform, split_part(t.uid, ':', 1)) AS platform{extra}"
+            f" FROM {spec.name} t LEFT JOIN posts p ON p.uid = t.uid"
         )
     if spec.part == "observed":
-        return (
-            f"SELECT t.*, split_part(t.uid, ':', 1) AS platform, {_utc_day('t.observed_at')} AS day"
-            f" FROM {spec.name} t"
-        )
+        return f"SELECT t.*, split_part(t.uid, ':', 1) AS platform{extra} FROM {spec.name} t"
     return f"SELECT t.* FROM {spec.name} t"
 
 
@@ -252,11 +257,11 @@ def _register_selection(arc: Archive, campaign: Any | None, prev: dict[str, Any]
     return int(new.num_rows)
 
 
-def _copy(con: Any, spec: TableSpec, where: str, dest: Path, n: int, append: bool) -> int:
+def _copy(con: Any, spec: TableSpec, grain: str, where: str, dest: Path, n: int, append: bool) -> int:
     """COPY the selected rows of ``spec`` into ``dest`` (streaming, partitioned); rows written."""
-    sel = f"SELECT * FROM ({_select(spec)} WHERE {where})"
+    sel = f"SELECT * FROM ({_select(spec, grain)} WHERE {where})"
     rows = int(con.execute(f"SELECT count(*) FROM ({sel})").fetchall()[0][0])
-    parts = PARTITIONS.get(spec.part, ())
+    parts = _partitions(spec.part, grain)
     if rows == 0:
         if not append:  # an empty table still has its schema: one empty file
             dest.mkdir(parents=True, exist_ok=True)
@@ -310,6 +315,7 @@ def export_parquet(
     *,
     campaign: Any | None = None,
     since_last: bool = False,
+    partition: str = "day",
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Export every normalised table of ``arc`` to ``directory`` (see the module docstring).
@@ -317,14 +323,21 @@ def export_parquet(
     ``campaign`` (a stored ``Campaign`` or slug) keeps only its campaign posts and reposts (and
     the posts its reposts repost), their rows in the other tables, their authors and the
     campaign's registry. ``since_last`` appends what changed since the last export to the
-    same folder (same filter). Returns a summary: the export number, rows written per table."""
+    same folder (same filter). ``partition``: the time partition after the platform, ``day``
+    (UTC), ``month`` (fewer, larger files for a sparse archive) or ``none`` (platform only).
+    Returns a summary: the export number, rows written per table."""
     from salon.campaigns.tally import resolve_campaign
 
     out = Path(directory)
     c = resolve_campaign(arc, campaign) if campaign is not None else None
     if c is not None and c.campaign_id is None:
         raise ExportError("--campaign takes a campaign stored in the archive (salon campaign add)")
+    if partition not in GRAINS:
+        raise ExportError(f"partition is one of {', '.join(GRAINS)}")
     prev = _load_state(out)
+    if since_last and prev is not None:
+        partition = prev.get("partition", "day")  # appended files follow the folder's layout
+    grain = partition
     if since_last:
         if prev is None:
             raise ExportError(f"{out}: no previous export here (run without --since-last first)")
@@ -351,11 +364,11 @@ def export_parquet(
             if spec.mode == "replace" or prev is None:
                 tmp = out / f"_{spec.name}.tmp"
                 shutil.rmtree(tmp, ignore_errors=True)
-                written[spec.name] = _copy(con, spec, where, tmp, n, append=False)
+                written[spec.name] = _copy(con, spec, grain, where, tmp, n, append=False)
                 shutil.rmtree(dest, ignore_errors=True)
                 tmp.rename(dest)  # readers see the old table or the new one, never half
             else:
-                written[spec.name] = _copy(con, spec, where, dest, n, append=True)
+                written[spec.name] = _copy(con, spec, grain, where, dest, n, append=True)
             if progress:
                 progress(spec.name, written[spec.name], i + 1)
         dest = out / DELETIONS
@@ -383,6 +396,7 @@ def export_parquet(
         "version": FORMAT_VERSION,
         "archive": str(Path(arc.path).resolve()) if arc.path != ":memory:" else arc.path,
         "campaign": c.slug if c else None,
+        "partition": partition,
         "marks": marks,
         "exports": [*(prev["exports"] if prev else []), entry],
     }
@@ -407,7 +421,7 @@ def _write_schema(con: Any, out: Path, state: dict[str, Any]) -> None:
             arrow = _arrow_types(con, spec.name)
         for col in cols:
             col["arrow"] = arrow.get(str(col["name"]))
-        parts = list(PARTITIONS.get(spec.part, ()))
+        parts = list(_partitions(spec.part, state["partition"]))
         own = {col["name"] for col in cols}
         rows = con.execute(
             f"SELECT count(*) FROM read_parquet('{(out / spec.name).as_posix()}/**/*.parquet')"
@@ -427,6 +441,7 @@ def _write_schema(con: Any, out: Path, state: dict[str, Any]) -> None:
         "compression": "zstd",
         "timestamps": "UTC (Parquet timestamp, isAdjustedToUTC = true, microseconds)",
         "campaign": state["campaign"],
+        "partition": state["partition"],
         "exports": state["exports"],
         "tables": tables,
     }
