@@ -216,7 +216,7 @@ def _line(r: dict[str, Any]) -> str:
     return s + f"\n    same figures: {r['engines_agree']}"
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     ap = argparse.ArgumentParser(prog="python -m bench.spark_bench", description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="10000000,100000000", help="Comma-separated numbers of posts.")
     ap.add_argument("--engines", default="duckdb,spark", help="duckdb, spark or both.")
@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     if args.child:
         print(json.dumps(child(*args.child, args.cores, args.spark_memory, args.partition), default=str))
-        return
+        return None
     engines = [e for e in args.engines.split(",") if e]
     results = []
     for n in (int(x) for x in args.sizes.split(",")):
@@ -247,8 +247,10 @@ def main(argv: list[str] | None = None) -> None:
         "loadavg_at_end": [round(x, 2) for x in os.getloadavg()],  # other work on the machine skews
     }
     out = RESULTS / f"spark-{stamp}.json"
-    out.write_text(json.dumps({"meta": meta, "results": results}, indent=2))
-    print(f"wrote {out.relative_to(HERE.parent)}")
+    doc = {"meta": meta, "results": results}
+    out.write_text(json.dumps(doc, indent=2))
+    print(f"wrote {out}")
+    return doc
 
 
 if __name__ == "__main__":
