@@ -20,7 +20,8 @@ from typer.testing import CliRunner
 
 from salon.campaigns.compare import compare
 from salon.campaigns.config import parse_campaign
-from salon.campaigns.spark import compare_export, tally_export, to_spark_sql
+from salon.campaigns.spark import main as spark_main
+from salon.campaigns.spark import tally_export, to_spark_sql
 from salon.campaigns.tally import resolve_campaign, tally
 from salon.cli import app
 from salon.demo.run import add_campaign, import_demo, sample
@@ -114,13 +115,17 @@ def test_tally_parity_sample(spark: Any, sample_export: tuple[Path, Path]) -> No
 
 
 @pytest.mark.spark
-def test_compare_parity_sample(spark: Any, sample_export: tuple[Path, Path]) -> None:
+def test_compare_parity_sample(
+    spark: Any, sample_export: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Editions compared, through the spark-submit entry point (``python .../spark.py DIR A B``;
+    the test session's SparkSession is reused)."""
     path, pq = sample_export
     with open_archive(path, read_only=True) as arc:
         want = compare(arc, SLUG, "museumweek-2025-demo-b")
-    got = compare_export(pq, SLUG, "museumweek-2025-demo-b", engine="spark", spark=spark)
     assert want["institutions"]["returning"]
-    assert got == want
+    spark_main([str(pq), SLUG, "museumweek-2025-demo-b"])
+    assert json.loads(capsys.readouterr().out) == json.loads(json.dumps(want, default=str))
 
 
 BREXIT = """

@@ -18,6 +18,7 @@ or a campaign file. Needs the ``spark`` extra (``pip install 'salon[spark]'``) a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -30,14 +31,17 @@ from salon.campaigns.config import Campaign
 from salon.campaigns.engine import DuckDBEngine
 from salon.campaigns.tally import Scope, resolve_campaign, scan_scope, tally_of_scope
 from salon.store.archive import Archive
-from salon.store.parquet import DELETIONS, load_schema, register_views, view_sql
+from salon.store.parquet import DELETIONS, SCHEMA_FILE, load_schema, register_views, view_sql
 
 __all__ = [
     "ENGINES",
+    "REGISTRY_TABLES",
     "SPARK_CONF",
     "SparkEngine",
     "campaign_from_export",
     "compare_export",
+    "export_scope",
+    "main",
     "spark_session",
     "tally_export",
     "to_spark_sql",
@@ -57,12 +61,14 @@ SPARK_CONF = {
 }
 
 
-def spark_session(master: str = "local[2]", conf: dict[str, str] | None = None) -> Any:
-    """A SparkSession pinned to UTC (``master``: ``local[2]``, or a cluster's URL when run
-    outside ``spark-submit``). An existing session is reused, its time zone set to UTC."""
+def spark_session(master: str | None = "local[2]", conf: dict[str, str] | None = None) -> Any:
+    """A SparkSession pinned to UTC (``master``: ``local[2]``, a cluster's URL, or None under
+    ``spark-submit``, which sets it). An existing session is reused, its time zone set to UTC."""
     from pyspark.sql import SparkSession
 
-    builder = SparkSession.builder.master(master).appName("salon")
+    builder = SparkSession.builder.appName("salon")
+    if master:
+        builder = builder.master(master)
     for k, v in {**SPARK_CONF, **(conf or {})}.items():
         builder = builder.config(k, v)
     spark = builder.getOrCreate()
@@ -102,9 +108,15 @@ class SparkEngine:
 
     def __init__(self, spark: Any, directory: str | Path) -> None:
         self.spark = spark
-        self.directory = Path(directory)
-        schema = load_schema(directory)
-        base = str(self.directory.resolve())
+        if "://" in str(directory):  # object storage (s3a://, gs://, abfss://, hdfs://): Spark reads it
+            base = str(directory).rstrip("/")
+            text = spark.read.text(f"{base}/{SCHEMA_FILE}", wholetext=True).first()[0]
+            schema = json.loads(text)
+        else:
+            base = str(Path(directory).resolve())
+            schema = load_schema(directory)
+        self.directory = base
+        self.tables = list(schema["tables"])
         for table in schema["tables"]:
             spark.read.parquet(f"{base}/{table}").createOrReplaceTempView(f"_pq_{table}")
         for table in schema["tables"]:
@@ -128,6 +140,10 @@ class SparkEngine:
     def drop(self, name: str) -> None:
         self.spark.catalog.dropTempView(name)
 
+    def arrow(self, table: str) -> pa.Table:
+        """A (small) table of the export, collected to the driver."""
+        return self.spark.sql(f"SELECT * FROM {table}").toArrow()
+
 
 def _export_archive(directory: str | Path) -> Archive:
     """An in-memory DuckDB with the export's tables as views, as a read-only Archive."""
@@ -139,12 +155,34 @@ def _export_archive(directory: str | Path) -> Archive:
     return Archive(str(directory), con, read_only=True)
 
 
-def campaign_from_export(directory: str | Path, campaign: Campaign | str) -> Campaign:
+REGISTRY_TABLES: tuple[str, ...] = (
+    "series",
+    "campaigns",
+    "campaign_days",
+    "campaign_hashtags",
+    "participants",
+    "participant_accounts",
+)
+
+
+def campaign_from_export(
+    directory: str | Path, campaign: Campaign | str, engine: SparkEngine | None = None
+) -> Campaign:
     """A campaign stored in the export (by slug, with its learned account ids) or a campaign
-    file, as ``salon.campaigns.tally.resolve_campaign`` reads them from an archive."""
+    file, as ``salon.campaigns.tally.resolve_campaign`` reads them from an archive (with
+    ``engine``, the registry tables are read by Spark: an export on object storage)."""
     if isinstance(campaign, Campaign):
         return campaign
-    with _export_archive(directory) as arc:
+    if engine is None:
+        with _export_archive(directory) as arc:
+            return resolve_campaign(arc, campaign)
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    for table in REGISTRY_TABLES:
+        con.register(table, engine.arrow(table))
+    with Archive(str(directory), con, read_only=True) as arc:
         return resolve_campaign(arc, campaign)
 
 
@@ -162,12 +200,13 @@ def export_scope(
     ``duckdb``), ready for ``tally_of_scope`` and the other figures of a scope."""
     if engine not in ENGINES:
         raise ValueError(f"engine is one of {', '.join(ENGINES)}")
-    c = campaign_from_export(directory, campaign)
     if engine == "spark":
-        eng: Any = SparkEngine(spark if spark is not None else spark_session(), directory)
+        eng = SparkEngine(spark if spark is not None else spark_session(), directory)
+        c = campaign_from_export(directory, campaign, eng)
         with scan_scope(eng, c, at, basis=basis) as s:
             yield s
         return
+    c = campaign_from_export(directory, campaign)
     with _export_archive(directory) as arc, scan_scope(DuckDBEngine(arc.con), c, at, basis=basis) as s:
         yield s
 
@@ -203,3 +242,29 @@ def compare_export(
             figures.append((tally_of_scope(s), activity_of_scope(s)))
     (ta, act_a), (tb, act_b) = figures
     return compare_figures(ta, tb, act_a, act_b)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``spark-submit .../salon/campaigns/spark.py DIR CAMPAIGN [CAMPAIGN_B]``: the tally (or,
+    with two campaigns, the editions compared) as JSON on stdout, on the cluster spark-submit
+    names (``DIR`` may be on object storage: ``s3a://bucket/export``)."""
+    import argparse
+    import sys
+
+    ap = argparse.ArgumentParser(prog="salon-spark", description=main.__doc__)
+    ap.add_argument("directory")
+    ap.add_argument("campaign")
+    ap.add_argument("campaign_b", nargs="?")
+    ap.add_argument("--top", type=int, default=10)
+    ap.add_argument("--master", default=None, help="Default: what spark-submit set.")
+    args = ap.parse_args(argv)
+    spark = spark_session(args.master)
+    if args.campaign_b:
+        out = compare_export(args.directory, args.campaign, args.campaign_b, spark=spark)
+    else:
+        out = tally_export(args.directory, args.campaign, spark=spark, top=args.top)
+    sys.stdout.write(json.dumps(out, default=str, indent=2, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()
