@@ -215,7 +215,7 @@ def scan_scope(
 
     _check(at, basis)
     n = next(_ids)
-    reg, acc, raw_m, am, mm, tg = (f"_t_{k}{n}" for k in ("reg", "acc", "raw", "am", "m", "tags"))
+    reg, acc, raw_m, mm, tg = (f"_t_{k}{n}" for k in ("reg", "acc", "raw", "m", "tags"))
     names: list[str] = []
     try:
         engine.register(reg, _registry_table(c))
@@ -224,12 +224,12 @@ def scan_scope(
         names.append(acc)
         engine.materialize(raw_m, members_sql(c, at, basis))
         names.append(raw_m)
-        engine.materialize(am, author_match_sql(raw_m, acc))
-        names.append(am)
+        # The registry match joined in place (one computation less: a job less on Spark).
         engine.materialize(
             mm,
             "SELECT m.uid, m.is_repost, m.platform, m.author_uid, am.participant_id, m.created_at, m.day, m.hour,"
-            f" m.likes, m.reposts, m.replies, m.quotes FROM {raw_m} m LEFT JOIN {am} am ON am.author_uid = m.author_uid",
+            f" m.likes, m.reposts, m.replies, m.quotes FROM {raw_m} m"
+            f" LEFT JOIN ({author_match_sql(raw_m, acc)}) am ON am.author_uid = m.author_uid",
         )
         names.append(mm)
         engine.materialize(tg, member_tags_sql(c, mm))
