@@ -159,8 +159,8 @@ def _run_child(kind: str, archive: Path, export: Path, o: argparse.Namespace) ->
 def run_size(n: int, engines: list[str], o: argparse.Namespace) -> dict[str, Any]:
     from bench.tally_bench import build, campaign_toml
     from salon.campaigns.config import parse_campaign
+    from salon.campaigns.stored import save_campaign
     from salon.store.archive import open_archive
-    from salon.store.campaigns import save_campaign
 
     DATA.mkdir(exist_ok=True)
     archive = DATA / f"spark-{n}.duckdb"

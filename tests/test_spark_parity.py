@@ -22,13 +22,13 @@ from salon.campaigns.compare import compare
 from salon.campaigns.config import parse_campaign
 from salon.campaigns.spark import main as spark_main
 from salon.campaigns.spark import tally_export, to_spark_sql
+from salon.campaigns.stored import save_campaign
 from salon.campaigns.tally import resolve_campaign, tally
 from salon.cli import app
 from salon.demo.run import add_campaign, import_demo, sample
 from salon.importer import import_paths
 from salon.publish.exports.parquet import export_parquet
 from salon.store.archive import open_archive
-from salon.store.campaigns import save_campaign
 from tests.conftest import twarc
 
 SLUG = "museumweek-2025-demo"

@@ -27,8 +27,10 @@ from typing import Any
 
 import pyarrow as pa
 
+from salon.campaigns.compare import compare_figures
 from salon.campaigns.config import Campaign
 from salon.campaigns.engine import DuckDBEngine
+from salon.campaigns.registry import activity_of_scope
 from salon.campaigns.tally import Scope, resolve_campaign, scan_scope, tally_of_scope
 from salon.store.archive import Archive
 from salon.store.parquet import DELETIONS, SCHEMA_FILE, load_schema, register_views, view_sql
@@ -233,9 +235,6 @@ def compare_export(
     directory: str | Path, a: Campaign | str, b: Campaign | str, *, engine: str = "spark", spark: Any = None
 ) -> dict[str, Any]:
     """``salon.campaigns.compare.compare`` (editions) over a Parquet export."""
-    from salon.campaigns.compare import compare_figures
-    from salon.campaigns.registry import activity_of_scope
-
     figures = []
     for c in (a, b):
         with export_scope(directory, c, engine=engine, spark=spark) as s:

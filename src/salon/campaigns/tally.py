@@ -8,7 +8,7 @@
 
 What is counted is defined in ``salon.campaigns.definitions`` (read its docstring). A figure is
 computed over a *scope*: the campaign's members (campaign posts and reposts) either read from
-the precomputed index (``salon.store.campaign_index``; stored campaigns, ``at=None``) or
+the precomputed index (``salon.campaigns.index``; stored campaigns, ``at=None``) or
 computed from the archive tables (campaign files, ``at=...``, or a read-only archive whose
 index is stale). Both give the same numbers; the index is only faster.
 """
@@ -21,13 +21,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
-from salon.campaigns.config import Campaign
+from salon.campaigns import index
+from salon.campaigns.config import Campaign, load_campaign
 from salon.campaigns.definitions import author_match_sql, member_tags_sql, members_sql
 from salon.campaigns.engine import DuckDBEngine, Engine
+from salon.campaigns.stored import get_campaign
+from salon.campaigns.trust import pipeline
+from salon.campaigns.trust import spam as trust_spam
+from salon.campaigns.trust.spam import spam_part
 from salon.store.archive import Archive
 
 __all__ = [
@@ -52,10 +58,6 @@ def resolve_campaign(archive: Archive, campaign: Campaign | str) -> Campaign:
     slug is stored is tallied with the stored registry's learned account ids."""
     if isinstance(campaign, Campaign):
         return campaign
-    from pathlib import Path
-
-    from salon.campaigns.config import load_campaign
-
     if campaign.endswith(".toml") or Path(campaign).is_file():
         c = load_campaign(campaign)
         stored = _stored(archive, c.slug)
@@ -69,8 +71,6 @@ def resolve_campaign(archive: Archive, campaign: Campaign | str) -> Campaign:
 
 
 def _stored(archive: Archive, slug: str) -> Campaign | None:
-    from salon.store.campaigns import get_campaign
-
     try:
         return get_campaign(archive, slug)
     except Exception as exc:  # an archive from before campaigns: no table
@@ -80,9 +80,7 @@ def _stored(archive: Archive, slug: str) -> Campaign | None:
 
 
 def _same(a: Campaign, b: Campaign) -> bool:
-    from salon.store.campaign_index import digest
-
-    return digest(a) == digest(b)
+    return index.digest(a) == index.digest(b)
 
 
 @dataclass
@@ -153,8 +151,6 @@ def scope(
 ) -> Iterator[Scope]:
     """The members of ``campaign`` (as of ``at``) ready to be counted (``refreshed``: the
     caller has just refreshed the campaign's index)."""
-    from salon.store import campaign_index
-
     c = resolve_campaign(archive, campaign)
     _check(at, basis)
     engine = DuckDBEngine(archive.con)
@@ -162,10 +158,10 @@ def scope(
     if use_index and at is None and c.campaign_id is not None:
         if not archive.read_only:
             if not refreshed:
-                campaign_index.refresh(archive, c)
+                index.refresh(archive, c)
             indexed = True
         else:
-            indexed = campaign_index.is_fresh(archive, c)
+            indexed = index.is_fresh(archive, c)
     if not indexed:
         with scan_scope(engine, c, at, basis=basis, archive=archive) as s:
             yield s
@@ -211,8 +207,6 @@ def scan_scope(
 ) -> Iterator[Scope]:
     """The members of ``c`` computed from the archive tables by ``engine`` (the definitions'
     SQL, on DuckDB or, transpiled, on Spark over the Parquet export)."""
-    from salon.store.campaign_index import accounts_table
-
     _check(at, basis)
     n = next(_ids)
     reg, acc, raw_m, mm, tg = (f"_t_{k}{n}" for k in ("reg", "acc", "raw", "m", "tags"))
@@ -220,7 +214,7 @@ def scan_scope(
     try:
         engine.register(reg, _registry_table(c))
         names.append(reg)
-        engine.register(acc, accounts_table(c))
+        engine.register(acc, index.accounts_table(c))
         names.append(acc)
         engine.materialize(raw_m, members_sql(c, at, basis))
         names.append(raw_m)
@@ -281,24 +275,22 @@ def tally(
 
     The tally of a stored campaign (``at=None``) is kept in memory until the archive changes:
     the key holds the watermarks the campaign index was refreshed to (or, read-only, the
-    archive's: ``salon.store.campaign_index.marks``, which move with every post written, deleted
+    archive's: ``salon.campaigns.index.marks``, which move with every post written, deleted
     or re-observed) and the campaign's definition, so a cached tally is always the exact one."""
-    from salon.store import campaign_index
-
     c = resolve_campaign(archive, campaign)
     key: tuple[Any, ...] | None = None
     refreshed = False
     if at is None and use_index and c.campaign_id is not None:
         if archive.read_only:
-            state: Any = campaign_index.marks(archive)
+            state: Any = (index.marks(archive), trust_spam.state_key(archive, c))
         else:
-            campaign_index.refresh(archive, c)
+            pipeline.refresh(archive, c)  # account events, the campaign index, then the spam verdicts
             refreshed = True
-            state = campaign_index.index_state(archive, c.campaign_id)
+            state = (index.index_state(archive, c.campaign_id), trust_spam.state_key(archive, c))
         key = (
             archive.path,
             c.campaign_id,
-            campaign_index.digest(c),
+            index.digest(c),
             state,
             top,
             repr(
@@ -311,6 +303,7 @@ def tally(
             return copy.deepcopy(hit)
     with scope(archive, c, at, basis=basis, use_index=use_index, refreshed=refreshed) as s:
         out = _tally(s, top)
+        out["spam"] = _spam(s)
     if key is not None and out["source"] == "index":
         while len(_CACHE) >= _CACHE_SIZE:
             _CACHE.pop(next(iter(_CACHE)))
@@ -318,12 +311,28 @@ def tally(
     return out
 
 
+def _spam(s: Scope) -> dict[str, Any]:
+    """The ``spam`` part (DESIGN.md, Spam) from its one function, over the scope's members."""
+    assert s.archive is not None  # the DuckDB archive's trust tables
+    try:
+        return spam_part(s.archive, s.campaign, f"(SELECT uid, is_repost, author_uid FROM {s.m})")
+    except Exception as exc:  # an archive from before the trust tables (read-only, not migrated)
+        if "trust_spam" in str(exc):
+            return spam_part(s.archive, s.campaign.__class__(**{**_fields(s.campaign), "campaign_id": None}))
+        raise
+
+
+def _fields(c: Campaign) -> dict[str, Any]:
+    return {f: getattr(c, f) for f in c.__dataclass_fields__}
+
+
 _CACHE: dict[tuple[Any, ...], dict[str, Any]] = {}
 _CACHE_SIZE = 32
 
 
 def tally_of_scope(s: Scope, top: int = 10) -> dict[str, Any]:
-    """The tally of a scope (whichever engine computed it): every figure from its aggregates."""
+    """The tally of a scope (whichever engine computed it): every figure from its aggregates
+    (the ``spam`` part, read from the archive's trust tables, is ``tally``'s)."""
     return _tally(s, top)
 
 

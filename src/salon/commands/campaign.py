@@ -215,8 +215,8 @@ def add_cmd(
 ) -> None:
     """Store a campaign in the archive (adding it again updates it; learned account ids are
     kept), and build its tally index."""
-    from salon.store.campaign_index import refresh
-    from salon.store.campaigns import save_campaign
+    from salon.campaigns.index import refresh
+    from salon.campaigns.stored import save_campaign
 
     c = _load(file)
     arc = open_archive_or_fail(archive, read_only=False)
@@ -231,7 +231,7 @@ def add_cmd(
 @app.command("list")
 def list_cmd(archive: ArchiveOpt = None, as_json: JsonOpt = False) -> None:
     """Campaigns stored in the archive."""
-    from salon.store.campaigns import list_campaigns
+    from salon.campaigns.stored import list_campaigns
 
     arc = open_archive_or_fail(archive, read_only=True)
     try:
@@ -277,7 +277,7 @@ def export_cmd(
 ) -> None:
     """Write a stored campaign back as a campaign file and participants CSV."""
     from salon.campaigns.export import participants_csv, to_toml
-    from salon.store.campaigns import get_campaign
+    from salon.campaigns.stored import get_campaign
 
     arc = open_archive_or_fail(archive, read_only=True)
     c = get_campaign(arc, slug)
@@ -301,7 +301,7 @@ def remove_cmd(
     slug: Annotated[str, typer.Argument(help="Stored campaign slug.")], archive: ArchiveOpt = None
 ) -> None:
     """Remove a stored campaign (posts stay in the archive)."""
-    from salon.store.campaigns import remove_campaign
+    from salon.campaigns.stored import remove_campaign
 
     arc = open_archive_or_fail(archive, read_only=False)
     ok = remove_campaign(arc, slug)
@@ -402,7 +402,9 @@ def render_tally(t: dict[str, Any]) -> Group:
     keys = ("posts", "reposts", "participants", "institutions", "countries")
     for _ in keys:
         figures.add_column(justify="right")
-    figures.add_row(*[Text(f"{t[k]:,}", style="bold cyan") for k in keys])
+    # Headline figures with spam excluded, the held count beside them (DESIGN.md, Spam).
+    shown = {**t, **((t.get("spam") or {}).get("shown") or {})}
+    figures.add_row(*[Text(f"{shown[k]:,}", style="bold cyan") for k in keys])
     figures.add_row(*keys)
     e = t["engagement"]
     eng = Text(
@@ -410,7 +412,16 @@ def render_tally(t: dict[str, Any]) -> Group:
         f"{e['replies']:,} replies · {e['quotes']:,} quotes",
         style="dim",
     )
-    parts: list[Any] = [Panel(Group(head, Text(""), figures, Text(""), eng), expand=False)]
+    held = Text("")
+    sp = t.get("spam") or {}
+    if sp.get("posts") or sp.get("reposts"):
+        why = ", ".join(f"{r} {n:,}" for r, n in sp["by_reason"].items())
+        held = Text(
+            f"{sp['posts']:,} posts held as spam ({why}); {sp['reposts']:,} reposts held."
+            f" With them: {t['posts']:,} posts, {t['reposts']:,} reposts, {t['participants']:,} participants.",
+            style="yellow",
+        )
+    parts: list[Any] = [Panel(Group(head, Text(""), figures, held, eng), expand=False)]
 
     days = Table(title="By day")
     days.add_column("date")

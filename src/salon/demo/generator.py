@@ -39,7 +39,9 @@ from pathlib import Path
 from typing import Any
 
 from salon.demo import world as W
-from salon.demo.formats import jetstream_events, m_status, x_compliance, x_pages
+from salon.demo.formats.bluesky import jetstream_events
+from salon.demo.formats.mastodon import m_status
+from salon.demo.formats.x import x_compliance, x_pages
 from salon.demo.plan import (
     CAMPAIGN_TZ,
     DEFAULT_DAYS,
@@ -119,6 +121,14 @@ def _campaign_toml(cfg: Config) -> str:
             f'hashtags = ["{tag}"]',
         ]
     lines += ["", "[participants]", 'file = "participants.csv"', ""]
+    # Trust rules (docs/trust.md): the invented promotional domains the spam accounts link to.
+    domains = ", ".join(f'"{d}"' for d in W.SPAM_DOMAINS)
+    lines += [
+        "[moderation]",
+        'mode = "auto"',
+        f"spam = {{ max_hashtags = 8, flood_same_text = 5, cluster_same_text = 5, promo_domains = [{domains}] }}",
+        "",
+    ]
     return "\n".join(lines)
 
 

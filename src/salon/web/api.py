@@ -19,8 +19,12 @@ from fastapi import APIRouter, Body, HTTPException, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from salon.campaigns.config import CampaignError, parse_campaign
+from salon.campaigns.export import participants_csv, to_toml
+from salon.campaigns.stored import get_campaign, list_campaigns, save_campaign
 from salon.web import explorer
 from salon.web.deps import require_writer, svc
+from salon.web.hardening import StreamSlots, neutralise, retry_after
 
 __all__ = ["router", "save_campaign_text"]
 
@@ -28,6 +32,7 @@ router = APIRouter(prefix="/api", tags=["api"])
 JsonBody = Annotated[dict[str, Any], Body()]
 
 KEEPALIVE = 15.0
+STREAMS = StreamSlots(per_ip=8)  # concurrent live-stream clients per address
 POST_CSV = [*explorer.POST_KEYS, "hashtags", "media"]
 
 
@@ -44,7 +49,8 @@ def json_response(data: Any, status_code: int = 200) -> Response:
 
 
 def csv_response(rows: Iterable[dict[str, Any]], filename: str, columns: list[str] | None = None) -> Response:
-    """A list as CSV (UTF-8, header row); nested values are written as JSON."""
+    """A list as CSV (UTF-8, header row); nested values are written as JSON; text cells starting
+    with ``=``, ``+``, ``-`` or ``@`` get a leading apostrophe (``hardening.neutralise``)."""
     rows = list(rows)
     cols = columns or (list(rows[0]) if rows else [])
     buf = io.StringIO()
@@ -58,7 +64,8 @@ def csv_response(rows: Iterable[dict[str, Any]], filename: str, columns: list[st
                 v = orjson.dumps(v, default=_default).decode()
             elif isinstance(v, datetime | date):
                 v = v.isoformat()
-            out.append("" if v is None else v)
+            # A cell a spreadsheet would run as a formula is neutralised (as the CSV exports do).
+            out.append("" if v is None else neutralise(v))
         w.writerow(out)
     return Response(
         buf.getvalue(),
@@ -76,8 +83,6 @@ def _want_csv(request: Request) -> bool:
 
 @router.get("/campaigns", summary="Stored campaigns")
 async def campaigns(request: Request) -> Response:
-    from salon.store.campaigns import list_campaigns
-
     rows = await run_in_threadpool(lambda: list_campaigns(svc(request).reader()))
     return csv_response(rows, "campaigns.csv") if _want_csv(request) else json_response(rows)
 
@@ -120,8 +125,22 @@ async def stream(request: Request, slug: str) -> StreamingResponse:
     first = await run_in_threadpool(s.tally, slug)
     if first is None:
         raise HTTPException(404, f"no campaign {slug!r}")
+    ip = request.client.host if request.client else "?"
+    if not STREAMS.take(ip):
+        raise HTTPException(
+            429,
+            f"too many live streams from this address ({STREAMS.per_ip} at most)",
+            headers=retry_after(10),
+        )
 
     async def events() -> AsyncIterator[bytes]:
+        try:
+            async for chunk in _events():
+                yield chunk
+        finally:
+            STREAMS.give(ip)
+
+    async def _events() -> AsyncIterator[bytes]:
         sent = -1
         seen = s.version
         yield b"retry: 2000\n\n"
@@ -183,9 +202,6 @@ async def institution(request: Request, slug: str, pid: int, after: str = "") ->
 
 @router.get("/campaigns/{slug}", summary="A stored campaign as TOML and participants CSV")
 async def campaign(request: Request, slug: str) -> Response:
-    from salon.campaigns.export import participants_csv, to_toml
-    from salon.store.campaigns import get_campaign
-
     c = await run_in_threadpool(get_campaign, svc(request).reader(), slug)
     if c is None:
         raise HTTPException(404, f"no campaign {slug!r}")
@@ -199,9 +215,6 @@ def save_campaign_text(
 ) -> tuple[str, list[str]]:
     """Parse and store a campaign from TOML and participants CSV (on the writer thread).
     Returns (slug, problems); nothing is stored when there are problems."""
-    from salon.campaigns.config import CampaignError, parse_campaign
-    from salon.store.campaigns import save_campaign
-
     try:
         c = parse_campaign(toml_text, path="campaign.toml", participants_csv=csv_text or "")
     except CampaignError as exc:
@@ -220,8 +233,6 @@ async def create_campaign(request: Request, body: JsonBody) -> Response:
     toml_text = body.get("toml")
     if not isinstance(toml_text, str):
         raise HTTPException(422, "send {'toml': '<campaign file>', 'participants_csv': '<csv>'}")
-    from salon.store.campaigns import get_campaign
-
     slug, problems = await run_in_threadpool(
         save_campaign_text, request, toml_text, body.get("participants_csv"), None
     )
@@ -288,4 +299,7 @@ async def author(request: Request, uid: str, after: str = "") -> Response:
 @router.get("/version", summary="The archive version (bumped on every change) and campaigns")
 async def version(request: Request) -> Response:
     s = svc(request)
-    return json_response({"version": s.version, "archive": s.path, "campaigns": s.slugs()})
+    # The archive's file name only: no server path in a public response.
+    from pathlib import Path
+
+    return json_response({"version": s.version, "archive": Path(s.path).name, "campaigns": s.slugs()})

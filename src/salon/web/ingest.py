@@ -3,7 +3,7 @@
 While ``salon serve`` holds the archive, ``<archive>.serve.json`` (mode 0600) says where it
 listens and carries a random token. ``salon import`` on the same archive finds it, reads and
 splits the files itself, and streams the raw records here (``salon.web.remote``); the server
-checks, normalises and writes them on its writer thread with ``salon.importer.ingest_batch``,
+checks, normalises and writes them on its writer thread with ``salon.ingest.batches.ingest_batch``,
 the path file imports and live collectors share, so the archive ends up exactly as a direct
 import would leave it, and live pages update as batches land.
 
@@ -30,10 +30,13 @@ from fastapi import APIRouter, Body, HTTPException, Request
 from fastapi.responses import Response
 
 from salon import __version__
-from salon.importer import BatchOutcome, ingest_batch
+from salon.campaigns.index import refresh_after_import
+from salon.ingest.batches import BatchOutcome, ingest_batch
 from salon.model import Author
 from salon.sources.files import RawRecord
-from salon.web import auth
+from salon.store.archive import Archive
+from salon.store.writer import Writer
+from salon.web import accounts, auth
 from salon.web.deps import svc
 
 __all__ = [
@@ -164,6 +167,8 @@ async def start_import(request: Request, body: JsonBody) -> dict[str, int]:
 @router.post("/imports/{iid}/files")
 async def start_file(request: Request, iid: int, body: JsonBody) -> dict[str, int]:
     _check(request)
+    if not isinstance(body.get("path"), str) or not isinstance(body.get("size", 0), int | None):
+        raise HTTPException(400, "a file needs a path (string) and a size (integer)")
     path, size = str(body["path"]), body.get("size")
     fid = await svc(request).write(lambda a, w: w.start_file(iid, path, size))
     return {"file_id": fid}
@@ -176,15 +181,18 @@ async def records(request: Request, iid: int, fid: int) -> Response:
     body = await request.body()
     try:
         recs = list(decode_records(body))
-    except (ValueError, KeyError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise HTTPException(400, f"bad record framing: {exc}") from None
-    observed = datetime.fromisoformat(q["observed_at"]) if q.get("observed_at") else None
-    account = None
-    if q.get("account"):
-        acc = orjson.loads(q["account"])
-        account = Author(
-            "x", acc["accountId"], handle=acc.get("userName"), display_name=acc.get("displayName")
-        )
+    try:
+        observed = datetime.fromisoformat(q["observed_at"]) if q.get("observed_at") else None
+        account = None
+        if q.get("account"):
+            acc = orjson.loads(q["account"])
+            account = Author(
+                "x", str(acc["accountId"]), handle=acc.get("userName"), display_name=acc.get("displayName")
+            )
+    except (ValueError, KeyError, TypeError, orjson.JSONDecodeError) as exc:
+        raise HTTPException(400, f"bad observed_at or account parameter: {exc}") from None
     out = await svc(request).write(
         lambda a, w: ingest_batch(
             w,
@@ -218,9 +226,14 @@ async def finish_file(request: Request, iid: int, fid: int, body: JsonBody) -> d
 @router.post("/imports/{iid}/finish")
 async def finish_import(request: Request, iid: int, body: JsonBody) -> dict[str, bool]:
     _check(request)
-    await svc(request).write(
-        lambda a, w: w.finish_import(iid, str(body.get("status", "done")), body.get("counts", {}))
-    )
+    status = str(body.get("status", "done"))
+
+    def finish(a: Archive, w: Writer) -> None:
+        w.finish_import(iid, status, body.get("counts", {}))
+        if status == "done":  # the store knows no campaigns: their indexes are refreshed here
+            refresh_after_import(a)
+
+    await svc(request).write(finish)
     return {"ok": True}
 
 
@@ -230,8 +243,6 @@ async def admin(request: Request, body: JsonBody) -> Response:
     if not request.headers.get(TOKEN_HEADER):
         raise HTTPException(401, "local token required")
     _check(request)
-    from salon.web import accounts
-
     try:
         result = await svc(request).write(lambda a, w: accounts.run(a, body))
     except auth.AuthError as exc:

@@ -39,6 +39,8 @@ from pathlib import Path
 from typing import Any
 
 from salon import __version__
+from salon.campaigns.definitions import members_sql
+from salon.campaigns.tally import resolve_campaign
 from salon.store.archive import Archive
 from salon.store.parquet import (
     DELETIONS,
@@ -216,8 +218,6 @@ def _filters(
 def _register_selection(arc: Archive, campaign: Any | None, prev: dict[str, Any] | None, out: Path) -> int:
     """Register ``_x_keep`` (a campaign's posts) and ``_x_new`` (posts this export adds);
     returns how many posts are new."""
-    from salon.campaigns.definitions import members_sql
-
     con = arc.con
     if campaign is not None:
         # The campaign's members and the posts its reposts repost (the repost definition reads
@@ -326,8 +326,6 @@ def export_parquet(
     same folder (same filter). ``partition``: the time partition after the platform, ``day``
     (UTC), ``month`` (fewer, larger files for a sparse archive) or ``none`` (platform only).
     Returns a summary: the export number, rows written per table."""
-    from salon.campaigns.tally import resolve_campaign
-
     out = Path(directory)
     c = resolve_campaign(arc, campaign) if campaign is not None else None
     if c is not None and c.campaign_id is None:
