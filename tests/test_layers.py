@@ -92,6 +92,8 @@ LAZY: dict[str, str] = {
     "salon.commands.demo": "CLI start-up: loads the generator, importer and web app only when asked",
     "salon.commands.web": "CLI start-up: loads FastAPI and uvicorn only when the server is asked for",
     "salon.commands.trust": "CLI start-up: loads DuckDB and the trust rules only when a command runs",
+    "salon.commands.parquet": "CLI start-up: loads DuckDB and the Parquet export only when it runs",
+    "salon.commands.engines": "CLI start-up: loads the Spark engine (sqlglot, PySpark) only when asked",
     "salon.clidocs": "builds docs/cli.md from the Typer app, which it loads only when called",
     "salon.collect": "the package's facade (run, run_async, coverage): importing any module of"
     " salon.collect (the web app reads salon.collect.state) must not load every collector",

@@ -327,6 +327,10 @@ def export_raw_cmd(
     err.print(f"{n:,} raw records written")
 
 
+from salon.commands import parquet as _parquet  # noqa: E402  (salon export parquet)
+
+_parquet.register(export_app)
+
 from salon.commands import campaign as _campaign  # noqa: E402  (campaigns, tally, compare)
 
 app.add_typer(_campaign.app, name="campaign")
