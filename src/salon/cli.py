@@ -273,6 +273,10 @@ from salon.commands import collect as _collect  # noqa: E402  (collect, coverage
 
 _collect.register(app)
 
+from salon.commands import export as _export  # noqa: E402  (export csv, xlsx, network, ids)
+
+_export.register(export_app)
+
 
 def main() -> None:
     """Console entry point."""
