@@ -217,7 +217,99 @@ def xlsx_cmd(
     _summary(res, quiet)
 
 
+def network_cmd(
+    out: Annotated[
+        str,
+        typer.Option(
+            "--out", "-o", help="Output file (gephi-csv: STEM.nodes.csv and STEM.edges.csv beside it)."
+        ),
+    ],
+    archive: ArchiveOpt = None,
+    network: Annotated[
+        str, typer.Option("--network", "-n", help="interactions (user to user), co-hashtag or user-hashtag.")
+    ] = "interactions",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="gexf (1.3), graphml or gephi-csv.")] = "gexf",
+    interaction: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--interaction",
+            "-i",
+            help="Only these interactions (reply, mention, repost, quote); repeat for several.",
+        ),
+    ] = None,
+    dynamic: Annotated[bool, typer.Option("--dynamic", help="Add spells by day (Gephi's timeline).")] = False,
+    campaign: CampaignOpt = None,
+    chat: ChatOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    platform: PlatformOpt = None,
+    pseudonymise: PseudoOpt = False,
+    salt: SaltOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Write a network of the posts: who replies to, mentions, reposts or quotes whom (directed,
+    weighted; the kind in the attribute `interaction`), or hashtags together, or accounts to
+    their hashtags. Accounts carry handle, platform, institution, country, posts, followers."""
+    from salon.campaigns.networks import INTERACTIONS
+    from salon.publish.exports.network import export_network
+
+    f = _filters(campaign, chat, since, until, platform)
+    arc = open_archive_or_fail(archive, read_only=True)
+    try:
+        res = _run(
+            lambda: export_network(
+                arc,
+                out,
+                network=network,
+                fmt=fmt,
+                interactions=tuple(interaction or INTERACTIONS),
+                dynamic=dynamic,
+                filters=f,
+                pseudonymise=pseudonymise,
+                salt=salt,
+            )
+        )
+    finally:
+        arc.close()
+    for why, n in res["left_out"].items():
+        note(f"{n:,} posts left out ({why.replace('_', ' ')})")
+    if not quiet:
+        err.print(
+            f"{res['nodes']:,} nodes, {res['edges']:,} edges from {res['selected']:,} posts ({', '.join(res['files'])})",
+            highlight=False,
+        )
+
+
+def ids_cmd(
+    out: Annotated[str, typer.Option("--out", "-o", help="Output folder (created).")],
+    archive: ArchiveOpt = None,
+    campaign: CampaignOpt = None,
+    chat: ChatOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    platform: PlatformOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Write post ids and URIs per platform, for re-hydration (x-ids.txt, mastodon-uris.txt,
+    bluesky-uris.txt, and ids.csv with all of them)."""
+    from salon.publish.exports.ids import export_ids
+
+    f = _filters(campaign, chat, since, until, platform)
+    arc = open_archive_or_fail(archive, read_only=True)
+    try:
+        res = _run(lambda: export_ids(arc, out, filters=f))
+    finally:
+        arc.close()
+    for why, n in res["left_out"].items():
+        note(f"{n:,} posts left out ({why.replace('_', ' ')})")
+    if not quiet:
+        counts = ", ".join(f"{p}: {n:,}" for p, n in res["by_platform"].items()) or "no posts"
+        err.print(f"{counts} ({out})", highlight=False)
+
+
 def register(export_app: typer.Typer) -> None:
     """Add the commands to ``salon export``."""
     export_app.command("csv")(csv_cmd)
     export_app.command("xlsx")(xlsx_cmd)
+    export_app.command("network")(network_cmd)
+    export_app.command("ids")(ids_cmd)
