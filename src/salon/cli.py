@@ -277,6 +277,10 @@ from salon.commands import export as _export  # noqa: E402  (export csv, xlsx, n
 
 _export.register(export_app)
 
+from salon.commands.report import report_cmd  # noqa: E402  (campaign and institution reports)
+
+app.command("report")(report_cmd)
+
 
 def main() -> None:
     """Console entry point."""

@@ -1,0 +1,79 @@
+"""`salon report`: the campaign report's numbers equal the tally's, its PDF renders to PNG pages
+that are not blank, institution reports carry each institution's own figures."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from salon.campaigns.institutions import institution_figures
+from salon.campaigns.tally import tally
+from salon.cli import app
+from salon.store.archive import open_archive
+from tests.publish.conftest import DEMO_SLUG
+
+
+def _fig(html: str, fid: str) -> int:
+    m = re.search(rf'id="{fid}"><b>([\d,]+)</b>', html)
+    assert m, fid
+    return int(m.group(1).replace(",", ""))
+
+
+def test_report_numbers_equal_tally_and_pdf_renders(demo_archive: Path, tmp_path: Path) -> None:
+    res = CliRunner().invoke(app, ["report", DEMO_SLUG, "-a", str(demo_archive), "-o", str(tmp_path / "r")])
+    assert res.exit_code == 0, res.output
+    html = (tmp_path / "r" / "report.html").read_text("utf-8")
+    with open_archive(str(demo_archive), read_only=True) as arc:
+        t = tally(arc, DEMO_SLUG)
+    for key in ("posts", "reposts", "participants", "institutions", "countries"):
+        assert _fig(html, f"fig-{key}") == t[key], key
+    assert f"{t['posts']:,} posts carried at least one" in html
+    assert f"{t['engagement']['likes']:,} likes" in html
+    for name, th in t["themes"].items():
+        assert f"<td>{name}</td>" in html and f'<td class="n">{th["posts"]:,}</td>' in html
+    assert "impressions" not in html.replace("not impressions", "")  # reach is an estimate, never impressions
+    assert "Potential reach (an estimate" in html
+    assert "<script" not in html and "http://" not in html.split("<style>")[1].split("</style>")[0]
+    pdf = tmp_path / "r" / "report.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF")
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) absent: PDF not rendered")
+    subprocess.run(["pdftoppm", "-png", "-r", "40", str(pdf), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) >= 3
+    from PIL import Image
+
+    for p in pages[:3]:  # every page has ink: charts and tables drawn, not blank
+        im = Image.open(p).convert("L")
+        dark = sum(1 for v in im.getdata() if v < 200)
+        assert dark > 0.01 * im.width * im.height, p.name
+
+
+def test_institution_reports(demo_archive: Path, tmp_path: Path) -> None:
+    res = CliRunner().invoke(
+        app, ["report", DEMO_SLUG, "-a", str(demo_archive), "-o", str(tmp_path / "i"), "--all-institutions"]
+    )
+    assert res.exit_code == 0, res.output
+    with open_archive(str(demo_archive), read_only=True) as arc:
+        figs = institution_figures(arc, DEMO_SLUG)
+        t = tally(arc, DEMO_SLUG)
+    files = sorted((tmp_path / "i").glob("0*.html"))
+    assert len(files) == len(figs) == t["campaign"]["registered_participants"]
+    # the institutions' posts add up to the tally's institution posts
+    assert sum(f["posts"] for f in figs) == sum(v["posts"] for v in t["by_country"].values())
+    top = max(figs, key=lambda f: f["posts"])
+    assert (
+        top["name"] == t["top_institutions"][0]["name"] and top["posts"] == t["top_institutions"][0]["posts"]
+    )
+    page = next(f for f in files if f.name.startswith(f"{top['participant_id'] + 1:04d}-")).read_text("utf-8")
+    assert f'id="inst-posts">{top["posts"]:,}</b>' in page and top["rank_in_country"] == 1
+    assert sum(top["by_day"].values()) == top["posts"]
+    res = CliRunner().invoke(
+        app, ["report", DEMO_SLUG, "-a", str(demo_archive), "-o", str(tmp_path / "j"), "-i", "No Such Museum"]
+    )
+    assert res.exit_code == 1 and "not in the registry" in res.output
