@@ -18,7 +18,7 @@ from salon.publish.exports.csvfile import excel_cell, write_csv
 from salon.publish.exports.table import COLUMNS
 from salon.publish.exports.twarc import TWARC_COLUMNS
 from salon.store.archive import open_archive
-from tests.conftest import TWARC
+from tests.conftest import twarc
 from tests.publish.conftest import DEMO_SLUG
 
 # Real twarc2 files: pages with includes, retweets, quotes, replies, media, polls, places,
@@ -37,21 +37,16 @@ def test_twarc_header_is_twarc_csvs() -> None:
     assert list(TWARC_COLUMNS) == list(dfc.DEFAULT_TWEET_COLUMNS)
 
 
-def _twarc_csv(path: Path) -> list[dict[str, str]]:
-    """twarc-csv's own output for ``path`` (``twarc2 csv`` with its defaults)."""
+def _twarc_csv(path: Path, out: Path) -> list[dict[str, str]]:
+    """twarc-csv's own output for ``path`` (``twarc2 csv`` with its defaults), written to ``out``."""
     csv_writer = pytest.importorskip("csv_writer", reason="twarc-csv is not installed")
     pd = pytest.importorskip("pandas")
     if int(pd.__version__.split(".")[0]) >= 3:
         pytest.skip("twarc-csv 0.7 needs pandas < 3 (DataFrame.applymap)")
-    out = path.with_suffix(".twarc-csv.csv")
-    out = Path(str(out).replace(str(path.parent), str(_TMP[0])))
     with open(path, encoding="utf-8") as fh, open(out, "w", encoding="utf-8") as oh:
         csv_writer.CSVConverter(fh, oh, hide_progress=True).process()
     with open(out, encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
-
-
-_TMP: list[Path] = []
 
 
 def _same(ours: str, theirs: str) -> bool:
@@ -65,12 +60,9 @@ def _same(ours: str, theirs: str) -> bool:
 
 
 @pytest.mark.parametrize("name", TWARC_FILES)
-def test_twarc_rows_equal_twarc_csvs(tmp_path: Path, name: str) -> None:
-    src = TWARC / name
-    if not src.exists():
-        pytest.skip("../shared corpora absent")
-    _TMP[:] = [tmp_path]
-    theirs = _twarc_csv(src)
+def test_twarc_rows_equal_twarc_csvs(needs_shared: Path, tmp_path: Path, name: str) -> None:
+    src = twarc(name)
+    theirs = _twarc_csv(src, tmp_path / "twarc-csv.csv")
     arc_path = tmp_path / "a.duckdb"
     import_paths([str(src)], str(arc_path))
     out = tmp_path / "t.csv"

@@ -13,22 +13,22 @@ from salon.cli import app
 from salon.publish.exports import Filters
 from salon.publish.exports.network import export_network
 from salon.store.archive import open_archive
-from tests.conftest import REPO
+from tests.conftest import shared_path
 from tests.publish.conftest import DEMO_SLUG
-
-XSD = REPO.parent / "shared" / "formats" / "gexf" / "1.3" / "gexf.xsd"
 
 
 def _schema() -> object:
+    """The official GEXF 1.3 schema (``../shared/formats/gexf/1.3``)."""
+    xsd = shared_path("formats", "gexf", "1.3", "gexf.xsd")
     etree = pytest.importorskip("lxml.etree")
-    if not XSD.exists():
-        pytest.skip("../shared/formats absent")
-    return etree.XMLSchema(etree.parse(str(XSD)))
+    return etree.XMLSchema(etree.parse(str(xsd)))
 
 
 @pytest.mark.parametrize("network", ["interactions", "co-hashtag", "user-hashtag"])
 @pytest.mark.parametrize("dynamic", [False, True])
-def test_gexf_valid_and_loads(demo_archive: Path, tmp_path: Path, network: str, dynamic: bool) -> None:
+def test_gexf_valid_and_loads(
+    needs_shared: Path, demo_archive: Path, tmp_path: Path, network: str, dynamic: bool
+) -> None:
     schema = _schema()
     nx = pytest.importorskip("networkx")
     from lxml import etree
