@@ -5,7 +5,8 @@ Per participant of the registry: campaign posts and reposts (the tally's definit
 ``salon.campaigns.tally.scope``), posts by local day and by theme (a post counts once per theme
 whose hashtag it carries, as in the tally), engagement received by its campaign posts as of their
 latest snapshot and the date of the newest snapshot, its top posts, the accounts that reposted
-its posts (amplified) and that mentioned one of its registered handles, its rank among the
+its posts (amplified) and that mentioned one of its registered handles (opted-out accounts are
+never listed), its rank among the
 institutions of its country (by campaign posts; institutions with the same count share a rank),
 and, given the previous edition, the change (``salon.campaigns.compare``).
 """
@@ -16,6 +17,7 @@ from typing import Any
 
 from salon.campaigns.config import Campaign
 from salon.campaigns.definitions import latest_engagement_sql
+from salon.campaigns.optout import listable
 from salon.campaigns.tally import scope
 from salon.store.archive import Archive
 
@@ -93,7 +95,7 @@ def institution_figures(
             " count(*) AS n, row_number() OVER (PARTITION BY o.participant_id ORDER BY count(*) DESC, r.author_uid) AS rn"
             f" FROM {m} o JOIN posts r ON r.repost_of_uid = o.uid AND r.kind = 'repost' AND r.deleted_at IS NULL"
             " LEFT JOIN authors a ON a.uid = r.author_uid WHERE o.participant_id IS NOT NULL AND NOT o.is_repost"
-            f" AND r.author_uid <> o.author_uid GROUP BY o.participant_id, a.handle, r.author_uid) WHERE rn <= {int(top)} ORDER BY participant_id, rn"
+            f" AND r.author_uid <> o.author_uid AND {listable('r.author_uid')} GROUP BY o.participant_id, a.handle, r.author_uid) WHERE rn <= {int(top)} ORDER BY participant_id, rn"
         ):
             amplified.setdefault(int(pid), []).append(
                 {"account": author, "handle": handle, "reposts": int(n)}
@@ -111,6 +113,7 @@ def institution_figures(
                     f" FROM {m} x JOIN posts p ON p.uid = x.uid AND NOT x.is_repost JOIN post_mentions pm ON pm.uid = p.uid"
                     " JOIN _i_handles h ON h.platform = p.platform AND h.handle = lower(pm.handle)"
                     " LEFT JOIN authors a ON a.uid = p.author_uid WHERE x.participant_id IS DISTINCT FROM h.pid"
+                    f" AND {listable('p.author_uid')}"
                     f" GROUP BY h.pid, a.handle, p.author_uid) WHERE rn <= {int(top)} ORDER BY pid, rn"
                 ):
                     mentioned.setdefault(int(pid), []).append(

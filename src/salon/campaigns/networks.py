@@ -26,6 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 from salon.campaigns.config import Campaign
+from salon.campaigns.optout import OPTED_OUT_AUTHORS
 from salon.store.archive import Archive
 
 __all__ = [
@@ -107,7 +108,7 @@ def user_hashtag_edges_sql(uids_rel: str, day: str = "") -> str:
 def network_summary(archive: Archive, campaign: Campaign | str, *, top: int = 10) -> dict[str, Any]:
     """The campaign's interaction network in figures (over its posts and reposts): accounts,
     edges and posts by interaction, the most replied to / mentioned / reposted / quoted
-    accounts (with handle), and the co-hashtag network's size and strongest pairs."""
+    accounts (with handle; opted-out accounts counted, never listed), and the co-hashtag network's size and strongest pairs."""
     from salon.campaigns.tally import scope
 
     with scope(archive, campaign) as s:
@@ -123,6 +124,7 @@ def network_summary(archive: Archive, campaign: Campaign | str, *, top: int = 10
             " GROUP BY source, target ORDER BY w DESC, source, target"
         ).fetchall()
         handles = dict(con.execute("SELECT uid, handle FROM authors WHERE handle IS NOT NULL").fetchall())
+        hidden = {r[0] for r in con.execute(OPTED_OUT_AUTHORS).fetchall()}
     nodes: set[str] = set()
     by: dict[str, dict[str, Any]] = {k: {"edges": 0, "posts": 0} for k in INTERACTIONS}
     received: dict[str, dict[str, int]] = {k: {} for k in INTERACTIONS}
@@ -146,7 +148,10 @@ def network_summary(archive: Archive, campaign: Campaign | str, *, top: int = 10
         "top": {
             k: [
                 {"account": uid, "label": label(uid), "posts": n}
-                for uid, n in sorted(received[k].items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+                for uid, n in sorted(
+                    ((u, n) for u, n in received[k].items() if u not in hidden),
+                    key=lambda kv: (-kv[1], kv[0]),
+                )[:top]
             ]
             for k in INTERACTIONS
         },

@@ -23,6 +23,7 @@ import re
 from typing import Any
 
 from salon.campaigns.config import Campaign
+from salon.campaigns.optout import listable
 from salon.campaigns.tally import scope
 from salon.store.archive import Archive
 
@@ -52,7 +53,7 @@ def top_entities(
             " coalesce(m.likes, 0) AS likes, coalesce(m.reposts, 0) AS reposts"
             f" FROM {posts} m JOIN posts p ON p.uid = m.uid LEFT JOIN authors a ON a.uid = p.author_uid"
             " JOIN post_media md ON md.uid = m.uid AND md.position = (SELECT min(position) FROM post_media x WHERE x.uid = m.uid)"
-            f" ORDER BY likes + reposts DESC, p.uid LIMIT {int(top)}"
+            f" WHERE {listable('p.author_uid')} ORDER BY likes + reposts DESC, p.uid LIMIT {int(top)}"
         )
     return {
         "hashtags": [{"key": k, "display": d, "posts": int(n)} for k, d, n in tags],

@@ -69,7 +69,7 @@ def export_csv(
     target: Path | IO[str] = Path(out) if isinstance(out, str | Path) else out
     with selection(archive, filters) as sel:
         if on_start is not None:
-            on_start(sel.count)
+            on_start(_rows_expected(sel, layout))
         cols, ids, rows = layout_rows(sel, layout, _pseudo(pseudonymise, salt))
         n, files = write_csv(rows, cols, target, id_columns=ids, excel=excel, progress=progress)
         return ExportResult(n, files, sel.count, sel.left_out, _notes(layout, sel, n))
@@ -91,13 +91,22 @@ def export_xlsx(
 
     with selection(archive, filters) as sel:
         if on_start is not None:
-            on_start(sel.count)
+            on_start(_rows_expected(sel, layout))
         cols, _ids, rows = layout_rows(sel, layout, _pseudo(pseudonymise, salt))
         r = write_xlsx(rows, cols, Path(out), progress=progress)
         res = ExportResult(r["rows"], [Path(out)], sel.count, sel.left_out, _notes(layout, sel, r["rows"]))
         if r["truncated"]:
             res.notes.append(f"{r['truncated']} cells longer than Excel's 32,767 characters were cut")
         return res
+
+
+def _rows_expected(sel: Selection, layout: str) -> int:
+    """How many rows the layout will write (the progress bar's total)."""
+    if layout != "twarc":
+        return sel.count
+    from salon.publish.exports.twarc import x_posts_sql
+
+    return int(sel.con.execute(f"SELECT count(*) FROM ({x_posts_sql(sel.uids)})").fetchall()[0][0])
 
 
 def _notes(layout: str, sel: Selection, n: int) -> list[str]:

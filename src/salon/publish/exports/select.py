@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from salon.campaigns.config import Campaign
+from salon.campaigns.optout import listable
 from salon.store.archive import Archive
 
 __all__ = ["PLATFORMS", "Filters", "Selection", "selection"]
@@ -109,10 +110,7 @@ def selection(archive: Archive, filters: Filters | None = None) -> Iterator[Sele
             base = "SELECT p.uid, CAST(NULL AS INTEGER) AS participant_id FROM posts p"
         where = " WHERE " + " AND ".join(conds)
         # Opted-out authors are counted in tallies but never exported (DESIGN.md).
-        opted = (
-            " AND p.uid NOT IN (SELECT p2.uid FROM posts p2 JOIN authors a ON a.uid = p2.author_uid"
-            " WHERE a.indexable = FALSE)"
-        )
+        opted = " AND " + listable("p.author_uid")
         table = con.sql(base + where + opted, params=params).to_arrow_table()
         con.register(name, table)
         stack.callback(con.unregister, name)

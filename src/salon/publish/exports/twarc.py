@@ -357,12 +357,17 @@ def _pseudonymise(flat: dict[str, Any], ps: Pseudonymiser) -> None:
 # -- the export -----------------------------------------------------------------------------------
 
 
-def _x_ids(sel: Selection) -> set[str]:
-    rows = sel.con.execute(
-        f"SELECT p.native_id FROM {sel.uids} s JOIN posts p ON p.uid = s.uid WHERE p.platform = 'x'"
+def x_posts_sql(uids_rel: str) -> str:
+    """The native ids of the selected X posts the twarc layout writes: top-level ones (a post
+    seen only inside another post's payload is no row of twarc-csv's either)."""
+    return (
+        f"SELECT p.native_id FROM {uids_rel} s JOIN posts p ON p.uid = s.uid WHERE p.platform = 'x'"
         " AND NOT coalesce(p.is_context, FALSE)"
-    ).fetchall()
-    return {r[0] for r in rows}
+    )
+
+
+def _x_ids(sel: Selection) -> set[str]:
+    return {r[0] for r in sel.con.execute(x_posts_sql(sel.uids)).fetchall()}
 
 
 def _time(v: datetime | None) -> str | None:
