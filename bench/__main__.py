@@ -9,6 +9,7 @@ BENCHMARKS = {
     "tally": "bench.tally_bench",
     "web": "bench.web_bench",
     "live": "bench.live_bench",
+    "exports": "bench.exports_bench",
 }
 
 

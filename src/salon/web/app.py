@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from salon import __version__
-from salon.web import api, editor, explorer, ingest, pages
+from salon.web import api, editor, explorer, ingest, pages, reports
 from salon.web.deps import HERE, render
 from salon.web.service import ArchiveService
 
@@ -104,6 +104,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(ingest.router)
     app.include_router(editor.router)
+    app.include_router(reports.router)
     app.include_router(pages.router)
 
     app.add_middleware(SecurityHeaders)
