@@ -184,7 +184,7 @@ def bench_reports(institutions: int, posts: int) -> dict[str, Any]:
     out_dir = folder / "institutions"
     shutil.rmtree(out_dir, ignore_errors=True)
     inst_s = _timed([*SALON, "report", slug, "-a", str(arc_path), "-o", str(out_dir), "--all-institutions"])
-    n_reports = len(list(out_dir.glob("0*.html")))
+    n_reports = len(list(out_dir.glob("[0-9]*-*.html")))
     camp_dir = folder / "report"
     camp_s = _timed([*SALON, "report", slug, "-a", str(arc_path), "-o", str(camp_dir)])
     return {

@@ -88,6 +88,8 @@ def languages(archive: Archive, campaign: Campaign | str) -> dict[str, Any]:
     """Campaign posts by the platform's language tag and by detected language, and how often the
     two agree where both exist."""
     with scope(archive, campaign) as s:
+        # Rows are fetched while the detector works: DuckDB would draw its progress bar on stdout.
+        archive.con.execute("SET enable_progress_bar = false")
         cur = archive.con.execute(
             f"SELECT coalesce(p.lang, 'und'), p.text FROM {s.m} m JOIN posts p ON p.uid = m.uid WHERE NOT m.is_repost"
         )
