@@ -76,7 +76,9 @@ def write_csv(
     def fmt(row: Sequence[Any]) -> list[str]:
         if excel:
             return [excel_cell(v, is_id=i in ids) for i, v in enumerate(row)]
-        return [_plain(v) for v in row]
+        # The csv module writes None as an empty cell and numbers as they print: only booleans
+        # need a spelling of ours.
+        return [("true" if v else "false") if type(v) is bool else v for v in row]
 
     fh: IO[str] | None = None
     w: Any = None

@@ -168,13 +168,14 @@ def flatten_page(page: dict[str, Any]) -> list[dict[str, Any]]:
     tweets = _includes(page, "tweets")
 
     def expand(p: Any) -> Any:
-        if isinstance(p, str | bool | int | float) or p is None:
-            return p
-        if isinstance(p, list):
-            return [expand(i) for i in p]
-        if isinstance(p, dict):
+        # Only containers are visited (strings, numbers and booleans come back as they are, as in
+        # twarc): most values of a page are primitives, and a call per value was most of the time.
+        if type(p) is list:
+            return [expand(i) if type(i) is dict or type(i) is list else i for i in p]
+        if type(p) is dict:
             for k, v in p.items():
-                p[k] = expand(v)
+                if type(v) is dict or type(v) is list:
+                    p[k] = expand(v)
             if "author_id" in p:
                 p["author"] = users[p["author_id"]]
             if "in_reply_to_user_id" in p:
@@ -306,15 +307,21 @@ def _dotted(d: dict[str, Any], prefix: str, out: dict[str, Any]) -> dict[str, An
 
 
 def _value(v: Any) -> Any:
-    if isinstance(v, str):
-        return v.replace("\r", "").replace("\n", "\\n")
-    if isinstance(v, list | tuple):
+    t = type(v)
+    if t is str:
+        return v.replace("\r", "").replace("\n", "\\n") if ("\n" in v or "\r" in v) else v
+    if t is list or t is tuple:
         return json.dumps(v)  # as twarc-csv: json.dumps defaults (ASCII escapes, ", " separators)
-    if isinstance(v, bool):
+    if t is bool:
         return "True" if v else "False"
-    if isinstance(v, float) and v.is_integer():
+    if t is float and v.is_integer():
         return int(v)
     return v
+
+
+def _row(flat: dict[str, Any]) -> list[Any]:
+    get = flat.get
+    return [None if (v := get(c)) is None else v if type(v) is int else _value(v) for c in TWARC_COLUMNS]
 
 
 def tweet_row(tweet: dict[str, Any], ps: Pseudonymiser | None = None) -> list[Any]:
@@ -322,7 +329,7 @@ def tweet_row(tweet: dict[str, Any], ps: Pseudonymiser | None = None) -> list[An
     flat = _dotted(format_tweet(tweet), "", {})
     if ps is not None:
         _pseudonymise(flat, ps)
-    return [_value(flat.get(c)) for c in TWARC_COLUMNS]
+    return _row(flat)
 
 
 _USER_ID_COLUMNS = ("author_id", "in_reply_to_user_id", "retweeted_user_id", "quoted_user_id", "author.id")
@@ -455,7 +462,7 @@ def _fallback_rows(sel: Selection, ids: set[str], ps: Pseudonymiser | None) -> I
         flat = _dotted(t, "", {})
         if ps is not None:
             _pseudonymise(flat, ps)
-        yield [_value(flat.get(c)) for c in TWARC_COLUMNS]
+        yield _row(flat)
 
 
 def iter_twarc_rows(sel: Selection, *, pseudonymiser: Pseudonymiser | None = None) -> Iterator[list[Any]]:
