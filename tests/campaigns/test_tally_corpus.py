@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from salon.campaigns.config import parse_campaign
+from salon.campaigns.stored import save_campaign
 from salon.campaigns.tally import tally
 from salon.importer import import_paths
 from salon.store.archive import open_archive
-from salon.store.campaigns import save_campaign
 from tests.conftest import twarc
 
 FILES = ["brexit.jsonl", "kpop.jsonl", "2sets.jsonl"]

@@ -64,7 +64,7 @@ def _generate(request: Request, slug: str, pdf: bool) -> tuple[str, bytes | None
 
 
 def _status(request: Request, slug: str) -> Any:
-    from salon.store.campaigns import get_campaign
+    from salon.campaigns.stored import get_campaign
     from salon.store.reports import published_status
 
     arc = svc(request).reader()

@@ -115,7 +115,7 @@ def _prepare(sel: Selection, network: str, interactions: tuple[str, ...], dynami
     join_inst = ""
     if sel.campaign is not None and sel.campaign.participants:
         from salon.campaigns.definitions import author_match_sql
-        from salon.store.campaign_index import accounts_table
+        from salon.campaigns.index_build import accounts_table
 
         con.register("_x_net_acc", accounts_table(sel.campaign))
         con.register(
