@@ -67,6 +67,8 @@ LAZY: dict[str, str] = {
     "salon.commands.campaign": "CLI start-up: loads DuckDB and pyarrow only when a command runs",
     "salon.commands.collect": "CLI start-up: loads the collectors (httpx, websockets) only when asked",
     "salon.commands.common": "CLI start-up: opens DuckDB only when a command needs the archive",
+    "salon.commands.export": "CLI start-up: loads DuckDB, pyarrow and the exporters only when an export runs",
+    "salon.commands.report": "CLI start-up: loads matplotlib, WeasyPrint and the campaign layer only when a report runs",
     "salon.commands.demo": "CLI start-up: loads the generator, importer and web app only when asked",
     "salon.commands.web": "CLI start-up: loads FastAPI and uvicorn only when the server is asked for",
     "salon.clidocs": "builds docs/cli.md from the Typer app, which it loads only when called",

@@ -77,3 +77,13 @@ def test_institution_reports(demo_archive: Path, tmp_path: Path) -> None:
         app, ["report", DEMO_SLUG, "-a", str(demo_archive), "-o", str(tmp_path / "j"), "-i", "No Such Museum"]
     )
     assert res.exit_code == 1 and "not in the registry" in res.output
+
+
+def test_report_map_is_the_web_apps() -> None:
+    from salon.publish.reports import charts
+    from salon.web import worldmap
+
+    assert (charts.MAP_WIDTH, charts.MAP_HEIGHT) == (worldmap.WIDTH, worldmap.HEIGHT)
+    assert charts.country_paths() == worldmap.country_paths()
+    svg = charts.world_map({"FR": 3, "JP": 1})
+    assert "<title>FR: 3</title>" in svg and "<title>JP: 1</title>" in svg

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from salon.campaigns.compare import compare
 from salon.campaigns.config import Campaign
 from salon.campaigns.definitions import latest_engagement_sql
 from salon.campaigns.optout import listable
@@ -123,8 +124,6 @@ def institution_figures(
                 con.unregister("_i_handles")
     change: dict[str, dict[str, Any]] = {}
     if previous is not None:
-        from salon.campaigns.compare import compare
-
         cmp = compare(archive, previous, c)
         for status in ("new", "returning"):
             for e in cmp["institutions"][status]:

@@ -26,7 +26,9 @@ from __future__ import annotations
 from typing import Any
 
 from salon.campaigns.config import Campaign
+from salon.campaigns.definitions import day_expr
 from salon.campaigns.optout import OPTED_OUT_AUTHORS
+from salon.campaigns.tally import scope
 from salon.store.archive import Archive
 
 __all__ = [
@@ -46,8 +48,6 @@ NETWORKS = ("interactions", "co-hashtag", "user-hashtag")
 def day_sql(c: Campaign | None, col: str) -> str:
     """The local date of ``col``: the campaign's day (``definitions.day_expr``) or the UTC date."""
     if c is not None:
-        from salon.campaigns.definitions import day_expr
-
         return day_expr(c, col)
     return f"CAST(timezone('UTC', {col}) AS DATE)"
 
@@ -109,8 +109,6 @@ def network_summary(archive: Archive, campaign: Campaign | str, *, top: int = 10
     """The campaign's interaction network in figures (over its posts and reposts): accounts,
     edges and posts by interaction, the most replied to / mentioned / reposted / quoted
     accounts (with handle; opted-out accounts counted, never listed), and the co-hashtag network's size and strongest pairs."""
-    from salon.campaigns.tally import scope
-
     with scope(archive, campaign) as s:
         c = s.campaign
         con = archive.con

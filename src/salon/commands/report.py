@@ -63,7 +63,10 @@ def report_cmd(
                 f"{res['reports']:,} institution reports in {out} (index: {res['index']})", highlight=False
             )
         else:
-            res = write_report(arc, campaign, out, previous=previous, pdf=pdf is not False)
+            from salon.collect.coverage import coverage
+
+            cov = coverage(arc, campaign)
+            res = write_report(arc, campaign, out, previous=previous, coverage=cov, pdf=pdf is not False)
             err.print(f"report written: {', '.join(res['files'])}", highlight=False)
     except (CampaignNotFound, ValueError) as exc:
         _fail(str(exc))

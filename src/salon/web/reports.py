@@ -13,6 +13,12 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from salon.campaigns.stored import get_campaign
+from salon.campaigns.tally import CampaignNotFound
+from salon.collect.coverage import coverage
+from salon.publish.reports.campaign import render as render_report
+from salon.publish.reports.campaign import report_data, write_pdf
+from salon.store.reports import get_published, publish, published_status, unpublish
 from salon.web.deps import render, svc
 from salon.web.editor import _editor, _form
 
@@ -46,13 +52,9 @@ def _generate(request: Request, slug: str, pdf: bool) -> tuple[str, bytes | None
     import tempfile
     from pathlib import Path
 
-    from salon.campaigns.tally import CampaignNotFound
-    from salon.publish.reports.campaign import render as render_report
-    from salon.publish.reports.campaign import report_data, write_pdf
-
     arc = svc(request).reader()
     try:
-        html = render_report(report_data(arc, slug))
+        html = render_report(report_data(arc, slug, coverage=coverage(arc, slug)))
     except CampaignNotFound as exc:
         raise HTTPException(404, str(exc)) from None
     if not pdf:
@@ -64,8 +66,6 @@ def _generate(request: Request, slug: str, pdf: bool) -> tuple[str, bytes | None
 
 
 def _status(request: Request, slug: str) -> Any:
-    from salon.campaigns.stored import get_campaign
-    from salon.store.reports import published_status
 
     arc = svc(request).reader()
     if get_campaign(arc, slug) is None:
@@ -102,8 +102,6 @@ async def report_publish(request: Request, slug: str) -> Response:
     user = _editor(request)
     await _form(request)
     html, pdf = await run_in_threadpool(_generate, request, slug, True)
-    from salon.store.reports import publish
-
     await svc(request).write(lambda a, w: publish(a, slug, html, pdf, user.username), changes=False)
     return RedirectResponse(f"/edit/{slug}/report", status_code=303)
 
@@ -112,15 +110,11 @@ async def report_publish(request: Request, slug: str) -> Response:
 async def report_unpublish(request: Request, slug: str) -> Response:
     _editor(request)
     await _form(request)
-    from salon.store.reports import unpublish
-
     await svc(request).write(lambda a, w: unpublish(a, slug), changes=False)
     return RedirectResponse(f"/edit/{slug}/report", status_code=303)
 
 
 def _published(request: Request, slug: str, pdf: bool) -> Any:
-    from salon.store.reports import get_published
-
     return get_published(svc(request).reader(), slug, pdf=pdf)
 
 

@@ -22,6 +22,9 @@ from pathlib import Path
 from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
 
+from salon import __version__
+from salon.campaigns.definitions import author_match_sql
+from salon.campaigns.index_build import accounts_table
 from salon.campaigns.networks import (
     INTERACTIONS,
     NETWORKS,
@@ -114,9 +117,6 @@ def _prepare(sel: Selection, network: str, interactions: tuple[str, ...], dynami
     inst = "NULL AS participant_id"
     join_inst = ""
     if sel.campaign is not None and sel.campaign.participants:
-        from salon.campaigns.definitions import author_match_sql
-        from salon.campaigns.index_build import accounts_table
-
         con.register("_x_net_acc", accounts_table(sel.campaign))
         con.register(
             "_x_net_match",
@@ -199,8 +199,6 @@ def _edge_rows(sel: Selection, g: _Graph, network: str, ps: Pseudonymiser | None
 def _write_gexf(
     fh: IO[str], nodes: Iterator[dict[str, Any]], edges: Iterator[dict[str, Any]], g: _Graph
 ) -> tuple[int, int]:
-    from salon import __version__
-
     w = fh.write
     w('<?xml version="1.0" encoding="UTF-8"?>\n')
     w('<gexf xmlns="http://gexf.net/1.3" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"')

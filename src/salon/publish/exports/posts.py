@@ -18,7 +18,8 @@ from salon.publish.exports.csvfile import write_csv
 from salon.publish.exports.pseudo import Pseudonymiser
 from salon.publish.exports.select import Filters, Selection, selection
 from salon.publish.exports.table import COLUMNS, ID_COLUMNS, iter_rows
-from salon.publish.exports.twarc import TWARC_COLUMNS, TWARC_ID_COLUMNS, iter_twarc_rows
+from salon.publish.exports.twarc import TWARC_COLUMNS, TWARC_ID_COLUMNS, iter_twarc_rows, x_posts_sql
+from salon.publish.exports.xlsx import write_xlsx
 from salon.store.archive import Archive
 
 __all__ = ["LAYOUTS", "ExportResult", "export_csv", "export_xlsx", "layout_rows"]
@@ -87,8 +88,6 @@ def export_xlsx(
     progress: Callable[[int], None] | None = None,
 ) -> ExportResult:
     """Write the selected posts as an Excel workbook (ids as text)."""
-    from salon.publish.exports.xlsx import write_xlsx
-
     with selection(archive, filters) as sel:
         if on_start is not None:
             on_start(_rows_expected(sel, layout))
@@ -104,8 +103,6 @@ def _rows_expected(sel: Selection, layout: str) -> int:
     """How many rows the layout will write (the progress bar's total)."""
     if layout != "twarc":
         return sel.count
-    from salon.publish.exports.twarc import x_posts_sql
-
     return int(sel.con.execute(f"SELECT count(*) FROM ({x_posts_sql(sel.uids)})").fetchall()[0][0])
 
 

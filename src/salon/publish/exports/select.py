@@ -18,6 +18,7 @@ from typing import Any
 
 from salon.campaigns.config import Campaign
 from salon.campaigns.optout import listable
+from salon.campaigns.tally import resolve_campaign, scope
 from salon.store.archive import Archive
 
 __all__ = ["PLATFORMS", "Filters", "Selection", "selection"]
@@ -80,8 +81,6 @@ def _utc(v: date | datetime) -> datetime:
 @contextmanager
 def selection(archive: Archive, filters: Filters | None = None) -> Iterator[Selection]:
     """The posts ``filters`` select, as a relation of uids on ``archive.con`` (dropped at exit)."""
-    from salon.campaigns.tally import resolve_campaign, scope
-
     f = filters or Filters()
     f.check()
     con = archive.con

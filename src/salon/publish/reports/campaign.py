@@ -16,7 +16,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from salon.campaigns.compare import compare
 from salon.campaigns.config import Campaign
+from salon.campaigns.editions import previous_edition
+from salon.campaigns.networks import network_summary
+from salon.campaigns.tally import resolve_campaign, tally
+from salon.campaigns.tops import languages, potential_reach, top_entities
+from salon.publish.reports import charts
 from salon.store.archive import Archive
 
 __all__ = ["render", "report_data", "write_pdf", "write_report"]
@@ -25,23 +31,20 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 def report_data(
-    archive: Archive, campaign: Campaign | str, *, previous: Campaign | str | None = None, top: int = 10
+    archive: Archive,
+    campaign: Campaign | str,
+    *,
+    previous: Campaign | str | None = None,
+    coverage: dict[str, Any] | None = None,
+    top: int = 10,
 ) -> dict[str, Any]:
-    """Everything the campaign report shows, JSON-ready."""
-    from salon.campaigns.compare import compare
-    from salon.campaigns.editions import previous_edition
-    from salon.campaigns.networks import network_summary
-    from salon.campaigns.tally import resolve_campaign, tally
-    from salon.campaigns.tops import languages, potential_reach, top_entities
-    from salon.collect.coverage import coverage
-
+    """Everything the campaign report shows, JSON-ready. ``coverage``: what
+    ``salon.collect.coverage.coverage`` says of the campaign (the caller asks the collection
+    layer, which lies above publish); without it the methods box says coverage was not given."""
     c = resolve_campaign(archive, campaign)
     t = tally(archive, c, top=top)
     prev = previous if previous is not None else previous_edition(archive, c)
-    try:
-        cov = coverage(archive, c)
-    except Exception as exc:  # an archive without the collection tables: no live collection to report
-        cov = {"sources": [], "gaps": [], "error": str(exc)}
+    cov = coverage if coverage is not None else {"sources": [], "gaps": [], "missing": True}
     imports = archive.query(
         "SELECT count(*), coalesce(sum(records_in), 0) FROM imports WHERE kind IS DISTINCT FROM 'collect'"
     )[0]
@@ -72,8 +75,6 @@ def _heatmap(c: Campaign, t: dict[str, Any]) -> dict[str, Any]:
 
 
 def _charts(data: dict[str, Any]) -> dict[str, str]:
-    from salon.publish.reports import charts
-
     t = data["tally"]
     days = list(t["by_day"])
     out = {
@@ -162,12 +163,14 @@ def write_report(
     out_dir: str | Path,
     *,
     previous: Campaign | str | None = None,
+    coverage: dict[str, Any] | None = None,
     pdf: bool = True,
 ) -> dict[str, Any]:
-    """Write ``report.html`` (and ``report.pdf``) into ``out_dir``; returns the paths and data."""
+    """Write ``report.html`` (and ``report.pdf``) into ``out_dir``; returns the paths and data
+    (``coverage``: see ``report_data``)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    data = report_data(archive, campaign, previous=previous)
+    data = report_data(archive, campaign, previous=previous, coverage=coverage)
     html = render(data)
     (out / "report.html").write_text(html, encoding="utf-8")
     files = [out / "report.html"]

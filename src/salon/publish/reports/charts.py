@@ -1,14 +1,22 @@
-"""Charts for reports as inline SVG, drawn offline with matplotlib's SVG backend (no display, no
-network, text kept as paths so the PDF looks the same everywhere), and the world map from the web
-app's pre-projected country paths (``salon.web.worldmap``)."""
+"""Charts for reports as SVG, drawn offline with matplotlib's SVG backend (no display, no network,
+text kept as paths so the PDF looks the same everywhere), and the world map from the web app's
+pre-projected country paths: the file ``salon/web/static/world.json`` that ``salon.web.worldmap``
+builds, read as package data (publish lies below the web app and imports none of its modules)."""
 
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Sequence
+from functools import lru_cache
+from importlib import resources
 from typing import Any
 
-__all__ = ["bars", "heatmap", "world_map"]
+__all__ = ["MAP_HEIGHT", "MAP_WIDTH", "bars", "country_paths", "heatmap", "world_map"]
+
+# The viewBox the paths of world.json were projected to (salon.web.worldmap.WIDTH, HEIGHT; a test
+# checks they agree).
+MAP_WIDTH, MAP_HEIGHT = 960, 420
 
 INK = "#1f2a44"
 ACCENT = "#c2410c"
@@ -82,14 +90,20 @@ def heatmap(rows: Sequence[str], matrix: Sequence[Sequence[int]], *, title: str 
     return _svg(fig)
 
 
+@lru_cache(maxsize=1)
+def country_paths() -> dict[str, str]:
+    """ISO alpha-2 code -> SVG path of the country on the ``MAP_WIDTH`` x ``MAP_HEIGHT`` map."""
+    text = (resources.files("salon") / "web" / "static" / "world.json").read_text(encoding="utf-8")
+    paths: dict[str, str] = json.loads(text)
+    return paths
+
+
 def world_map(values: dict[str, int]) -> str:
     """Countries shaded by ``values`` (ISO alpha-2 → count) on the web app's world map."""
     from xml.sax.saxutils import quoteattr
 
-    from salon.web.worldmap import HEIGHT, WIDTH, country_paths
-
     top = max(values.values(), default=0) or 1
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" class="map">']
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {MAP_WIDTH} {MAP_HEIGHT}" class="map">']
     for code, d in country_paths().items():
         n = values.get(code, 0)
         if n:

@@ -13,6 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from salon.campaigns.config import Campaign
+from salon.campaigns.editions import previous_edition
+from salon.campaigns.institutions import institution_figures
+from salon.campaigns.tally import resolve_campaign
+from salon.publish.reports.campaign import _env, write_pdf
 from salon.store.archive import Archive
 
 __all__ = ["slugify", "write_institution_reports"]
@@ -36,10 +40,6 @@ def write_institution_reports(
 ) -> dict[str, Any]:
     """Write ``NNNN-name.html`` (and ``.pdf``) for every registered institution, or those in
     ``names`` (case-insensitive), into ``out_dir``, with ``index.html``. Returns the files."""
-    from salon.campaigns.editions import previous_edition
-    from salon.campaigns.institutions import institution_figures
-    from salon.campaigns.tally import resolve_campaign
-    from salon.publish.reports.campaign import _env, write_pdf
 
     c = resolve_campaign(archive, campaign)
     prev = previous if previous is not None else previous_edition(archive, c)
