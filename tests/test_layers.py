@@ -27,6 +27,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "salon.publish",
         "salon.collect",
         "salon.importer",
+        "salon.ingest",
         "salon.sources",
         "salon.normalize",
         "salon.demo",
@@ -38,6 +39,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "salon.publish",
         "salon.collect",
         "salon.importer",
+        "salon.ingest",
         "salon.sources",
         "salon.demo",
         *SURFACES,
@@ -47,13 +49,31 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "salon.campaigns",
         "salon.publish",
         "salon.collect",
+        "salon.importer",
+        "salon.ingest",
         "salon.demo",
         *SURFACES,
     ),
-    "salon.campaigns": ("salon.publish", "salon.collect", "salon.importer", "salon.demo", *SURFACES),
+    "salon.campaigns": (
+        "salon.publish",
+        "salon.collect",
+        "salon.importer",
+        "salon.ingest",
+        "salon.demo",
+        *SURFACES,
+    ),
+    # The write path of raw records knows no campaigns; the file import refreshes their indexes.
+    "salon.ingest": (
+        "salon.campaigns",
+        "salon.importer",
+        "salon.publish",
+        "salon.collect",
+        "salon.demo",
+        *SURFACES,
+    ),
     "salon.importer": ("salon.publish", "salon.collect", "salon.demo", *SURFACES),
     "salon.collect": ("salon.publish", "salon.demo", *SURFACES),
-    "salon.publish": ("salon.collect", "salon.importer", "salon.demo", *SURFACES),
+    "salon.publish": ("salon.collect", "salon.importer", "salon.ingest", "salon.demo", *SURFACES),
     "salon.demo": SURFACES,
     "salon.web": ("salon.cli", "salon.commands", "salon.clidocs"),
 }
@@ -66,6 +86,7 @@ LAZY: dict[str, str] = {
     " FastAPI only when it runs",
     "salon.commands.campaign": "CLI start-up: loads DuckDB and pyarrow only when a command runs",
     "salon.commands.collect": "CLI start-up: loads the collectors (httpx, websockets) only when asked",
+    "salon.commands.chat": "CLI start-up: loads DuckDB, httpx and the chat modules only when a command runs",
     "salon.commands.common": "CLI start-up: opens DuckDB only when a command needs the archive",
     "salon.commands.export": "CLI start-up: loads DuckDB, pyarrow and the exporters only when an export runs",
     "salon.commands.report": "CLI start-up: loads matplotlib, WeasyPrint and the campaign layer only when a report runs",
@@ -243,12 +264,7 @@ def test_the_checks_catch_what_they_are_for() -> None:
 
 MAX_LINES = 600
 # Modules over MAX_LINES, until split (each with the issue that splits it).
-OVERSIZED: dict[str, str] = {
-    "salon.importer": "issue 21, part 2",
-    "salon.demo.formats": "issue 21, part 2",
-    "salon.store.x_v2_sql": "issue 21, part 2",
-    "salon.store.writer": "issue 21, part 2",
-}
+OVERSIZED: dict[str, str] = {}
 
 
 def test_no_module_is_over_600_lines() -> None:

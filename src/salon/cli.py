@@ -261,6 +261,10 @@ app.add_typer(_campaign.app, name="campaign")
 app.command("tally")(_campaign.tally_cmd)
 app.command("compare")(_campaign.compare_cmd)
 
+from salon.commands import chat as _chat  # noqa: E402  (scheduled chats)
+
+app.add_typer(_chat.app, name="chat")
+
 from salon.commands.demo import app as _demo_app  # noqa: E402  (the main job on synthetic data)
 
 app.add_typer(_demo_app, name="demo")
@@ -280,6 +284,10 @@ _export.register(export_app)
 from salon.commands.report import report_cmd  # noqa: E402  (campaign and institution reports)
 
 app.command("report")(report_cmd)
+
+from salon.commands.authors import app as _authors_app  # noqa: E402  (names of Bluesky DIDs)
+
+app.add_typer(_authors_app, name="authors")
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Published campaign reports (table ``published_reports``, migration 0007): the store's
+"""Published campaign reports (table ``published_reports``, migration 0017): the store's
 writes and reads for the web app's report pages."""
 
 from __future__ import annotations
