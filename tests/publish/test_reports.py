@@ -19,7 +19,7 @@ from tests.publish.conftest import DEMO_SLUG
 
 
 def _fig(html: str, fid: str) -> int:
-    m = re.search(rf'id="{fid}"><b>([\d,]+)</b>', html)
+    m = re.search(rf'id="{fid}">(?:<b>)?([\d,]+)</b>', html)
     assert m, fid
     return int(m.group(1).replace(",", ""))
 
@@ -87,3 +87,34 @@ def test_report_map_is_the_web_apps() -> None:
     assert charts.country_paths() == worldmap.country_paths()
     svg = charts.world_map({"FR": 3, "JP": 1})
     assert "<title>FR: 3</title>" in svg and "<title>JP: 1</title>" in svg
+
+
+def test_chat_report_and_chat_export(demo_archive: Path, tmp_path: Path) -> None:
+    from salon.campaigns.chat_answers import chat_assignment
+    from salon.campaigns.chat_stats import chat_report
+    from salon.campaigns.chat_store import all_chats
+
+    with open_archive(str(demo_archive), read_only=True) as arc:
+        chat = all_chats(arc)[0]
+        s = chat_report(arc, chat)
+        a = chat_assignment(arc, chat)
+        opted = {u for u, p in a.posts.items() if p.opted_out or p.deleted}
+    r = CliRunner()
+    res = r.invoke(app, ["report", chat.slug, "-a", str(demo_archive), "-o", str(tmp_path / "c"), "--no-pdf"])
+    assert res.exit_code == 0, res.output
+    html = (tmp_path / "c" / "report.html").read_text("utf-8")
+    for key in ("posts", "participants", "answers", "replies", "reposts"):
+        assert _fig(html, f"chat-{key}") == s[key], key
+    assert html.count('class="q"') == len(s["answers_per_question"])
+    res = r.invoke(
+        app, ["export", "csv", "-a", str(demo_archive), "-o", str(tmp_path / "c.csv"), "--chat", chat.slug]
+    )
+    assert res.exit_code == 0, res.output
+    import csv
+
+    with open(tmp_path / "c.csv", encoding="utf-8") as fh:
+        uids = {row["uid"] for row in csv.DictReader(fh)}
+    roles = set(a.question_uids()) | set(a.answers) | set(a.conversation) | set(a.untagged) | set(a.reposts)
+    assert uids == roles - opted
+    res = r.invoke(app, ["export", "csv", "-a", str(demo_archive), "--chat", "no-such-chat"])
+    assert res.exit_code == 1 and "no chat" in res.output

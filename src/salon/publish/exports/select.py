@@ -1,4 +1,4 @@
-"""Which posts an export holds: filters by campaign, date and platform, shared by every format.
+"""Which posts an export holds: filters by campaign, chat, date and platform, shared by every format.
 
 A *selection* is an SQL relation of post uids (``Selection.uids``, registered on the archive's
 connection for as long as the ``selection`` block runs). With a campaign, its members are taken
@@ -16,6 +16,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+import pyarrow as pa
+
+from salon.campaigns.chat_answers import chat_assignment
+from salon.campaigns.chat_store import chat_by_slug, hidden_uids
 from salon.campaigns.config import Campaign
 from salon.campaigns.optout import listable
 from salon.campaigns.tally import resolve_campaign, scope
@@ -31,7 +35,9 @@ _ids = itertools.count(1)
 class Filters:
     """What to export. ``since``/``until``: UTC dates or times, ``until`` exclusive (a date means
     its midnight UTC); ``platforms``: empty for all; ``campaign``: a stored slug, a campaign
-    file or a Campaign; ``chat``: reserved (chats are not stored yet)."""
+    file or a Campaign; ``chat``: a stored chat's slug (its posts and reposts as
+    ``salon.campaigns.chat_answers.chat_assignment`` decides them; posts an editor hid from the
+    chat's public surfaces are left out)."""
 
     campaign: Campaign | str | None = None
     chat: str | None = None
@@ -44,8 +50,6 @@ class Filters:
         for p in self.platforms:
             if p not in PLATFORMS:
                 raise ValueError(f"unknown platform {p!r}; one of {', '.join(PLATFORMS)}")
-        if self.chat is not None:
-            raise ValueError("chats are not stored in this version of Salon yet: --chat cannot filter")
 
 
 @dataclass
@@ -107,6 +111,23 @@ def selection(archive: Archive, filters: Filters | None = None) -> Iterator[Sele
             base = f"SELECT m.uid, m.participant_id FROM {s.m} m JOIN posts p ON p.uid = m.uid"
         else:
             base = "SELECT p.uid, CAST(NULL AS INTEGER) AS participant_id FROM posts p"
+        left: dict[str, int] = {}
+        if f.chat is not None:
+            chat = chat_by_slug(archive, f.chat)
+            if chat is None:
+                raise ValueError(f"no chat {f.chat!r} in {archive.path} (see `salon chat list`)")
+            a = chat_assignment(archive, chat)
+            hidden = hidden_uids(archive, chat.slug)
+            # Question posts, answers, conversation, untagged thread posts and reposts: every
+            # post the assignment gives a role (posts loaded only as context have none).
+            roles = set(a.question_uids()) | set(a.answers) | set(a.conversation) | set(a.untagged)
+            members = [u for u in [*roles, *a.reposts] if u not in hidden]
+            chat_rel = f"_x_chat{n}"
+            con.register(chat_rel, pa.table({"uid": pa.array(sorted(set(members)), pa.string())}))
+            stack.callback(con.unregister, chat_rel)
+            conds.append(f"p.uid IN (SELECT uid FROM {chat_rel})")
+            if hidden:
+                left["hidden_in_chat"] = len(hidden & roles)
         where = " WHERE " + " AND ".join(conds)
         # Opted-out authors are counted in tallies but never exported (DESIGN.md).
         opted = " AND " + listable("p.author_uid")
@@ -115,5 +136,6 @@ def selection(archive: Archive, filters: Filters | None = None) -> Iterator[Sele
         stack.callback(con.unregister, name)
         count = int(con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
         everything = int(con.execute(f"SELECT count(*) FROM ({base + where})", params).fetchall()[0][0])
-        left = {"opted_out": everything - count} if everything != count else {}
+        if everything != count:
+            left["opted_out"] = everything - count
         yield Selection(archive, name, count, campaign, table, left)
