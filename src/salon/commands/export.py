@@ -25,7 +25,7 @@ CampaignOpt = Annotated[
 ChatOpt = Annotated[
     str | None,
     typer.Option(
-        "--chat", help="Only a chat's posts (not available yet: chats are not stored in this version)."
+        "--chat", help="Only a chat's posts and reposts (a stored chat's slug, see `salon chat list`)."
     ),
 ]
 SinceOpt = Annotated[
