@@ -89,6 +89,8 @@ LAZY: dict[str, str] = {
     "salon.commands.chat": "CLI start-up: loads DuckDB, httpx and the chat modules only when a command runs",
     "salon.commands.authors": "CLI start-up: loads the getProfiles collector (httpx) only when asked",
     "salon.commands.common": "CLI start-up: opens DuckDB only when a command needs the archive",
+    "salon.commands.export": "CLI start-up: loads DuckDB, pyarrow and the exporters only when an export runs",
+    "salon.commands.report": "CLI start-up: loads matplotlib, WeasyPrint and the campaign layer only when a report runs",
     "salon.commands.demo": "CLI start-up: loads the generator, importer and web app only when asked",
     "salon.commands.web": "CLI start-up: loads FastAPI and uvicorn only when the server is asked for",
     "salon.commands.trust": "CLI start-up: loads DuckDB and the trust rules only when a command runs",

@@ -353,6 +353,14 @@ from salon.commands import collect as _collect  # noqa: E402  (collect, coverage
 
 _collect.register(app)
 
+from salon.commands import export as _export  # noqa: E402  (export csv, xlsx, network, ids)
+
+_export.register(export_app)
+
+from salon.commands.report import report_cmd  # noqa: E402  (campaign and institution reports)
+
+app.command("report")(report_cmd)
+
 from salon.commands.authors import app as _authors_app  # noqa: E402  (names of Bluesky DIDs)
 
 app.add_typer(_authors_app, name="authors")
