@@ -117,7 +117,7 @@ def prior(tmp_path_factory: pytest.TempPathFactory, needs_shared: Path) -> Path:
 def test_fuzzed_inputs_never_break_the_import(
     prior: Path, tmp_path_factory: pytest.TempPathFactory, case: dict[str, object]
 ) -> None:
-    from salon.store.writer import raw_id
+    from salon.store.batch import raw_id
 
     folder = tmp_path_factory.mktemp("case")
     arc = folder / "a.duckdb"

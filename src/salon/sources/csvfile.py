@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
+from salon.sources.inputs import InputFile
 from salon.sources.record import RawRecord
 from salon.sources.streams import CHUNK, KEEP, BigRecord, max_record_bytes
-
-if TYPE_CHECKING:
-    from salon.sources.files import InputFile
 
 __all__ = ["csv_encoding", "csv_records", "looks_like_csv"]
 

@@ -13,6 +13,10 @@ import orjson
 from fastapi import APIRouter, Body, HTTPException, Request
 from fastapi.responses import Response
 
+from salon.campaigns.config import CampaignError
+from salon.campaigns.tally import CampaignNotFound, resolve_campaign, tally
+from salon.info import archive_info
+from salon.store.query import QueryError, read_query
 from salon.web.deps import svc
 from salon.web.ingest import TOKEN_HEADER, _check
 
@@ -42,13 +46,9 @@ async def read(request: Request, body: Annotated[dict[str, Any], Body()]) -> Res
     s = svc(request)
     op = body.get("op")
     if op == "info":
-        from salon.info import archive_info
-
         top = int(body.get("top", 10))
         return _json(await asyncio.to_thread(lambda: archive_info(s.reader(), top=top)))
     if op == "sql":
-        from salon.store.query import QueryError, read_query
-
         query = str(body.get("query", ""))
         try:
             names, rows = await asyncio.to_thread(lambda: read_query(s.reader().con, query))
@@ -61,9 +61,6 @@ async def read(request: Request, body: Annotated[dict[str, Any], Body()]) -> Res
 
 
 async def _tally(s: Any, body: dict[str, Any]) -> Response:
-    from salon.campaigns.config import CampaignError
-    from salon.campaigns.tally import CampaignNotFound, resolve_campaign, tally
-
     def run(arc: Any, _w: Any) -> dict[str, Any]:
         c = resolve_campaign(arc, str(body["campaign"]))
         at = parse_at(str(body["at"]), c.tz) if body.get("at") else None
