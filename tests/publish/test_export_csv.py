@@ -220,3 +220,29 @@ def test_cli_filters(demo_archive: Path, tmp_path: Path) -> None:
     assert sum(1 for x in rows if x["kind"] != "repost") <= t["posts"]
     res = r.invoke(app, ["export", "csv", "-a", str(demo_archive), "--excel"])
     assert res.exit_code == 2
+
+
+def test_twarc_layout_for_x_posts_of_other_formats(needs_shared: Path, tmp_path: Path) -> None:
+    """X v1.1 posts (no v2 payload) get rows from the normalised tables."""
+    from tests.conftest import corpus_path
+
+    src = corpus_path("twitterdev-tweet_parser/test/tweet_payload_examples/original_format_examples.json")
+    arc_path = tmp_path / "v1.duckdb"
+    import_paths([str(src)], str(arc_path))
+    out = tmp_path / "t.csv"
+    with open_archive(str(arc_path), read_only=True) as arc:
+        res = export_csv(arc, out, layout="twarc")
+        want = {
+            r[0]: r[1:]
+            for r in arc.query(
+                "SELECT p.native_id, p.text, a.handle FROM posts p LEFT JOIN authors a ON a.uid = p.author_uid"
+                " WHERE p.platform = 'x' AND NOT p.is_context AND p.deleted_at IS NULL"
+            )
+        }
+    rows = _rows(out)
+    assert res.rows == len(rows) == len(want) > 0
+    for r in rows:
+        text, handle = want[r["id"]]
+        assert r["text"] == (text or "").replace("\r", "").replace("\n", "\\n")
+        assert r["author.username"] == (handle or "")
+        assert r["created_at"].endswith("Z")
