@@ -34,6 +34,7 @@ demo: $(STAMP)
 lint: setup
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/bandit -q -r src/salon --severity-level high
 
 typecheck: setup
 	$(BIN)/mypy

@@ -30,6 +30,9 @@ from salon.campaigns import index
 from salon.campaigns.config import Campaign, load_campaign
 from salon.campaigns.definitions import author_match_sql, member_tags_sql, members_sql
 from salon.campaigns.stored import get_campaign
+from salon.campaigns.trust import pipeline
+from salon.campaigns.trust import spam as trust_spam
+from salon.campaigns.trust.spam import spam_part
 from salon.store.archive import Archive
 
 __all__ = [
@@ -248,11 +251,11 @@ def tally(
     refreshed = False
     if at is None and use_index and c.campaign_id is not None:
         if archive.read_only:
-            state: Any = index.marks(archive)
+            state: Any = (index.marks(archive), trust_spam.state_key(archive, c))
         else:
-            index.refresh(archive, c)
+            pipeline.refresh(archive, c)  # account events, the campaign index, then the spam verdicts
             refreshed = True
-            state = index.index_state(archive, c.campaign_id)
+            state = (index.index_state(archive, c.campaign_id), trust_spam.state_key(archive, c))
         key = (
             archive.path,
             c.campaign_id,
@@ -269,11 +272,26 @@ def tally(
             return copy.deepcopy(hit)
     with scope(archive, c, at, basis=basis, use_index=use_index, refreshed=refreshed) as s:
         out = _tally(s, top)
+        out["spam"] = _spam(s)
     if key is not None and out["source"] == "index":
         while len(_CACHE) >= _CACHE_SIZE:
             _CACHE.pop(next(iter(_CACHE)))
         _CACHE[key] = copy.deepcopy(out)
     return out
+
+
+def _spam(s: Scope) -> dict[str, Any]:
+    """The ``spam`` part (DESIGN.md, Spam) from its one function, over the scope's members."""
+    try:
+        return spam_part(s.archive, s.campaign, f"(SELECT uid, is_repost, author_uid FROM {s.m})")
+    except Exception as exc:  # an archive from before the trust tables (read-only, not migrated)
+        if "trust_spam" in str(exc):
+            return spam_part(s.archive, s.campaign.__class__(**{**_fields(s.campaign), "campaign_id": None}))
+        raise
+
+
+def _fields(c: Campaign) -> dict[str, Any]:
+    return {f: getattr(c, f) for f in c.__dataclass_fields__}
 
 
 _CACHE: dict[tuple[Any, ...], dict[str, Any]] = {}

@@ -392,7 +392,9 @@ def render_tally(t: dict[str, Any]) -> Group:
     keys = ("posts", "reposts", "participants", "institutions", "countries")
     for _ in keys:
         figures.add_column(justify="right")
-    figures.add_row(*[Text(f"{t[k]:,}", style="bold cyan") for k in keys])
+    # Headline figures with spam excluded, the held count beside them (DESIGN.md, Spam).
+    shown = {**t, **((t.get("spam") or {}).get("shown") or {})}
+    figures.add_row(*[Text(f"{shown[k]:,}", style="bold cyan") for k in keys])
     figures.add_row(*keys)
     e = t["engagement"]
     eng = Text(
@@ -400,7 +402,16 @@ def render_tally(t: dict[str, Any]) -> Group:
         f"{e['replies']:,} replies · {e['quotes']:,} quotes",
         style="dim",
     )
-    parts: list[Any] = [Panel(Group(head, Text(""), figures, Text(""), eng), expand=False)]
+    held = Text("")
+    sp = t.get("spam") or {}
+    if sp.get("posts") or sp.get("reposts"):
+        why = ", ".join(f"{r} {n:,}" for r, n in sp["by_reason"].items())
+        held = Text(
+            f"{sp['posts']:,} posts held as spam ({why}); {sp['reposts']:,} reposts held."
+            f" With them: {t['posts']:,} posts, {t['reposts']:,} reposts, {t['participants']:,} participants.",
+            style="yellow",
+        )
+    parts: list[Any] = [Panel(Group(head, Text(""), figures, held, eng), expand=False)]
 
     days = Table(title="By day")
     days.add_column("date")

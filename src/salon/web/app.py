@@ -20,61 +20,30 @@ from starlette.exceptions import HTTPException
 
 from salon import __version__
 from salon.store.archive import default_archive_path
-from salon.web import api, editor, explorer, ingest, pages
+from salon.web import api, chat_pages, editor, explorer, ingest, pages, trust
 from salon.web.deps import HERE, render
+from salon.web.hardening import BodyLimit, SecurityHeaders
 from salon.web.replay import Replay
 from salon.web.service import ArchiveService
 
-__all__ = ["CSP", "create_app", "serve"]
+__all__ = ["create_app", "serve"]
 
 log = logging.getLogger("salon.web")
 
-CSP = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self';"
-    " frame-ancestors 'self'; base-uri 'none'; form-action 'self'; object-src 'none'"
-)
-
-
-_CSP_EMBED = CSP.replace("frame-ancestors 'self'", "frame-ancestors *")
-
-
-class SecurityHeaders:
-    """Pure ASGI middleware adding CSP and friends to every response (cheaper than
-    ``BaseHTTPMiddleware`` on the hot path). The embeddable widget may be framed anywhere."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path: str = scope.get("path", "")
-        embed = path.startswith("/embed/")
-        extra = [
-            (b"content-security-policy", (_CSP_EMBED if embed else CSP).encode()),
-            (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"same-origin"),
-        ]
-        if not embed:
-            extra.append((b"x-frame-options", b"SAMEORIGIN"))
-        if path.startswith("/static/"):
-            extra.append((b"cache-control", b"public, max-age=3600"))
-
-        async def send_with_headers(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                have = {k.lower() for k, _ in message.get("headers", [])}
-                message["headers"] = list(message.get("headers", [])) + [h for h in extra if h[0] not in have]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
 
 def create_app(
-    archive: str | None = None, *, service: ArchiveService | None = None, local_token: str | None = None
+    archive: str | None = None,
+    *,
+    service: ArchiveService | None = None,
+    local_token: str | None = None,
+    frame_ancestors: list[str] | None = None,
 ) -> FastAPI:
     """The web app over ``archive`` (or an already built ``service``). The service starts and
-    stops with the app's lifespan when the app built it."""
+    stops with the app's lifespan when the app built it. ``frame_ancestors``: the sites that may
+    frame the embed and wall pages (CSP source expressions; default ``$SALON_FRAME_ANCESTORS``,
+    space-separated, else any site); every other page may not be framed."""
+    import os
+
     own = service is None
     svc = service or ArchiveService(archive or default_archive_path())
     if explorer.refresh_search not in svc.hooks:
@@ -104,9 +73,18 @@ def create_app(
     app.include_router(api.router)
     app.include_router(ingest.router)
     app.include_router(editor.router)
+    app.include_router(chat_pages.router)
+    app.include_router(trust.router)
     app.include_router(pages.router)
 
-    app.add_middleware(SecurityHeaders)
+    # Outermost first: bodies are bounded before anything (routes, authentication) reads them.
+    fa = (
+        frame_ancestors
+        if frame_ancestors is not None
+        else os.environ.get("SALON_FRAME_ANCESTORS", "*").split()
+    )
+    app.add_middleware(SecurityHeaders, frame_ancestors=fa)
+    app.add_middleware(BodyLimit)
 
     def _wants_json(request: Request) -> bool:
         return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
@@ -131,9 +109,15 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        # Where and why, without echoing the input (it may be bytes, or not JSON-serialisable).
+        errors = [
+            {k: v for k, v in e.items() if k in ("loc", "msg", "type")}
+            for e in exc.errors()
+            if isinstance(e, dict)
+        ]
         if _wants_json(request):
-            return JSONResponse({"detail": exc.errors()}, status_code=422)
-        return render(request, "error.html", 400, code=400, detail=str(exc.errors()[:1]), login=None)
+            return JSONResponse({"detail": errors}, status_code=422)
+        return render(request, "error.html", 400, code=400, detail=str(errors[:1]), login=None)
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> Response:

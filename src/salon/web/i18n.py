@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from salon.web.chat_i18n import CHAT_MESSAGES
+
 __all__ = ["LANGS", "MESSAGES", "fmt_int", "pick_lang", "t"]
 
 LANGS = ("en", "fr")
@@ -30,6 +32,41 @@ MESSAGES: dict[str, dict[str, str]] = {
         "participants": "participants",
         "likes": "likes",
         "counters": "Live counters",
+        "trust.held": "posts held as spam",
+        "trust.title": "Trust and safety",
+        "trust.spam": "Spam",
+        "trust.wall": "Wall",
+        "trust.lists": "Lists",
+        "trust.lookalikes": "Lookalikes",
+        "trust.log": "Log",
+        "trust.takedown": "Takedown",
+        "trust.mode": "Moderation mode",
+        "trust.why": "Why",
+        "trust.decision": "Decision",
+        "trust.spam_btn": "Spam",
+        "trust.not_spam_btn": "Not spam",
+        "trust.approve": "Approve",
+        "trust.trash": "Trash",
+        "trust.restore": "Restore",
+        "trust.pending": "Waiting for approval",
+        "trust.trash_queue": "Trash",
+        "trust.shown": "On the wall",
+        "trust.reviewed": "Reviewed",
+        "trust.nothing": "Nothing here.",
+        "trust.import": "Import a CSV",
+        "trust.add": "Add",
+        "trust.value": "Entry",
+        "trust.note": "Note",
+        "trust.reason": "Reason",
+        "trust.target": "Post or account (uid, URL, handle)",
+        "trust.done": "Done.",
+        "trust.imitates": "imitates",
+        "trust.evidence": "Evidence",
+        "trust.who": "Who",
+        "trust.when": "When",
+        "trust.action": "Action",
+        "trust.verification": "Registry verification",
+        "trust.verification.help": "What the registry's accounts prove, and no more: a Bluesky handle that resolves both ways shows control of that domain; a Mastodon link verified by its server shows the site links back.",
         "themes": "Theme days",
         "on_the_day": "on the day",
         "timeline": "Posts per hour",
@@ -133,6 +170,41 @@ MESSAGES: dict[str, dict[str, str]] = {
         "participants": "participants",
         "likes": "j’aime",
         "counters": "Compteurs en direct",
+        "trust.held": "messages retenus comme spam",
+        "trust.title": "Confiance et sécurité",
+        "trust.spam": "Spam",
+        "trust.wall": "Mur",
+        "trust.lists": "Listes",
+        "trust.lookalikes": "Usurpations",
+        "trust.log": "Journal",
+        "trust.takedown": "Retrait",
+        "trust.mode": "Mode de modération",
+        "trust.why": "Pourquoi",
+        "trust.decision": "Décision",
+        "trust.spam_btn": "Spam",
+        "trust.not_spam_btn": "Pas du spam",
+        "trust.approve": "Approuver",
+        "trust.trash": "Corbeille",
+        "trust.restore": "Restaurer",
+        "trust.pending": "En attente d'approbation",
+        "trust.trash_queue": "Corbeille",
+        "trust.shown": "Sur le mur",
+        "trust.reviewed": "Examinés",
+        "trust.nothing": "Rien ici.",
+        "trust.import": "Importer un CSV",
+        "trust.add": "Ajouter",
+        "trust.value": "Entrée",
+        "trust.note": "Note",
+        "trust.reason": "Motif",
+        "trust.target": "Message ou compte (uid, URL, identifiant)",
+        "trust.done": "Fait.",
+        "trust.imitates": "imite",
+        "trust.evidence": "Indices",
+        "trust.who": "Qui",
+        "trust.when": "Quand",
+        "trust.action": "Action",
+        "trust.verification": "Vérification du registre",
+        "trust.verification.help": "Ce que prouvent les comptes du registre, sans plus : un identifiant Bluesky résolu dans les deux sens montre le contrôle de ce domaine ; un lien Mastodon vérifié par son serveur montre que le site renvoie vers le compte.",
         "themes": "Journées thématiques",
         "on_the_day": "le jour même",
         "timeline": "Messages par heure",
@@ -245,3 +317,12 @@ def pick_lang(cookie: str | None, query: str | None, accept: str | None) -> str:
         if code in LANGS:
             return code
     return "en"
+
+
+def _merge_chat_messages() -> None:
+    """The chat pages' strings live beside them (salon.web.chat_i18n)."""
+    for code, strings in CHAT_MESSAGES.items():
+        MESSAGES[code].update(strings)
+
+
+_merge_chat_messages()

@@ -167,6 +167,8 @@ async def start_import(request: Request, body: JsonBody) -> dict[str, int]:
 @router.post("/imports/{iid}/files")
 async def start_file(request: Request, iid: int, body: JsonBody) -> dict[str, int]:
     _check(request)
+    if not isinstance(body.get("path"), str) or not isinstance(body.get("size", 0), int | None):
+        raise HTTPException(400, "a file needs a path (string) and a size (integer)")
     path, size = str(body["path"]), body.get("size")
     fid = await svc(request).write(lambda a, w: w.start_file(iid, path, size))
     return {"file_id": fid}
@@ -179,15 +181,18 @@ async def records(request: Request, iid: int, fid: int) -> Response:
     body = await request.body()
     try:
         recs = list(decode_records(body))
-    except (ValueError, KeyError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise HTTPException(400, f"bad record framing: {exc}") from None
-    observed = datetime.fromisoformat(q["observed_at"]) if q.get("observed_at") else None
-    account = None
-    if q.get("account"):
-        acc = orjson.loads(q["account"])
-        account = Author(
-            "x", acc["accountId"], handle=acc.get("userName"), display_name=acc.get("displayName")
-        )
+    try:
+        observed = datetime.fromisoformat(q["observed_at"]) if q.get("observed_at") else None
+        account = None
+        if q.get("account"):
+            acc = orjson.loads(q["account"])
+            account = Author(
+                "x", str(acc["accountId"]), handle=acc.get("userName"), display_name=acc.get("displayName")
+            )
+    except (ValueError, KeyError, TypeError, orjson.JSONDecodeError) as exc:
+        raise HTTPException(400, f"bad observed_at or account parameter: {exc}") from None
     out = await svc(request).write(
         lambda a, w: ingest_batch(
             w,
