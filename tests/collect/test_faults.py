@@ -14,7 +14,8 @@ import pytest
 from salon.collect.http import MAX_PAGE_BYTES
 
 from .harness import Collector, campaign_file
-from .servers import JETSTREAM_EVENTS, JetstreamServer, MastodonServer, Request, _Handler, eventually, lines
+from .jetstream_server import JetstreamServer
+from .servers import JETSTREAM_EVENTS, MastodonServer, Request, _Handler, eventually, lines
 from .test_jetstream import TAGS as JS_TAGS
 from .test_jetstream import sources as js_sources
 from .test_mastodon import TAGS, sources, tagged

@@ -29,6 +29,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidHandshake
 
 from salon.collect.status import SourceStatus
 
@@ -37,6 +39,7 @@ __all__ = [
     "Backoff",
     "GiveUp",
     "OffOrigin",
+    "StayOnOrigin",
     "pause",
     "rate_limit_wait",
     "request",
@@ -116,6 +119,24 @@ async def read_bounded(resp: httpx.Response, limit: int | None, url: str) -> Non
         chunks.append(chunk)
     resp._content = b"".join(chunks)  # what ``aread`` would have set
     await resp.aclose()
+
+
+class StayOnOrigin(connect):
+    """``websockets``' connect (``await StayOnOrigin(url, ...)``), refusing a redirect off the
+    endpoint's origin (websockets follows any by default): another host's events must not be
+    stored as this endpoint's (Jetstream, Mastodon's WebSocket streaming)."""
+
+    def __init__(self, uri: str, **kw: Any) -> None:
+        super().__init__(uri, **kw)
+        self.first_uri = uri
+
+    def process_redirect(self, exc: Exception) -> Exception | str:
+        new = super().process_redirect(exc)
+        if isinstance(new, str) and origin(new) != origin(self.first_uri):
+            return InvalidHandshake(
+                f"refused a redirect to {origin(new)[1]} (off the configured {origin(self.first_uri)[1]})"
+            )
+        return new
 
 
 @dataclass

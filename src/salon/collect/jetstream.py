@@ -41,14 +41,13 @@ from typing import Any
 
 import orjson
 import zstandard
-from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from salon.collect import jetstream_wire as wire
 from salon.collect import state
 from salon.collect.config import BlueskyConfig
 from salon.collect.context import Ctx
-from salon.collect.http import Backoff, origin
+from salon.collect.http import Backoff, StayOnOrigin
 from salon.collect.reconnect import Link, keep_connected, read_events
 from salon.collect.sink import Page
 from salon.collect.status import SourceStatus
@@ -395,7 +394,7 @@ async def collect_jetstream(ctx: Ctx, cfg: BlueskyConfig) -> None:
                 compress=legacy_compress,
             )
             try:
-                ws = await _StayOnOrigin(
+                ws = await StayOnOrigin(
                     url,
                     subprotocols=[wire.SUBPROTOCOL] if endpoint == wire.EVENTS else None,  # type: ignore[list-item]
                     max_size=2**24,
@@ -450,23 +449,6 @@ async def collect_jetstream(ctx: Ctx, cfg: BlueskyConfig) -> None:
         errors=(ConnectionClosed, OSError, TimeoutError, InvalidHandshake, InvalidURI, wire.StreamError),
         backfill_via="bluesky",  # searchPosts (salon.collect.bluesky_search), when logged in
     )
-
-
-class _StayOnOrigin(connect):
-    """``websockets``' connect, refusing a redirect off the configured endpoint's origin (it
-    follows any by default): another host's events must not be stored as this endpoint's."""
-
-    def __init__(self, uri: str, **kw: Any) -> None:
-        super().__init__(uri, **kw)
-        self.first_uri = uri
-
-    def process_redirect(self, exc: Exception) -> Exception | str:
-        new = super().process_redirect(exc)
-        if isinstance(new, str) and origin(new) != origin(self.first_uri):
-            return InvalidHandshake(
-                f"refused a redirect to {origin(new)[1]} (off the configured {origin(self.first_uri)[1]})"
-            )
-        return new
 
 
 async def _replayed(
