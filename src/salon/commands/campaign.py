@@ -522,13 +522,7 @@ def tally_cmd(
         from salon.commands.engines import tally_over_export
 
         t = tally_over_export(campaign, engine, parquet, at, basis, top, _parse_at)
-        if as_json:
-            print_json(t)
-            return
-        console.print(render_tally(t))
-        return
-    server = served(archive)
-    if server is not None:  # the server holds the archive: it tallies (same function)
+    elif (server := served(archive)) is not None:  # the server holds the archive: it tallies
         from pathlib import Path
 
         where = str(Path(campaign).resolve()) if Path(campaign).is_file() else campaign
