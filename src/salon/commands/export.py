@@ -274,19 +274,22 @@ def network_cmd(
     f = _filters(campaign, chat, since, until, platform, exclude_spam)
     arc = open_archive_or_fail(archive, read_only=True)
     try:
-        res = _run(
-            lambda: export_network(
-                arc,
-                out,
-                network=network,
-                fmt=fmt,
-                interactions=tuple(interaction or INTERACTIONS),
-                dynamic=dynamic,
-                filters=f,
-                pseudonymise=pseudonymise,
-                salt=salt,
+        with _progress("writing network", quiet) as (start, advance):
+            res = _run(
+                lambda: export_network(
+                    arc,
+                    out,
+                    network=network,
+                    fmt=fmt,
+                    interactions=tuple(interaction or INTERACTIONS),
+                    dynamic=dynamic,
+                    filters=f,
+                    pseudonymise=pseudonymise,
+                    salt=salt,
+                    on_start=start,
+                    progress=advance,
+                )
             )
-        )
     finally:
         arc.close()
     for why, n in res["left_out"].items():
@@ -316,7 +319,8 @@ def ids_cmd(
     f = _filters(campaign, chat, since, until, platform, exclude_spam)
     arc = open_archive_or_fail(archive, read_only=True)
     try:
-        res = _run(lambda: export_ids(arc, out, filters=f))
+        with _progress("exporting ids", quiet) as (start, advance):
+            res = _run(lambda: export_ids(arc, out, filters=f, on_start=start, progress=advance))
     finally:
         arc.close()
     for why, n in res["left_out"].items():
