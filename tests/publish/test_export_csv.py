@@ -313,3 +313,45 @@ def test_spam_marked_or_excluded(demo_archive: Path, tmp_path: Path) -> None:
     )
     i_uid, i_spam = COLUMNS.index("uid"), COLUMNS.index("spam")
     assert {r[i_uid] for r in xrows[1:] if r[i_spam]} == marked
+
+
+def test_pseudonym_of_mastodon_short_mention_is_the_accounts(demo_archive: Path, tmp_path: Path) -> None:
+    """Mastodon writes `@user` in the text and `user@instance` in the mention list (and the author
+    table): the pseudonym in the text is the mentioned account's, the one its own posts carry."""
+    from salon.publish.exports.pseudo import Pseudonymiser
+
+    ps = Pseudonymiser("s1")
+    text = ps.text(
+        "@awmuseum Precioso @other and @Twin", ["awmuseum@mastodon.social", "twin@a.b", "twin@c.d"]
+    )
+    assert text is not None
+    words = text.split()
+    assert words[0] == "@" + str(ps.handle("awmuseum@mastodon.social"))
+    assert words[2] == "@" + str(ps.handle("other"))  # not listed: keyed by what is written
+    assert words[4] == "@" + str(ps.handle("twin"))  # two accounts of that name: ambiguous, left as written
+    with open_archive(str(demo_archive), read_only=True) as arc:
+        export_csv(
+            arc, tmp_path / "p.csv", pseudonymise=True, salt="s1", filters=Filters(platforms=("mastodon",))
+        )
+        expected = {
+            uid: {"@" + str(ps.handle(h)) for h in hs}
+            for uid, hs in arc.query(
+                "SELECT p.uid, list(m.handle) FROM posts p JOIN post_mentions m ON m.uid = p.uid"
+                " WHERE p.platform = 'mastodon' AND p.text LIKE '@%' GROUP BY p.uid"
+            )
+        }
+        authors = {
+            str(ps.handle(h)) for (h,) in arc.query("SELECT handle FROM authors WHERE platform = 'mastodon'")
+        }
+    rows = {r["uid"]: r for r in _rows(tmp_path / "p.csv")}
+    checked = 0
+    for uid, want in expected.items():
+        if uid not in rows:
+            continue
+        in_text = {w for w in rows[uid]["text"].split() if w.startswith("@u_")}
+        assert in_text and in_text <= want, uid  # the text's pseudonyms are the listed accounts'
+        assert {m for m in rows[uid]["mentions"].split()} == {w[1:] for w in want}
+        checked += 1
+        if any(w[1:] in authors for w in in_text):
+            checked += 1_000  # at least one mentioned account also posts: same pseudonym as its posts
+    assert checked > 1_000

@@ -127,7 +127,7 @@ def iter_rows(
                     row[i_name] = ps.handle(r[i_handle]) if r[i_handle] else None
                     mentions = r[len(COLUMNS)] or []
                     row[i_mentions] = " ".join(str(ps.handle(m)) for m in mentions) or None
-                    row[i_text] = ps.text(row[i_text])
+                    row[i_text] = ps.text(row[i_text], mentions)  # @user in text = user@instance listed
                 yield row
     finally:
         cur.close()
