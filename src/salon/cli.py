@@ -273,6 +273,11 @@ from salon.commands import collect as _collect  # noqa: E402  (collect, coverage
 
 _collect.register(app)
 
+from salon.commands import story as _story  # noqa: E402  (stories: curate, publish; media fetch)
+
+app.add_typer(_story.app, name="story")
+app.add_typer(_story.media_app, name="media")
+
 
 def main() -> None:
     """Console entry point."""

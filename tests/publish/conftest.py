@@ -1,0 +1,83 @@
+"""Fixtures of the story tests: the demo's sample archive (``salon demo --sample``, real
+pipeline: generated files in every format, imported, campaign stored), built once and copied
+per test, and a story of it with posts of every platform, a reply, a quote and media."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SALON = str(Path(sys.executable).with_name("salon"))
+CAMPAIGN = "museumweek-2025-demo"
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("demo")
+    path = folder / "demo.duckdb"
+    subprocess.run([SALON, "demo", "--sample", "-a", str(path)], check=True, capture_output=True, timeout=300)
+    return path
+
+
+@pytest.fixture
+def demo_archive(demo_template: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "demo.duckdb"
+    shutil.copy(demo_template, path)
+    return path
+
+
+def story_uids(arc: object) -> list[str]:
+    """Posts for a story: per platform an original with media, a reply and a quote (those the
+    sample has), shown ones only, in time order."""
+    q = arc.query  # type: ignore[attr-defined]
+    picks: list[str] = []
+    for sql in (
+        "SELECT p.uid FROM posts p WHERE p.platform = ? AND p.kind = 'original' AND p.deleted_at IS NULL"
+        " AND p.uid IN (SELECT uid FROM post_media WHERE alt_text IS NOT NULL) ORDER BY p.created_at LIMIT 2",
+        "SELECT p.uid FROM posts p WHERE p.platform = ? AND p.kind = 'original' AND p.deleted_at IS NULL"
+        " AND p.uid IN (SELECT uid FROM post_media WHERE alt_text IS NULL) ORDER BY p.created_at LIMIT 1",
+        "SELECT p.uid FROM posts p WHERE p.platform = ? AND p.kind IN ('reply', 'quote') AND p.deleted_at IS NULL"
+        " ORDER BY p.created_at LIMIT 2",
+        "SELECT p.uid FROM posts p WHERE p.platform = ? AND p.kind = 'quote' AND p.deleted_at IS NULL"
+        " ORDER BY p.created_at LIMIT 1",
+    ):
+        for platform in ("x", "mastodon", "bluesky"):
+            picks += [r[0] for r in q(sql, [platform])]
+    from salon.campaigns.shown import hidden_posts
+
+    hidden = hidden_posts(arc, picks)  # type: ignore[arg-type]
+    seen: set[str] = set()
+    return [u for u in picks if u not in hidden and not (u in seen or seen.add(u))]  # type: ignore[func-returns-value]
+
+
+@pytest.fixture
+def demo_story(demo_archive: Path) -> tuple[Path, list[str]]:
+    """The demo archive with story ``day-one`` (heading, text, posts) created."""
+    from salon.publish.stories import model
+    from salon.store.archive import open_archive
+
+    with open_archive(demo_archive) as arc:
+        uids = story_uids(arc)
+        model.new_story(
+            arc,
+            "day-one",
+            "MuseumWeek, day one",
+            campaign=CAMPAIGN,
+            curator="Ada Curator",
+            institution="Musée de Test",
+            description="What *museums* shared.",
+        )
+        half = len(uids) // 2
+        model.add_items(
+            arc,
+            "day-one",
+            [model.heading("Morning"), model.text("The day **opened** with [photos](https://example.org/a).")]
+            + [model.post(u) for u in uids[:half]]
+            + [model.heading("Evening")]
+            + [model.post(u) for u in uids[half:]],
+        )
+    return demo_archive, uids
