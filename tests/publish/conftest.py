@@ -57,6 +57,11 @@ def story_uids(arc: object) -> list[str]:
 @pytest.fixture
 def demo_story(demo_archive: Path) -> tuple[Path, list[str]]:
     """The demo archive with story ``day-one`` (heading, text, posts) created."""
+    return make_story(demo_archive)
+
+
+def make_story(demo_archive: Path) -> tuple[Path, list[str]]:
+    """Create story ``day-one`` (headings, text, posts) in ``demo_archive``."""
     from salon.publish.stories import model
     from salon.store.archive import open_archive
 

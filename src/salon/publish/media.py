@@ -196,7 +196,16 @@ def fetch_media(
     store.root.mkdir(parents=True, exist_ok=True)
     _clean_tmp(store)
     if todo:
-        asyncio.run(_run(arc, store, todo, rep, concurrency, max_attempts, timeout, progress, transport))
+        job = _run(arc, store, todo, rep, concurrency, max_attempts, timeout, progress, transport)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            asyncio.run(job)
+        else:  # called from async code (a notebook, a web handler): its own loop in a thread
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(1) as pool:
+                pool.submit(asyncio.run, job).result()
     return rep
 
 

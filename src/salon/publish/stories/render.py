@@ -89,7 +89,7 @@ def render_html(
     html = tpl.render(
         d=data,
         csp=CSP_SINGLE if single else CSP_FOLDER,
-        inline_css=CSS if single else None,
+        inline_css=Markup(CSS) if single else None,  # our own stylesheet, verbatim
         media_src=media_src,
         files_note=None
         if single
