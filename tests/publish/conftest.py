@@ -11,6 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.web import conftest as _web
+
+# The web tests' fixtures (a small Mastodon archive, a browser).
+archive = _web.archive
+browser_context = _web.browser_context
+
 SALON = str(Path(sys.executable).with_name("salon"))
 CAMPAIGN = "museumweek-2025-demo"
 

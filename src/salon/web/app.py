@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from salon import __version__
-from salon.web import api, editor, explorer, ingest, pages
+from salon.web import api, editor, explorer, ingest, pages, stories
 from salon.web.deps import HERE, render
 from salon.web.service import ArchiveService
 
@@ -48,7 +48,8 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
-        embed = path.startswith("/embed/")
+        # the widget and published stories (/s/<slug>/: no script, CSP of their own) may be framed
+        embed = path.startswith(("/embed/", "/s/"))
         extra = [
             (b"content-security-policy", (_CSP_EMBED if embed else CSP).encode()),
             (b"x-content-type-options", b"nosniff"),
@@ -103,6 +104,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(api.router)
     app.include_router(ingest.router)
+    app.include_router(stories.router)  # before editor: /edit/stories is not a campaign slug
     app.include_router(editor.router)
     app.include_router(pages.router)
 
