@@ -60,9 +60,9 @@ def build_archive(n: int, keep: bool) -> tuple[Path, str, datetime, bool]:
     of the largest edition, its start, whether the archive was reused)."""
     from bench.tally_bench import EDITIONS, _copy_archive, _remove_archive, build, campaign_toml
     from salon.campaigns.config import parse_campaign
+    from salon.campaigns.index import refresh
+    from salon.campaigns.stored import get_campaign, list_campaigns, save_campaign
     from salon.store.archive import open_archive
-    from salon.store.campaign_index import refresh
-    from salon.store.campaigns import get_campaign, list_campaigns, save_campaign
 
     DATA.mkdir(parents=True, exist_ok=True)
     path = DATA / f"web-{n}.duckdb"

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from salon.importer import import_paths
-from tests.conftest import TWARC
+from tests.conftest import corpus_path, twarc
 
 
 def run_cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
@@ -29,7 +29,7 @@ def quarantine(archive: Path) -> list[tuple[str, int, str, bytes]]:
 
 
 def test_malformed_line_is_quarantined_and_the_rest_imported(tmp_path: Path, archive_path: Path) -> None:
-    good = (TWARC / "flat.jsonl").read_bytes().splitlines()
+    good = twarc("flat.jsonl").read_bytes().splitlines()
     bad = b'{"id": "1", "text": broken'
     f = tmp_path / "mixed.jsonl"
     f.write_bytes(b"\n".join([*good[:10], bad, *good[10:20]]) + b"\n")
@@ -45,7 +45,7 @@ def test_malformed_line_is_quarantined_and_the_rest_imported(tmp_path: Path, arc
 
 
 def test_truncated_gzip_keeps_what_was_read(tmp_path: Path, archive_path: Path) -> None:
-    data = gzip.compress((TWARC / "flat.jsonl").read_bytes())
+    data = gzip.compress(twarc("flat.jsonl").read_bytes())
     f = tmp_path / "cut.jsonl.gz"
     f.write_bytes(data[: len(data) // 2])
     report = import_paths([str(f)], archive_path)
@@ -56,7 +56,7 @@ def test_truncated_gzip_keeps_what_was_read(tmp_path: Path, archive_path: Path) 
 
 def test_utf8_bom_is_skipped(tmp_path: Path, archive_path: Path) -> None:
     f = tmp_path / "bom.jsonl"
-    f.write_bytes(b"\xef\xbb\xbf" + (TWARC / "kpop.jsonl").read_bytes())
+    f.write_bytes(b"\xef\xbb\xbf" + twarc("kpop.jsonl").read_bytes())
     report = import_paths([str(f)], archive_path)
     assert report.posts_new == 121 and not report.problems
 
@@ -124,7 +124,7 @@ def test_empty_junk_and_unknown_files(tmp_path: Path, archive_path: Path) -> Non
         assert message in proc.stderr and b"Traceback" not in proc.stderr, proc.stderr
     # With one good file beside them, the import succeeds and only the bad ones are reported.
     proc = run_cli(
-        "import", str(empty), str(junk), str(unknown), str(TWARC / "kpop.jsonl"), "-a", str(archive_path)
+        "import", str(empty), str(junk), str(unknown), str(twarc("kpop.jsonl")), "-a", str(archive_path)
     )
     assert proc.returncode == 0, proc.stderr
     assert {q[0] for q in quarantine(archive_path)} == {str(junk), str(unknown)}
@@ -137,7 +137,7 @@ def test_missing_path_and_unknown_format_are_clear_errors(tmp_path: Path, archiv
         and b"no such file or directory" in proc.stderr
         and b"Traceback" not in proc.stderr
     )
-    proc = run_cli("import", str(TWARC / "kpop.jsonl"), "--format", "nonsense", "-a", str(archive_path))
+    proc = run_cli("import", str(twarc("kpop.jsonl")), "--format", "nonsense", "-a", str(archive_path))
     assert proc.returncode == 2 and b"unknown format 'nonsense'" in proc.stderr
 
 
@@ -161,7 +161,7 @@ def test_an_archive_that_cannot_be_opened_is_a_one_line_error(tmp_path: Path) ->
 
 
 def test_truncated_json_array_and_document(tmp_path: Path, archive_path: Path) -> None:
-    doc = (TWARC.parent.parent / "docnow-flatten-tweet" / "test-data" / "response.json").read_bytes()
+    doc = corpus_path("docnow-flatten-tweet", "test-data", "response.json").read_bytes()
     f = tmp_path / "cut.json"
     f.write_bytes(doc[: len(doc) // 2])
     report = import_paths([str(f)], archive_path)

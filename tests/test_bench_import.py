@@ -12,7 +12,10 @@ from bench import import_bench
 
 
 def test_the_import_bench_measures_salon_the_scan_and_the_floor(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    needs_shared: Path,  # the bench's generator copies the twarc pages of ../shared
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setattr(import_bench, "DATA", tmp_path / "data")
     monkeypatch.setattr(import_bench, "RESULTS", tmp_path / "results")

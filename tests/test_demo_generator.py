@@ -36,14 +36,13 @@ from salon.demo.generator import generate
 from salon.demo.run import SAMPLE_ARGS
 from salon.hashtags import tag_key
 from salon.importer import import_paths
-from tests.conftest import CORPORA, TWARC
+from tests.conftest import corpus_path, twarc
 
-MASTODON = CORPORA / "mastodon-py" / "extracted" / "statuses_test_instance_localhost.jsonl"
-JETSTREAM = CORPORA / "bluesky-jetstream" / "internal" / "corpus" / "testdata" / "expected_v1.jsonl"
-ATPROTO_THREAD = (
-    CORPORA / "atproto-python" / "tests" / "test_atproto_client" / "models" / "test_data"
-    / "thread_view_post_with_embed_media.json"
-)  # fmt: skip
+# Real payloads in ../shared/corpora, found inside the tests (tests/conftest.py).
+MASTODON = ("mastodon-py", "extracted", "statuses_test_instance_localhost.jsonl")
+JETSTREAM = ("bluesky-jetstream", "internal", "corpus", "testdata", "expected_v1.jsonl")
+ATPROTO_THREAD = ("atproto-python", "tests", "test_atproto_client", "models", "test_data",
+                  "thread_view_post_with_embed_media.json")  # fmt: skip
 # twarc2 pages of 2022-2023 (tweet.fields with edit history): the field set a modern page has.
 X_MODERN = ["quoted_edit.jsonl", "edited.jsonl", "edited_after.jsonl", "edited_before.jsonl",
             "verified_type.jsonl", "media_tweet.jsonl"]  # fmt: skip
@@ -147,7 +146,7 @@ def jetstream_canon(event: dict[str, Any]) -> Callable[[str], str]:
 
 def x_real() -> tuple[Shapes, Shapes, Shapes]:
     real, modern, compliance = Shapes(), Shapes(), Shapes()
-    for f in sorted(TWARC.glob("*.json*")):
+    for f in sorted(twarc().glob("*.json*")):
         for obj in lines(f):
             if not isinstance(obj, dict):
                 continue
@@ -168,7 +167,9 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     return out, truth
 
 
-def test_x_pages_have_the_real_key_structure(generated: tuple[Path, dict[str, Any]]) -> None:
+def test_x_pages_have_the_real_key_structure(
+    needs_shared: Path, generated: tuple[Path, dict[str, Any]]
+) -> None:
     out, _ = generated
     real, modern, real_compliance = x_real()
     gen, gen_compliance = Shapes(), Shapes()
@@ -181,10 +182,12 @@ def test_x_pages_have_the_real_key_structure(generated: tuple[Path, dict[str, An
     assert shape_problems(gen_compliance, real_compliance) == []
 
 
-def test_mastodon_statuses_have_the_real_key_structure(generated: tuple[Path, dict[str, Any]]) -> None:
+def test_mastodon_statuses_have_the_real_key_structure(
+    needs_shared: Path, generated: tuple[Path, dict[str, Any]]
+) -> None:
     out, _ = generated
     real, modern = Shapes(), Shapes()
-    for obj in lines(MASTODON):
+    for obj in lines(corpus_path(*MASTODON)):
         real.add(obj, mastodon_canon)
         if "quote_approval" in obj:  # Mastodon 4.4+ (quotes): the field set of a current server
             modern.add(obj, mastodon_canon)
@@ -197,14 +200,16 @@ def test_mastodon_statuses_have_the_real_key_structure(generated: tuple[Path, di
     assert shape_problems(gen, real, modern) == []
 
 
-def test_jetstream_events_have_the_real_key_structure(generated: tuple[Path, dict[str, Any]]) -> None:
+def test_jetstream_events_have_the_real_key_structure(
+    needs_shared: Path, generated: tuple[Path, dict[str, Any]]
+) -> None:
     out, _ = generated
     real = Shapes()
-    for ev in lines(JETSTREAM):
+    for ev in lines(corpus_path(*JETSTREAM)):
         real.add(ev, jetstream_canon(ev))
     # Jetstream's sample has no quote post: a quote's embed is the app.bsky.embed.record object
     # that atproto's thread view nests in a post record (recordWithMedia.record).
-    thread = json.loads(ATPROTO_THREAD.read_text(encoding="utf-8"))
+    thread = json.loads(corpus_path(*ATPROTO_THREAD).read_text(encoding="utf-8"))
     record_embed = thread["thread"]["post"]["record"]["embed"]["record"]
     assert record_embed["$type"] == "app.bsky.embed.record"
     real.add(

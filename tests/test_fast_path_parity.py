@@ -18,9 +18,10 @@ from salon.importer import import_paths
 from salon.store import x_v2_sql
 from salon.store.archive import open_archive
 from salon.store.rawstore import iter_payloads
+from tests.conftest import twarc
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "docnow-twarc-csv" / "test-data"
-FILES = sorted(CORPUS.glob("*.json*")) if CORPUS.exists() else []
+# Every test here reads the twarc test data of ../shared (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("needs_shared")
 
 # Every table an import writes, without the columns holding the time of the import itself.
 TABLES = {
@@ -65,6 +66,18 @@ BULK = {
     "verified_type.jsonl",
     "withheld.jsonl",
 }
+# The other files of the corpus (counts, users, lists, compliance jobs, an empty file, captures).
+OTHERS = {
+    "counts.jsonl",
+    "empty.json",
+    "lists.jsonl",
+    "streaming_output.jsonl",
+    "streaming_output_with_error.jsonl",
+    "tweets_compliance.jsonl",
+    "users.jsonl",
+    "users_compliance.jsonl",
+}
+FILES = sorted(BULK | OTHERS)
 
 
 def _dump(path: Path) -> dict[str, list[tuple[Any, ...]]]:
@@ -87,9 +100,9 @@ def fast_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
-@pytest.mark.skipif(not FILES, reason="corpus not available")
-@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
-def test_fast_path_gives_identical_tables(path: Path, tmp_path: Path, fast_calls: list[int]) -> None:
+@pytest.mark.parametrize("name", FILES)
+def test_fast_path_gives_identical_tables(name: str, tmp_path: Path, fast_calls: list[int]) -> None:
+    path = twarc(name)
     fast, slow = tmp_path / "fast.duckdb", tmp_path / "slow.duckdb"
     rf = import_paths([str(path)], fast, fast=True)
     rs = import_paths([str(path)], slow, fast=False)
@@ -108,19 +121,18 @@ def test_fast_path_gives_identical_tables(path: Path, tmp_path: Path, fast_calls
         assert a[table] == b[table], f"{table} differs"
 
 
-@pytest.mark.skipif(not FILES, reason="corpus not available")
-def test_bulk_files_are_in_the_corpus() -> None:
-    missing = BULK - {p.name for p in FILES}
-    assert not missing, f"files expected to take the bulk path are missing: {sorted(missing)}"
+def test_every_corpus_file_is_compared() -> None:
+    """FILES is the corpus folder's listing (written out so that collection reads nothing of
+    ../shared): a file added to or gone from the corpus shows here."""
+    assert {p.name for p in twarc().glob("*.json*")} == set(FILES)
 
 
-@pytest.mark.skipif(not FILES, reason="corpus not available")
 def test_stream_lines_through_the_bulk_path(tmp_path: Path, fast_calls: list[int]) -> None:
     """Filtered-stream lines (one tweet, ``includes`` and ``matching_rules`` each) are not a
     corpus file of their own the bulk path takes: the tweet lines of the capture alone are."""
     keep = [
         ln
-        for ln in (CORPUS / "streaming_output.jsonl").read_bytes().splitlines(keepends=True)
+        for ln in twarc("streaming_output.jsonl").read_bytes().splitlines(keepends=True)
         if ln.strip() and "data" in (obj := json.loads(ln)) and "errors" not in obj
     ]
     assert len(keep) == 8
@@ -137,29 +149,26 @@ def test_stream_lines_through_the_bulk_path(tmp_path: Path, fast_calls: list[int
         assert a[table] == b[table], f"{table} differs"
 
 
-@pytest.mark.skipif(not FILES, reason="corpus not available")
 def test_whole_corpus_in_one_archive(tmp_path: Path, fast_calls: list[int]) -> None:
     """All files into one archive (posts met again across files: context promotion, edits)."""
     fast, slow = tmp_path / "fast.duckdb", tmp_path / "slow.duckdb"
-    import_paths([str(p) for p in FILES], fast, fast=True)
-    import_paths([str(p) for p in FILES], slow, fast=False)
+    import_paths([str(twarc(n)) for n in FILES], fast, fast=True)
+    import_paths([str(twarc(n)) for n in FILES], slow, fast=False)
     assert fast_calls, "the bulk path was never taken"
     a, b = _dump(fast), _dump(slow)
     for table in [*TABLES, "payloads"]:
         assert a[table] == b[table], f"{table} differs"
 
 
-@pytest.mark.skipif(not FILES, reason="corpus not available")
 @pytest.mark.parametrize("name", ["2sets.jsonl", "flat.jsonl", "noflat.jsonl", "withheld.jsonl"])
 def test_fast_path_is_taken(name: str, tmp_path: Path, fast_calls: list[int]) -> None:
-    import_paths([str(CORPUS / name)], tmp_path / "a.duckdb", fast=True)
+    import_paths([str(twarc(name))], tmp_path / "a.duckdb", fast=True)
     assert fast_calls, f"{name} did not take the bulk path"
 
 
-@pytest.mark.skipif(not FILES, reason="corpus not available")
 def test_reimport_via_fast_path_changes_nothing(tmp_path: Path, fast_calls: list[int]) -> None:
     arc_path = tmp_path / "a.duckdb"
-    path = str(CORPUS / "2sets.jsonl")
+    path = str(twarc("2sets.jsonl"))
     first = import_paths([path], arc_path, fast=True)
     assert fast_calls and first.posts_new > 0
     before = _dump(arc_path)
@@ -172,12 +181,11 @@ def test_reimport_via_fast_path_changes_nothing(tmp_path: Path, fast_calls: list
             assert after[table] == before[table], f"{table} changed"
 
 
-@pytest.mark.skipif(not FILES, reason="corpus not available")
 def test_small_batches_match(tmp_path: Path, fast_calls: list[int]) -> None:
     """Batch boundaries inside a file (posts, authors and snapshots merged across batches)."""
     fast, slow = tmp_path / "fast.duckdb", tmp_path / "slow.duckdb"
     paths = [
-        str(CORPUS / n) for n in ("flat.jsonl", "noflat.jsonl", "edited_before.jsonl", "edited_after.jsonl")
+        str(twarc(n)) for n in ("flat.jsonl", "noflat.jsonl", "edited_before.jsonl", "edited_after.jsonl")
     ]
     import_paths(paths, fast, batch_size=7, fast=True)
     import_paths(paths, slow, batch_size=7, fast=False)
@@ -187,13 +195,11 @@ def test_small_batches_match(tmp_path: Path, fast_calls: list[int]) -> None:
         assert a[table] == b[table], f"{table} differs"
 
 
-@pytest.mark.skipif(not FILES, reason="corpus not available")
 def test_bulk_path_is_the_default(tmp_path: Path, fast_calls: list[int]) -> None:
-    import_paths([str(CORPUS / "2sets.jsonl")], tmp_path / "a.duckdb")
+    import_paths([str(twarc("2sets.jsonl"))], tmp_path / "a.duckdb")
     assert fast_calls, "an X v2 file did not take the bulk path by default"
 
 
-@pytest.mark.skipif(not FILES, reason="corpus not available")
 def test_a_file_the_bulk_path_turns_down_goes_to_python(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -208,7 +214,7 @@ def test_a_file_the_bulk_path_turns_down_goes_to_python(
 
     monkeypatch.setattr(x_v2_sql, "prepare_lines", counting)
     path = tmp_path / "users_then_tweets.jsonl"
-    path.write_bytes((CORPUS / "users.jsonl").read_bytes() + (CORPUS / "flat.jsonl").read_bytes())
+    path.write_bytes(twarc("users.jsonl").read_bytes() + twarc("flat.jsonl").read_bytes())
     rep = import_paths([str(path)], tmp_path / "a.duckdb", batch_size=1)
     ref = import_paths([str(path)], tmp_path / "b.duckdb", batch_size=1, fast=False)
     # Batches already made ready when the first was turned down were tried too (pipeline depth).
@@ -219,7 +225,6 @@ def test_a_file_the_bulk_path_turns_down_goes_to_python(
         assert a[table] == b[table], f"{table} differs"
 
 
-@pytest.mark.skipif(not FILES, reason="corpus not available")
 def _short_of_memory(monkeypatch: pytest.MonkeyPatch, max_lines: int) -> list[int]:
     """Make the bulk parse fail for memory on batches of more than ``max_lines`` lines (as
     DuckDB's limit would on too large a batch); returns the sizes of the batches parsed."""
@@ -270,7 +275,7 @@ def test_a_batch_short_of_memory_is_written_in_halves_by_the_bulk_path(
     written in halves (and halves of halves) by the bulk path, never by the Python path, and
     the archive is the same as the Python path's with batches of those halves (which raw record
     a post points to depends on which lines share a batch)."""
-    path = str(CORPUS / "flat.jsonl")
+    path = str(twarc("flat.jsonl"))
     ref = import_paths([path], tmp_path / "b.duckdb", batch_size=2, fast=False)
     parsed = _short_of_memory(monkeypatch, max_lines=2)
     in_python = _python_batches(monkeypatch)
@@ -284,7 +289,7 @@ def test_a_batch_short_of_memory_is_written_in_halves_by_the_bulk_path(
 
 def test_a_line_short_of_memory_alone_goes_to_python(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """When even one line does not fit, that line alone is normalised in Python."""
-    path = str(CORPUS / "flat.jsonl")
+    path = str(twarc("flat.jsonl"))
     ref = import_paths([path], tmp_path / "b.duckdb", batch_size=1, fast=False)
     parsed = _short_of_memory(monkeypatch, max_lines=0)
     in_python = _python_batches(monkeypatch)
@@ -309,7 +314,7 @@ def test_batches_are_parsed_by_the_preparing_thread_and_written_by_the_writer(
             return _real(*a, **kw)
 
         monkeypatch.setattr(x_v2_sql, name, spy)
-    path = str(CORPUS / "flat.jsonl")
+    path = str(twarc("flat.jsonl"))
     ref = import_paths([path], tmp_path / "b.duckdb", batch_size=10, fast=False)
     rep = import_paths([path], tmp_path / "a.duckdb", batch_size=10)
     assert threads["parse"] == {"salon-import-prepare"}
@@ -326,7 +331,7 @@ def test_a_write_short_of_memory_is_retried_in_halves_and_the_writer_parses_alon
     it: the transaction is rolled back, the batch is written in halves, and the next batches
     are parsed by the writer itself (one statement at a time in the memory budget) until a few
     were written without running short."""
-    path = str(CORPUS / "flat.jsonl")
+    path = str(twarc("flat.jsonl"))
     ref = import_paths([path], tmp_path / "b.duckdb", batch_size=4, fast=False)
     real_merge = importer.Writer.merge_posts
     failed: list[int] = []
@@ -373,7 +378,7 @@ def test_a_commit_short_of_memory_is_retried_in_halves(
     """DuckDB reports a commit that cannot pin a block within its memory limit as a failed
     commit (``TransactionException``), not as out of memory: the batch is written in halves all
     the same, and the archive is the same as the Python path's."""
-    path = str(CORPUS / "flat.jsonl")
+    path = str(twarc("flat.jsonl"))
     ref = import_paths([path], tmp_path / "b.duckdb", batch_size=4, fast=False)
     real = importer.Writer.upsert_authors
     failed: list[int] = []
@@ -408,4 +413,4 @@ def test_another_failed_commit_is_not_taken_for_want_of_memory(
 
     monkeypatch.setattr(importer.Writer, "upsert_authors", upsert)
     with pytest.raises(duckdb.TransactionException, match="Conflict"):
-        import_paths([str(CORPUS / "flat.jsonl")], tmp_path / "a.duckdb", batch_size=4)
+        import_paths([str(twarc("flat.jsonl"))], tmp_path / "a.duckdb", batch_size=4)

@@ -19,7 +19,7 @@ import zstandard
 
 from salon.importer import import_paths
 from salon.store.rawstore import iter_payloads
-from tests.conftest import TWARC
+from tests.conftest import corpus_path, twarc
 
 X_FILES = ["2sets.jsonl", "flat.jsonl", "noflat.jsonl", "withheld.jsonl", "kpop.jsonl"]
 
@@ -62,9 +62,9 @@ def counts(archive: Path) -> dict[str, Any]:
 
 
 def test_corpus_import_counts_and_idempotence(archive_path: Path, tmp_path: Path) -> None:
-    files = [str(TWARC / f) for f in X_FILES]
+    files = [str(twarc(f)) for f in X_FILES]
     report = import_paths(files, archive_path)
-    expected = set().union(*(tweet_ids(TWARC / f) for f in X_FILES))
+    expected = set().union(*(tweet_ids(twarc(f)) for f in X_FILES))
     con = duckdb.connect(str(archive_path), read_only=True)
     stored = {r[0] for r in con.execute("SELECT native_id FROM posts WHERE platform = 'x'").fetchall()}
     con.close()
@@ -79,9 +79,9 @@ def test_corpus_import_counts_and_idempotence(archive_path: Path, tmp_path: Path
 
 
 def test_overlapping_collection_adds_no_post(archive_path: Path, tmp_path: Path) -> None:
-    import_paths([str(TWARC / "noflat.jsonl")], archive_path)
+    import_paths([str(twarc("noflat.jsonl"))], archive_path)
     before = counts(archive_path)
-    report = import_paths([str(TWARC / "flat.jsonl")], archive_path)  # same tweets, flattened
+    report = import_paths([str(twarc("flat.jsonl"))], archive_path)  # same tweets, flattened
     assert report.records_new > 0 and report.posts_new == 0
     after = counts(archive_path)
     assert after["posts"] == before["posts"]
@@ -89,7 +89,7 @@ def test_overlapping_collection_adds_no_post(archive_path: Path, tmp_path: Path)
 
 
 def test_provenance_and_byte_identical_raw_export(archive_path: Path, tmp_path: Path) -> None:
-    src = TWARC / "withheld.jsonl"
+    src = twarc("withheld.jsonl")
     import_paths([str(src)], archive_path)
     con = duckdb.connect(str(archive_path), read_only=True)
     rows = con.execute(
@@ -112,7 +112,7 @@ def test_provenance_and_byte_identical_raw_export(archive_path: Path, tmp_path: 
 
 
 def test_compressed_and_zipped_inputs_give_the_same_posts(archive_path: Path, tmp_path: Path) -> None:
-    src = TWARC / "2sets.jsonl"
+    src = twarc("2sets.jsonl")
     data = src.read_bytes()
     (tmp_path / "a.jsonl.gz").write_bytes(gzip.compress(data))
     (tmp_path / "b.zst").write_bytes(zstandard.ZstdCompressor().compress(data))
@@ -129,13 +129,13 @@ def test_compressed_and_zipped_inputs_give_the_same_posts(archive_path: Path, tm
 def test_directory_recursion_and_stdin(archive_path: Path, tmp_path: Path) -> None:
     d = tmp_path / "in" / "nested"
     d.mkdir(parents=True)
-    shutil.copy(TWARC / "kpop.jsonl", d)
+    shutil.copy(twarc("kpop.jsonl"), d)
     report = import_paths([str(tmp_path / "in")], archive_path)
-    assert report.posts_new == len(tweet_ids(TWARC / "kpop.jsonl"))
+    assert report.posts_new == len(tweet_ids(twarc("kpop.jsonl")))
     arc2 = tmp_path / "stdin.duckdb"
     proc = subprocess.run(
         [sys.executable, "-m", "salon.cli", "import", "-", "-a", str(arc2), "--json"],
-        input=(TWARC / "kpop.jsonl").read_bytes(),
+        input=twarc("kpop.jsonl").read_bytes(),
         capture_output=True,
         check=True,
     )
@@ -143,7 +143,7 @@ def test_directory_recursion_and_stdin(archive_path: Path, tmp_path: Path) -> No
 
 
 def test_x_account_archive_folder_and_zip_get_the_owner_as_author(tmp_path: Path) -> None:
-    root = TWARC.parent.parent / "twitter-archive-milahu104"
+    root = corpus_path("twitter-archive-milahu104")
     raw = (root / "data" / "tweets.js").read_text(encoding="utf-8")
     expected = len(json.loads(raw.split("=", 1)[1]))
     manifest = json.loads((root / "data" / "manifest.js").read_text(encoding="utf-8").split("=", 1)[1])
@@ -164,7 +164,7 @@ def test_x_account_archive_folder_and_zip_get_the_owner_as_author(tmp_path: Path
 def test_x_account_archive_names_are_matched_in_any_case(tmp_path: Path) -> None:
     """Zips made on other systems may change the case of member names: the tweets file and its
     manifest are still found, and the other ``.js`` files are still skipped, in any case."""
-    root = TWARC.parent.parent / "twitter-archive-milahu104"
+    root = corpus_path("twitter-archive-milahu104")
     raw = (root / "data" / "tweets.js").read_text(encoding="utf-8")
     expected = len(json.loads(raw.split("=", 1)[1]))
     manifest = json.loads((root / "data" / "manifest.js").read_text(encoding="utf-8").split("=", 1)[1])

@@ -15,7 +15,7 @@ import salon.importer as importer
 from salon.importer import import_paths
 from salon.store.archive import open_archive
 from salon.store.rawstore import iter_payloads
-from tests.conftest import TWARC
+from tests.conftest import corpus_path, twarc
 
 COUNTED = ("raw", "raw_blocks", "posts", "post_hashtags", "metrics_snapshots", "authors", "author_snapshots")
 
@@ -46,7 +46,7 @@ def test_duplicates_in_batches_still_being_written(
         return real_write(*args, **kw)
 
     monkeypatch.setattr(importer, PATHS[fast], slow_write)
-    lines = [ln for ln in (TWARC / "flat.jsonl").read_bytes().split(b"\n") if ln.strip()][:6]
+    lines = [ln for ln in twarc("flat.jsonl").read_bytes().split(b"\n") if ln.strip()][:6]
     src = tmp_path / "repeats.jsonl"
     # Every line twice: right after itself, and again two batches later.
     order = [lines[0], lines[0], lines[1], lines[0], lines[2], lines[1], *lines[3:], lines[5]]
@@ -66,7 +66,7 @@ def test_duplicates_in_batches_still_being_written(
 @pytest.mark.parametrize("fast", [True, False], ids=["bulk", "python"])
 def test_same_tables_whatever_the_batch_size(tmp_path: Path, fast: bool) -> None:
     files = [
-        str(TWARC / n) for n in ("flat.jsonl", "streaming_output.jsonl", "edited.jsonl", "withheld.jsonl")
+        str(twarc(n)) for n in ("flat.jsonl", "streaming_output.jsonl", "edited.jsonl", "withheld.jsonl")
     ]
     small = import_paths(files, tmp_path / "small.duckdb", batch_size=3, fast=fast)
     big = import_paths(files, tmp_path / "big.duckdb", batch_size=100_000, fast=fast)
@@ -91,12 +91,12 @@ def test_a_failure_while_preparing_stops_the_import_and_keeps_what_was_written(
     monkeypatch.setattr(owner, name, failing)
     path = tmp_path / "a.duckdb"
     with pytest.raises(RuntimeError, match="disk on fire"):
-        import_paths([str(TWARC / "flat.jsonl")], path, batch_size=5, fast=fast)
+        import_paths([str(twarc("flat.jsonl"))], path, batch_size=5, fast=fast)
     with open_archive(path) as arc:
         assert arc.scalar("SELECT count(*) FROM raw") == 10  # the two batches written before it
         assert arc.scalar("SELECT status FROM import_files") == "failed"
     monkeypatch.setattr(owner, name, real)
-    rep = import_paths([str(TWARC / "flat.jsonl")], path, batch_size=5, fast=fast)
+    rep = import_paths([str(twarc("flat.jsonl"))], path, batch_size=5, fast=fast)
     assert rep.records_duplicate == 10 and rep.records_new == rep.records_in - 10
 
 
@@ -115,24 +115,24 @@ def test_a_full_memory_budget_makes_the_preparing_thread_wait(
         return real(self, ids, con)
 
     monkeypatch.setattr(importer.Writer, "existing_raw_ids", sometimes_full)
-    rep = import_paths([str(TWARC / "flat.jsonl")], tmp_path / "a.duckdb", batch_size=10)
+    rep = import_paths([str(twarc("flat.jsonl"))], tmp_path / "a.duckdb", batch_size=10)
     assert failures["left"] == 0
     monkeypatch.setattr(importer.Writer, "existing_raw_ids", real)
-    ref = import_paths([str(TWARC / "flat.jsonl")], tmp_path / "b.duckdb", batch_size=10)
+    ref = import_paths([str(twarc("flat.jsonl"))], tmp_path / "b.duckdb", batch_size=10)
     assert rep.counts() == ref.counts() and rep.records_new > 0
     assert _counts(tmp_path / "a.duckdb") == _counts(tmp_path / "b.duckdb")
 
 
 @pytest.mark.parametrize(
-    ("path", "size"),
+    ("parts", "size"),
     [
-        (TWARC / "flat.jsonl", importer.BULK_BATCH_BYTES),
-        (TWARC.parents[1] / "bluesky-jetstream", importer.DEFAULT_BATCH_BYTES),
+        (("docnow-twarc-csv", "test-data", "flat.jsonl"), importer.BULK_BATCH_BYTES),
+        (("bluesky-jetstream",), importer.DEFAULT_BATCH_BYTES),
     ],
     ids=["x-v2", "other"],
 )
 def test_batch_size_follows_the_file_format(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: Path, size: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parts: tuple[str, ...], size: int
 ) -> None:
     """X v2 files get the bulk path's bigger batches; other formats, normalised in Python (many
     objects per byte), keep the smaller ones."""
@@ -144,7 +144,7 @@ def test_batch_size_follows_the_file_format(
         return real(records, n, max_bytes)
 
     monkeypatch.setattr(importer, "_chunks", spying)
-    rep = import_paths([str(path)], tmp_path / "a.duckdb")
+    rep = import_paths([str(corpus_path(*parts))], tmp_path / "a.duckdb")
     assert rep.records_new > 0 and sizes and set(sizes) == {size}
 
 
@@ -174,7 +174,7 @@ def test_the_import_settings_last_only_as_long_as_the_import(
             return real_write(writer, *a, **kw)
 
         monkeypatch.setattr(importer, "_write_lines", spying)
-        import_paths([str(TWARC / "flat.jsonl")], arc)
+        import_paths([str(twarc("flat.jsonl"))], arc)
         after = {k: arc.scalar(f"SELECT current_setting('{k}')") for k in keys}
     assert during["threads"] == 1 and seen["threads"] == before["threads"] == 2
     assert (
@@ -191,7 +191,7 @@ def test_the_import_checkpoints_within_its_memory_budget(tmp_path: Path) -> None
     the archive, DuckDB would make it with its default budget (a peak of 625-683 MB instead of
     about 450 on the 900 MB benchmark file)."""
     with open_archive(tmp_path / "a.duckdb") as arc:
-        import_paths([str(TWARC / "flat.jsonl")], arc)
+        import_paths([str(twarc("flat.jsonl"))], arc)
         wal = tmp_path / "a.duckdb.wal"
         assert not wal.exists() or wal.stat().st_size == 0, "what the import wrote is still in the WAL"
 
@@ -261,7 +261,7 @@ def test_the_parse_beside_the_writer_and_its_commits_are_kept_apart(
         return bool(real_parse(con, lines))
 
     monkeypatch.setattr(importer.x_v2_sql, "parse", parse)
-    rep = import_paths([str(TWARC / "flat.jsonl")], tmp_path / "a.duckdb", batch_size=10)
+    rep = import_paths([str(twarc("flat.jsonl"))], tmp_path / "a.duckdb", batch_size=10)
     batches = -(-rep.records_new // 10)
     by_writer = [h for h in holds if h == (threading.current_thread().name, "in")]
     by_preparer = [h for h in holds if h == ("salon-import-prepare", "in")]

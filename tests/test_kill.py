@@ -13,14 +13,14 @@ from pathlib import Path
 
 import duckdb
 
-from tests.conftest import TWARC
+from tests.conftest import twarc
 
 TABLES = ("raw", "posts", "post_hashtags", "post_mentions", "post_urls", "authors", "metrics_snapshots")
 
 
 def big_file(path: Path, copies: int) -> None:
     """Copies of a real twarc2 file with every id made distinct per copy."""
-    src = (TWARC / "flat.jsonl").read_bytes()
+    src = twarc("flat.jsonl").read_bytes()
     with path.open("wb") as out:
         for k in range(copies):
             out.write(re.sub(rb'"(\d{9,19})"', lambda m, k=k: b'"9%04d' % k + m.group(1) + b'"', src))

@@ -13,7 +13,7 @@ from salon.publish.exports import iter_raw
 from salon.store import archive as archive_mod
 from salon.store.archive import open_archive
 from salon.store.rawstore import BLOCK_BYTES, iter_payloads, payload_of
-from tests.conftest import TWARC
+from tests.conftest import twarc
 
 
 def _archive_at(path: Path, last: str) -> duckdb.DuckDBPyConnection:
@@ -55,14 +55,12 @@ def test_inline_payloads_move_into_blocks(tmp_path: Path) -> None:
         assert payload_of(arc.con, "id0701") == payloads[701]
         assert payload_of(arc.con, "nope") is None
     # The migrated archive takes new records as usual: new blocks after the migrated ones.
-    rep = import_paths([str(TWARC / "withheld.jsonl")], path)
+    rep = import_paths([str(twarc("withheld.jsonl"))], path)
     assert rep.records_new == 5
     with open_archive(path, read_only=True) as arc:
         stored = [p for _rid, p in iter_payloads(arc.con)]
     assert stored[: len(payloads)] == payloads
-    assert stored[len(payloads) :] == [
-        ln for ln in (TWARC / "withheld.jsonl").read_bytes().split(b"\n") if ln
-    ]
+    assert stored[len(payloads) :] == [ln for ln in twarc("withheld.jsonl").read_bytes().split(b"\n") if ln]
 
 
 def test_fresh_archive_has_every_migration(tmp_path: Path) -> None:

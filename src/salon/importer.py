@@ -31,6 +31,7 @@ import orjson
 import pyarrow as pa
 
 from salon import normalize
+from salon.campaigns.index import refresh_after_import
 from salon.model import Author
 from salon.normalize import BadRecord, Context
 from salon.sources.files import (
@@ -242,6 +243,8 @@ def import_paths(
         # DuckDB's threads do speed up.
         arc.con.execute(f"SET threads = '{previous['threads']}'")
         writer.finish_import(report.import_id, status, report.counts())
+        if status == "done":
+            refresh_after_import(arc)
         # Checkpoint within the import's memory budget: the checkpoint DuckDB makes when the
         # archive is closed would use its default budget (900 MB file: peak RSS 625-683 MB
         # instead of 400-480 MB).

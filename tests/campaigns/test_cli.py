@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from salon.commands import campaign as cmd
 from salon.importer import import_paths
-from tests.conftest import TWARC
+from tests.conftest import twarc
 
 app = typer.Typer()
 app.add_typer(cmd.app, name="campaign")
@@ -40,7 +40,7 @@ file = "p.csv"
 
 def test_tally_compare_participants(tmp_path: Path) -> None:
     arc = str(tmp_path / "a.duckdb")
-    import_paths([str(TWARC / "brexit.jsonl")], arc)
+    import_paths([str(twarc("brexit.jsonl"))], arc)
     (tmp_path / "p.csv").write_text("name,country,x\nNobody,FR,nobody_here_\n", encoding="utf-8")
     a = tmp_path / "a.toml"
     a.write_text(

@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 
 from salon.campaigns.config import CampaignError, load_campaign, parse_campaign, parse_participants
 from salon.campaigns.export import participants_csv, to_toml
+from salon.campaigns.stored import get_campaign, list_campaigns, save_campaign
 from salon.cli import app
 from salon.store.archive import open_archive
-from salon.store.campaigns import get_campaign, list_campaigns, save_campaign
 
 MW = """\
 [campaign]

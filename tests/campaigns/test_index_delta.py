@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from salon.campaigns.config import parse_campaign
+from salon.campaigns.index import refresh
+from salon.campaigns.stored import get_campaign, save_campaign
 from salon.campaigns.tally import tally
 from salon.model import Author, Engagement, Hashtag, Post, Tombstone
 from salon.store.archive import Archive, open_archive
-from salon.store.campaign_index import refresh
-from salon.store.campaigns import get_campaign, save_campaign
 from tests.campaigns.test_tally_synthetic import MW, REG, both, write
 
 TAGS = ["MuseumWeek", "MuséeDuLouvre", "SecretsMW", "FamilyMW", "Cats", "museumweek"]
@@ -236,7 +236,7 @@ def test_rename_into_and_out_of_the_registry(arc: Archive) -> None:
 
 
 def test_refresh_all_after_a_batch(arc: Archive) -> None:
-    from salon.store.campaign_index import is_fresh, refresh_all
+    from salon.campaigns.index import is_fresh, refresh_all
 
     assert refresh_all(arc) == {"mw-2015": "rebuilt"}
     write(

@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from salon.campaigns.config import parse_campaign
+from salon.campaigns.stored import save_campaign
 from salon.campaigns.tally import tally
 from salon.importer import import_paths
 from salon.store.archive import open_archive
-from salon.store.campaigns import save_campaign
-from tests.conftest import TWARC
+from tests.conftest import twarc
 
 FILES = ["brexit.jsonl", "kpop.jsonl", "2sets.jsonl"]
 
@@ -40,7 +40,7 @@ def raw_corpus() -> tuple[dict[str, dict[str, Any]], dict[str, tuple[Any, ...]],
     latest: dict[str, tuple[Any, ...]] = {}
     users: dict[str, str] = {}
     for name in FILES:
-        for line in (TWARC / name).read_text(encoding="utf-8").splitlines():
+        for line in twarc(name).read_text(encoding="utf-8").splitlines():
             if not line.strip():
                 continue
             page = json.loads(line)
@@ -160,7 +160,7 @@ hashtags = ["LISA", "LALISA"]
 @pytest.fixture(scope="module")
 def corpus_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("corpus") / "a.duckdb"
-    report = import_paths([str(TWARC / f) for f in FILES], str(path))
+    report = import_paths([str(twarc(f)) for f in FILES], str(path))
     assert report.posts_new > 0
     return path
 

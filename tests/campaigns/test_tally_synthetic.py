@@ -15,11 +15,11 @@ import pytest
 from salon.campaigns.compare import compare
 from salon.campaigns.config import parse_campaign
 from salon.campaigns.registry import candidates, participant_activity, silent_participants
+from salon.campaigns.stored import get_campaign, save_campaign
 from salon.campaigns.tally import tally
 from salon.hashtags import hashtags_in_text
 from salon.model import Author, Engagement, Hashtag, Post, Tombstone
 from salon.store.archive import Archive, open_archive
-from salon.store.campaigns import get_campaign, save_campaign
 from salon.store.writer import Batch, Writer
 
 _n = itertools.count(1)

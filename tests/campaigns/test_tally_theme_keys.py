@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from salon.campaigns.config import Campaign, parse_campaign
+from salon.campaigns.stored import get_campaign, save_campaign
 from salon.campaigns.tally import _tally, scope, tally
 from salon.model import Author, Hashtag, Post
 from salon.store.archive import Archive, open_archive
-from salon.store.campaigns import get_campaign, save_campaign
 from salon.store.writer import Batch, Writer
 
 _n = itertools.count(1)

@@ -22,15 +22,21 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 import zstandard
 from websockets.asyncio.server import ServerConnection, serve
 
-CORPORA = Path(__file__).resolve().parents[3] / "shared" / "corpora"
-MASTODON_STATUSES = CORPORA / "mastodon-py" / "extracted" / "statuses_test_instance_localhost.jsonl"
-JETSTREAM_EVENTS = CORPORA / "bluesky-jetstream" / "internal" / "corpus" / "testdata" / "expected_v1.jsonl"
-JETSTREAM_GOLDEN = CORPORA / "bluesky-jetstream" / "internal" / "subscribe" / "testdata" / "golden_v1.jsonl"
-TWARC = CORPORA / "docnow-twarc-csv" / "test-data"
+from tests.conftest import corpus_path
+
+# Real payload files, as paths relative to ../shared/corpora: ``lines`` finds them through
+# tests/conftest.py inside a test (it skips there when ../shared is absent).
+MASTODON_STATUSES = "mastodon-py/extracted/statuses_test_instance_localhost.jsonl"
+JETSTREAM_EVENTS = "bluesky-jetstream/internal/corpus/testdata/expected_v1.jsonl"
+JETSTREAM_GOLDEN = "bluesky-jetstream/internal/subscribe/testdata/golden_v1.jsonl"
+TWARC = "docnow-twarc-csv/test-data"
+ATPROTO_THREAD = "atproto-python/tests/test_atproto_client/models/test_data"
 
 
-def lines(path: Path) -> list[str]:
-    return [ln.rstrip("\n") for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+def lines(path: str | Path) -> list[str]:
+    """The non-empty lines of a file: a ``str`` is a path under ../shared/corpora."""
+    p = corpus_path(path) if isinstance(path, str) else path
+    return [ln.rstrip("\n") for ln in p.read_text(encoding="utf-8").splitlines() if ln.strip()]
 
 
 # -- plain HTTP ---------------------------------------------------------------------------------
@@ -589,8 +595,6 @@ def eventually(
 
 # -- Bluesky auth + searchPosts -----------------------------------------------------------------
 
-ATPROTO_THREAD = CORPORA / "atproto-python" / "tests" / "test_atproto_client" / "models" / "test_data"
-
 
 class BlueskyServer(HttpApp):
     """``createSession``/``refreshSession`` (an access token expires after ``uses_per_token``
@@ -601,7 +605,7 @@ class BlueskyServer(HttpApp):
         super().__init__()
         self.user, self.password = handle, password
         thread = json.loads(
-            (ATPROTO_THREAD / "thread_view_post_with_embed_media.json").read_text(encoding="utf-8")
+            corpus_path(ATPROTO_THREAD, "thread_view_post_with_embed_media.json").read_text(encoding="utf-8")
         )
         self.post_view = thread["thread"]["post"]
         self.uses_per_token = 3

@@ -15,7 +15,7 @@ PAGES = ["2sets.jsonl", "brexit.jsonl", "kpop.jsonl", "noflat.jsonl", "entities_
 
 
 def pool() -> list[str]:
-    return [ln for f in PAGES for ln in lines(TWARC / f)]
+    return [ln for f in PAGES for ln in lines(f"{TWARC}/{f}")]
 
 
 def matching_ids(pages: list[str]) -> set[str]:
@@ -62,7 +62,7 @@ def test_recent_search_pages_resume_and_rate_limits(tmp_path: Path) -> None:
 
 def test_stream_rules_drop_and_gap_backfill(tmp_path: Path) -> None:
     stream_lines = [
-        XServer.strip(ln) if ln.startswith("{") else ln for ln in lines(TWARC / "streaming_output.jsonl")
+        XServer.strip(ln) if ln.startswith("{") else ln for ln in lines(f"{TWARC}/streaming_output.jsonl")
     ]
     srv = XServer(pool(), stream_lines=[*stream_lines[:4], "heartbeat", "drop", *stream_lines[4:]])
     with srv:

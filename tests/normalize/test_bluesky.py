@@ -22,26 +22,28 @@ from salon.hashtags import tag_key
 from salon.model import KINDS, Post
 from salon.normalize import BadRecord, Context
 from salon.normalize import bluesky as b
+from tests.conftest import corpus_path
 from tests.normalize.mutation import JSON, mutate, paths
 
 
 def corpora() -> Path:
-    return Path(__file__).resolve().parents[2].parent / "shared" / "corpora"
+    """../shared/corpora, inside a test only (it skips without it: tests/conftest.py)."""
+    return corpus_path()
 
 
-ATPROTO = corpora() / "atproto-python" / "tests" / "test_atproto_client" / "models" / "test_data"
-JETSTREAM = corpora() / "bluesky-jetstream" / "internal"
+ATPROTO = "atproto-python/tests/test_atproto_client/models/test_data"
+JETSTREAM = "bluesky-jetstream/internal"
 
 
 def load(name: str) -> Any:
-    return json.loads((ATPROTO / name).read_text(encoding="utf-8"))
+    return json.loads((corpora() / ATPROTO / name).read_text(encoding="utf-8"))
 
 
 @cache
 def jetstream_posts() -> tuple[tuple[str, dict[str, Any]], ...]:
     """(at:// uri, record) of every real post create in the Jetstream captures."""
     out = []
-    for path in sorted(JETSTREAM.rglob("*.jsonl")):
+    for path in sorted((corpora() / JETSTREAM).rglob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             ev = json.loads(line)
             c = ev.get("commit") or {}

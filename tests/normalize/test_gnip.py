@@ -7,29 +7,28 @@ from __future__ import annotations
 import html
 import json
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from salon import normalize as norm
 from salon.model import KINDS, Post, Tombstone
 from salon.normalize import BadRecord, Context, gnip, x_v1
+from tests.conftest import corpus_path
 from tests.normalize.mutation import junk, mutated
 
-CORPORA = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpora"
 OBSERVED = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 CTX = Context(observed_at=OBSERVED)
 EXAMPLES = "twitterdev-tweet_parser/test/tweet_payload_examples"
 
 
 def corpus(path: str) -> Path:
-    """A file of the shared real-payload corpora."""
-    p = CORPORA / path
-    if not p.exists():
-        pytest.skip(f"corpus file missing: {p}")
-    return p
+    """A file of the shared real-payload corpora (skips without ../shared: tests/conftest.py)."""
+    return corpus_path(path)
 
 
 def json_lines(path: str) -> list[Any]:
@@ -289,13 +288,16 @@ def test_delete_activity_is_a_tombstone() -> None:
 JUNK = junk("tag:search.twitter.com,2005:", "id:twitter.com:", "share", "post", "delete", "2017-13-45T")
 
 
-POOL = json_lines(f"{EXAMPLES}/activity_streams_examples.json") if (CORPORA / EXAMPLES).exists() else [{}]
+@cache
+def pool() -> list[Any]:
+    return json_lines(f"{EXAMPLES}/activity_streams_examples.json")
 
 
+@pytest.mark.usefixtures("needs_shared")
 @settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
-@given(mutated(POOL, JUNK))
+@given(st.deferred(lambda: mutated(pool(), JUNK)))
 def test_mutated_payloads_raise_only_badrecord(obj: Any) -> None:
     try:
         items = list(gnip.normalize(obj, CTX))

@@ -19,16 +19,18 @@ from hypothesis import strategies as st
 from salon.model import KINDS, Post, Tombstone
 from salon.normalize import BadRecord, Context
 from salon.normalize import jetstream as j
+from tests.conftest import corpus_path
 from tests.normalize.mutation import JSON, mutate, paths
 
 
 def corpora() -> Path:
-    return Path(__file__).resolve().parents[2].parent / "shared" / "corpora"
+    """../shared/corpora, inside a test only (it skips without it: tests/conftest.py)."""
+    return corpus_path()
 
 
 FILES = {
-    "expected": corpora() / "bluesky-jetstream" / "internal" / "corpus" / "testdata" / "expected_v1.jsonl",
-    "golden": corpora() / "bluesky-jetstream" / "internal" / "subscribe" / "testdata" / "golden_v1.jsonl",
+    "expected": "bluesky-jetstream/internal/corpus/testdata/expected_v1.jsonl",
+    "golden": "bluesky-jetstream/internal/subscribe/testdata/golden_v1.jsonl",
 }
 POST, REPOST = "app.bsky.feed.post", "app.bsky.feed.repost"
 
@@ -36,7 +38,9 @@ POST, REPOST = "app.bsky.feed.post", "app.bsky.feed.repost"
 @cache
 def events(name: str) -> tuple[dict[str, Any], ...]:
     return tuple(
-        json.loads(line) for line in FILES[name].read_text(encoding="utf-8").splitlines() if line.strip()
+        json.loads(line)
+        for line in (corpora() / FILES[name]).read_text(encoding="utf-8").splitlines()
+        if line.strip()
     )
 
 

@@ -20,19 +20,21 @@ from hypothesis import strategies as st
 from salon.model import KINDS, Post, Tombstone
 from salon.normalize import BadRecord, Context
 from salon.normalize import mastodon as m
+from tests.conftest import corpus_path
 from tests.normalize.mutation import JSON, mutate, paths
 
 
 def corpora() -> Path:
-    return Path(__file__).resolve().parents[2].parent / "shared" / "corpora"
+    """../shared/corpora, inside a test only (it skips without it: tests/conftest.py)."""
+    return corpus_path()
 
 
-STATUSES = corpora() / "mastodon-py" / "extracted" / "statuses_test_instance_localhost.jsonl"
+STATUSES = "mastodon-py/extracted/statuses_test_instance_localhost.jsonl"
 
 
 @cache
 def statuses() -> tuple[dict[str, Any], ...]:
-    with STATUSES.open(encoding="utf-8") as fh:
+    with (corpora() / STATUSES).open(encoding="utf-8") as fh:
         return tuple(json.loads(line) for line in fh if line.strip())
 
 

@@ -19,7 +19,6 @@ import io
 import json
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,8 +30,8 @@ from salon.hashtags import tag_key
 from salon.model import Post
 from salon.normalize import BadRecord, Context, tags_csv
 from salon.normalize.tags_csv import HEADER_HINT_COLUMNS, looks_like_header, normalize, sniff
+from tests.conftest import corpus_path
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "twitter-archive-milahu104"
 ACCOUNT_ID = "1964312974236991488"  # data/manifest.js accountId
 HANDLE = "milahu104"
 
@@ -66,7 +65,7 @@ LAYOUTS = {"v6.1": V61, "v6.0": V60, "old": OLD, "extra": EXTRA}
 @pytest.fixture(scope="module")
 def archive() -> dict[str, dict[str, Any]]:
     """The archive's tweets by id, parsed from the raw ``tweets.js``."""
-    raw = (CORPUS / "data" / "tweets.js").read_text(encoding="utf-8")
+    raw = corpus_path("twitter-archive-milahu104", "data", "tweets.js").read_text(encoding="utf-8")
     return {t["tweet"]["id_str"]: t["tweet"] for t in json.loads(raw[raw.index("[") :])}
 
 

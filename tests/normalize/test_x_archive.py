@@ -15,24 +15,22 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from salon import normalize as norm
 from salon.model import KINDS, Author, Post
 from salon.normalize import BadRecord, Context, x_archive, x_v1
+from tests.conftest import corpus_path
 from tests.normalize.mutation import junk, mutated
 
-CORPORA = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpora"
 OBSERVED = datetime(2026, 3, 7, tzinfo=UTC)
 CTX = Context(observed_at=OBSERVED)
 ARCHIVE = "twitter-archive-milahu104"
 
 
 def corpus(path: str) -> Path:
-    """A file of the shared real-payload corpora."""
-    p = CORPORA / path
-    if not p.exists():
-        pytest.skip(f"corpus file missing: {p}")
-    return p
+    """A file of the shared real-payload corpora (skips without ../shared: tests/conftest.py)."""
+    return corpus_path(path)
 
 
 def js_assignment(path: str) -> Any:
@@ -245,11 +243,14 @@ JUNK = junk("Fri Mar 06 13:02:05 +0000 20260", "RT @", "RT @x: y", "&amp;&gt;", 
 
 
 # The tweets inside the elements: mutating the single-key wrapper itself is test_bad_elements' job.
-POOL: tuple[Any, ...] = tuple(e["tweet"] for e in elements()[:400]) if (CORPORA / ARCHIVE).exists() else ({},)
+@cache
+def pool() -> tuple[Any, ...]:
+    return tuple(e["tweet"] for e in elements()[:400])
 
 
+@pytest.mark.usefixtures("needs_shared")
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(mutated(POOL, JUNK))
+@given(st.deferred(lambda: mutated(pool(), JUNK)))
 def test_mutated_payloads_raise_only_badrecord(tweet: Any) -> None:
     try:
         items = list(x_archive.normalize({"tweet": tweet}, CTX))

@@ -9,6 +9,7 @@ import html
 import json
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -19,20 +20,17 @@ from hypothesis import strategies as st
 from salon import normalize as norm
 from salon.model import KINDS, Author, Post, Tombstone
 from salon.normalize import BadRecord, Context, x_v1
+from tests.conftest import corpus_path
 from tests.normalize.mutation import junk, mutated
 
-CORPORA = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpora"
 OBSERVED = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 CTX = Context(observed_at=OBSERVED)
 TWEET_PARSER = "twitterdev-tweet_parser/test/tweet_payload_examples"
 
 
 def corpus(path: str) -> Path:
-    """A file of the shared real-payload corpora."""
-    p = CORPORA / path
-    if not p.exists():
-        pytest.skip(f"corpus file missing: {p}")
-    return p
+    """A file of the shared real-payload corpora (skips without ../shared: tests/conftest.py)."""
+    return corpus_path(path)
 
 
 def json_lines(path: str) -> list[Any]:
@@ -171,7 +169,26 @@ def test_sniff_never_raises(obj: Any) -> None:
 # -- counts per cassette, against the raw JSON and PROVENANCE.md ---------------------------------
 
 
-@pytest.mark.parametrize("cassette", sorted(v1_bodies()))
+# The tweepy cassettes with v1.1 bodies, written out so that collection reads nothing of ../shared
+# (test_every_v1_cassette_is_counted checks the list against the corpus).
+CASSETTES = [
+    "test_api_indicate_direct_message_typing.yaml", "testcachedresult.yaml", "testcreatedestroyblock.yaml",
+    "testcreatedestroyfavorite.json", "testcreatedestroyfriendship.yaml", "testcursornext.yaml",
+    "testgetfollowers.yaml", "testgetfriends.yaml", "testgetlistmember.json", "testgetlistmembers.json",
+    "testgetlistsubscriber.json", "testgetlistsubscribers.json", "testgetretweets.json", "testgetstatus.json",
+    "testgetuser.yaml", "testhometimeline.json", "testidcursoritems.json", "testidcursorpages.json",
+    "testlisttimeline.json", "testlookupusers.json", "testme.json", "testretweetandunretweet.json",
+    "testsearchtweets.json", "testsearchusers.json", "testsendanddeletedirectmessage.json",
+    "testupdateanddestroystatus.json", "testupdateprofile.json", "testupdateprofilecolors.json",
+    "testupdatestatuswithmedia.yaml", "testusertimeline.json", "testverifycredentials.json",
+]  # fmt: skip
+
+
+def test_every_v1_cassette_is_counted() -> None:
+    assert sorted(v1_bodies()) == CASSETTES
+
+
+@pytest.mark.parametrize("cassette", CASSETTES)
 def test_cassette_counts(cassette: str) -> None:
     bodies = v1_bodies()[cassette]
     raw = unique_raw(bodies)
@@ -554,19 +571,18 @@ def test_delete_notice_is_a_tombstone() -> None:
 JUNK = junk("Wed Oct 99 25:61:00 +0000 2018", "RT @:", "RT @a: b", "&amp;&lt;", "0", "-7", "1e400")
 
 
-def _pool() -> list[Any]:
+@cache
+def pool() -> list[Any]:
     pool: list[Any] = json_lines(f"{TWEET_PARSER}/original_format_examples.json")
     pool += [b for bs in v1_bodies().values() for b in bs]
     return pool
 
 
-POOL = _pool() if (CORPORA / "tweepy").exists() else [{}]
-
-
+@pytest.mark.usefixtures("needs_shared")
 @settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
-@given(mutated(POOL, JUNK))
+@given(st.deferred(lambda: mutated(pool(), JUNK)))
 def test_mutated_payloads_raise_only_badrecord(obj: Any) -> None:
     try:
         items = list(x_v1.normalize(obj, CTX))

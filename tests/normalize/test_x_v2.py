@@ -5,21 +5,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
+from functools import cache
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from salon.model import KINDS, Author, Post, Tombstone
 from salon.normalize import BadRecord, Context, normalize, sniff
+from tests.conftest import twarc
 from tests.normalize.mutation import junk, mutated
-
-TWARC = Path(__file__).resolve().parents[2].parent / "shared" / "corpora" / "docnow-twarc-csv" / "test-data"
 
 
 def lines(name: str) -> Iterator[dict[str, Any]]:
-    for raw in (TWARC / name).read_bytes().splitlines():
+    for raw in twarc(name).read_bytes().splitlines():
         if raw.strip():
             try:
                 yield json.loads(raw)
@@ -142,12 +142,19 @@ def test_counts_pages_yield_nothing_but_are_recognised() -> None:
 
 
 # Whole real pages, mutated at any depth: the registry's normaliser raises nothing but BadRecord.
-POOL = [next(lines("2sets.jsonl")), next(lines("flat.jsonl")), next(lines("quoted_edit.jsonl"))]
+
+
+@cache
+def pool() -> list[dict[str, Any]]:
+    return [next(lines("2sets.jsonl")), next(lines("flat.jsonl")), next(lines("quoted_edit.jsonl"))]
+
+
 JUNK = junk("2021-13-45T99:00:00.000Z", "retweeted", "quoted", "replied_to", "&amp;&lt;", "0", "-1")
 
 
+@pytest.mark.usefixtures("needs_shared")
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(mutated(POOL, JUNK))
+@given(st.deferred(lambda: mutated(pool(), JUNK)))
 def test_mutated_pages_raise_only_badrecord(page: Any) -> None:
     try:
         posts = [p for p in normalize(page, Context(), "x-v2") if isinstance(p, Post)]

@@ -30,11 +30,13 @@ from hypothesis import strategies as st
 from salon.model import KINDS, Post
 from salon.normalize import BadRecord, Context
 from salon.normalize import zeeschuimer as z
+from tests.conftest import corpus_path
 from tests.normalize.mutation import JSON, mutate, paths
 
 
 def corpora() -> Path:
-    return Path(__file__).resolve().parents[2].parent / "shared" / "corpora"
+    """../shared/corpora, inside a test only (it skips without it: tests/conftest.py)."""
+    return corpus_path()
 
 
 COLLECTED_MS = 1711184400123  # 2024-03-23T09:00:00.123Z

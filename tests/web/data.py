@@ -129,9 +129,9 @@ def write_campaign(folder: Path) -> Path:
 def build_archive(folder: Path, posts: int = 40) -> Path:
     """An archive with the campaign stored and ``posts`` statuses imported."""
     from salon.campaigns.config import load_campaign
+    from salon.campaigns.stored import save_campaign
     from salon.importer import import_paths
     from salon.store.archive import open_archive
-    from salon.store.campaigns import save_campaign
 
     arc_path = folder / "web.duckdb"
     toml = write_campaign(folder)

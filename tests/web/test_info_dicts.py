@@ -14,14 +14,14 @@ from typer.testing import CliRunner
 from salon.importer import import_paths
 from salon.info import archive_info
 from salon.store.archive import Archive, open_archive
-from tests.conftest import TWARC
+from tests.conftest import twarc
 
 
 @pytest.fixture
 def twarc_archive(tmp_path: Path) -> Path:
     a = tmp_path / "a.duckdb"
     files = ("brexit.jsonl", "streaming_output_with_error.jsonl", "tweets_compliance.jsonl")
-    import_paths([str(TWARC / f) for f in files], str(a))
+    import_paths([str(twarc(f)) for f in files], str(a))
     return a
 
 

@@ -8,7 +8,7 @@
 
 What is counted is defined in ``salon.campaigns.definitions`` (read its docstring). A figure is
 computed over a *scope*: the campaign's members (campaign posts and reposts) either read from
-the precomputed index (``salon.store.campaign_index``; stored campaigns, ``at=None``) or
+the precomputed index (``salon.campaigns.index``; stored campaigns, ``at=None``) or
 computed from the archive tables (campaign files, ``at=...``, or a read-only archive whose
 index is stale). Both give the same numbers; the index is only faster.
 """
@@ -21,12 +21,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
-from salon.campaigns.config import Campaign
+from salon.campaigns import index
+from salon.campaigns.config import Campaign, load_campaign
 from salon.campaigns.definitions import author_match_sql, member_tags_sql, members_sql
+from salon.campaigns.stored import get_campaign
 from salon.store.archive import Archive
 
 __all__ = [
@@ -49,10 +52,6 @@ def resolve_campaign(archive: Archive, campaign: Campaign | str) -> Campaign:
     slug is stored is tallied with the stored registry's learned account ids."""
     if isinstance(campaign, Campaign):
         return campaign
-    from pathlib import Path
-
-    from salon.campaigns.config import load_campaign
-
     if campaign.endswith(".toml") or Path(campaign).is_file():
         c = load_campaign(campaign)
         stored = _stored(archive, c.slug)
@@ -66,8 +65,6 @@ def resolve_campaign(archive: Archive, campaign: Campaign | str) -> Campaign:
 
 
 def _stored(archive: Archive, slug: str) -> Campaign | None:
-    from salon.store.campaigns import get_campaign
-
     try:
         return get_campaign(archive, slug)
     except Exception as exc:  # an archive from before campaigns: no table
@@ -77,9 +74,7 @@ def _stored(archive: Archive, slug: str) -> Campaign | None:
 
 
 def _same(a: Campaign, b: Campaign) -> bool:
-    from salon.store.campaign_index import digest
-
-    return digest(a) == digest(b)
+    return index.digest(a) == index.digest(b)
 
 
 @dataclass
@@ -145,8 +140,6 @@ def scope(
 ) -> Iterator[Scope]:
     """The members of ``campaign`` (as of ``at``) ready to be counted (``refreshed``: the
     caller has just refreshed the campaign's index)."""
-    from salon.store import campaign_index
-
     c = resolve_campaign(archive, campaign)
     if at is not None and at.tzinfo is None:
         raise ValueError("at must be timezone-aware")
@@ -162,10 +155,10 @@ def scope(
         if use_index and at is None and c.campaign_id is not None:
             if not archive.read_only:
                 if not refreshed:
-                    campaign_index.refresh(archive, c)
+                    index.refresh(archive, c)
                 indexed = True
             else:
-                indexed = campaign_index.is_fresh(archive, c)
+                indexed = index.is_fresh(archive, c)
         if indexed:
             cid = int(c.campaign_id)  # type: ignore[arg-type]
             m = (
@@ -185,7 +178,7 @@ def scope(
             yield Scope(archive, c, at, m, tags, reg, "index", names, counts, tag_counts, authors)
             return
         acc, raw_m, mm, tg = f"_t_acc{n}", f"_t_raw{n}", f"_t_m{n}", f"_t_tags{n}"
-        con.register(acc, campaign_index.accounts_table(c))
+        con.register(acc, index.accounts_table(c))
         names.append(acc)
         con.register(raw_m, con.sql(members_sql(c, at, basis)).to_arrow_table())
         names.append(raw_m)
@@ -248,24 +241,22 @@ def tally(
 
     The tally of a stored campaign (``at=None``) is kept in memory until the archive changes:
     the key holds the watermarks the campaign index was refreshed to (or, read-only, the
-    archive's: ``salon.store.campaign_index.marks``, which move with every post written, deleted
+    archive's: ``salon.campaigns.index.marks``, which move with every post written, deleted
     or re-observed) and the campaign's definition, so a cached tally is always the exact one."""
-    from salon.store import campaign_index
-
     c = resolve_campaign(archive, campaign)
     key: tuple[Any, ...] | None = None
     refreshed = False
     if at is None and use_index and c.campaign_id is not None:
         if archive.read_only:
-            state: Any = campaign_index.marks(archive)
+            state: Any = index.marks(archive)
         else:
-            campaign_index.refresh(archive, c)
+            index.refresh(archive, c)
             refreshed = True
-            state = campaign_index.index_state(archive, c.campaign_id)
+            state = index.index_state(archive, c.campaign_id)
         key = (
             archive.path,
             c.campaign_id,
-            campaign_index.digest(c),
+            index.digest(c),
             state,
             top,
             repr(

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from salon.campaigns.config import Campaign
+from salon.campaigns.tally import resolve_campaign
 from salon.store.archive import Archive
 
 __all__ = ["SOURCE_SQL", "coverage"]
@@ -35,8 +36,6 @@ def _family(source: str) -> str:
 
 def coverage(archive: Archive, campaign: Campaign | str, now: datetime | None = None) -> dict[str, Any]:
     """Per source and hour: posts, connected seconds; the gaps and their backfills."""
-    from salon.campaigns.tally import resolve_campaign
-
     c = resolve_campaign(archive, campaign)
     now = now or datetime.now(UTC)
     con = archive.con

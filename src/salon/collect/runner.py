@@ -19,12 +19,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from salon.campaigns.config import Campaign
+from salon.campaigns.tally import resolve_campaign
 from salon.collect import state
+from salon.collect.bluesky_search import register_backfill
 from salon.collect.config import Sources, sources_of
 from salon.collect.context import Ctx
 from salon.collect.credentials import Credentials
+from salon.collect.jetstream import collect_jetstream
+from salon.collect.mastodon import collect_mastodon
 from salon.collect.sink import Sink, ThreadWriter, WriteFn
 from salon.collect.status import StatusBoard
+from salon.collect.x_api import collect_x
 from salon.importer import BatchOutcome
 from salon.store.archive import Archive, open_archive
 
@@ -44,8 +49,6 @@ class RunReport:
 
 
 def _resolve(arc: Archive, campaign: Campaign | str) -> Campaign:
-    from salon.campaigns.tally import resolve_campaign
-
     return resolve_campaign(arc, campaign)
 
 
@@ -152,18 +155,11 @@ async def run_async(
 def _jobs(ctx: Ctx, cfg: Sources, chosen: list[str]) -> list[Coroutine[Any, Any, None]]:
     jobs: list[Coroutine[Any, Any, None]] = []
     if "mastodon" in chosen and cfg.mastodon is not None:
-        from salon.collect.mastodon import collect_mastodon
-
         jobs.append(collect_mastodon(ctx, cfg.mastodon))
     if "bluesky" in chosen and cfg.bluesky is not None:
-        from salon.collect.bluesky_search import register_backfill
-        from salon.collect.jetstream import collect_jetstream
-
         register_backfill(ctx, cfg.bluesky)
         jobs.append(collect_jetstream(ctx, cfg.bluesky))
     if "x" in chosen and cfg.x is not None:
-        from salon.collect.x_api import collect_x
-
         jobs.append(collect_x(ctx, cfg.x))
     return jobs
 

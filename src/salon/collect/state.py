@@ -192,6 +192,6 @@ def start_run(writer: Writer, arguments: str) -> int:
 
 
 def finish_run(archive: Archive, run_id: int, status: str, now: datetime, counts: dict[str, int]) -> None:
-    """End the run's ``imports`` row as every import's ends (``salon.store.writer.finish_import_row``),
-    without ``Writer.finish_import``'s refresh of the campaign indexes."""
+    """End the run's ``imports`` row as every import's ends (``salon.store.writer.finish_import_row``).
+    A collect run leaves the campaign indexes to the next tally's refresh, as it always has."""
     finish_import_row(archive.con, run_id, status, counts, now)

@@ -205,8 +205,8 @@ def add_cmd(
 ) -> None:
     """Store a campaign in the archive (adding it again updates it; learned account ids are
     kept), and build its tally index."""
-    from salon.store.campaign_index import refresh
-    from salon.store.campaigns import save_campaign
+    from salon.campaigns.index import refresh
+    from salon.campaigns.stored import save_campaign
 
     c = _load(file)
     arc = open_archive_or_fail(archive, read_only=False)
@@ -221,7 +221,7 @@ def add_cmd(
 @app.command("list")
 def list_cmd(archive: ArchiveOpt = None, as_json: JsonOpt = False) -> None:
     """Campaigns stored in the archive."""
-    from salon.store.campaigns import list_campaigns
+    from salon.campaigns.stored import list_campaigns
 
     arc = open_archive_or_fail(archive, read_only=True)
     try:
@@ -267,7 +267,7 @@ def export_cmd(
 ) -> None:
     """Write a stored campaign back as a campaign file and participants CSV."""
     from salon.campaigns.export import participants_csv, to_toml
-    from salon.store.campaigns import get_campaign
+    from salon.campaigns.stored import get_campaign
 
     arc = open_archive_or_fail(archive, read_only=True)
     c = get_campaign(arc, slug)
@@ -291,7 +291,7 @@ def remove_cmd(
     slug: Annotated[str, typer.Argument(help="Stored campaign slug.")], archive: ArchiveOpt = None
 ) -> None:
     """Remove a stored campaign (posts stay in the archive)."""
-    from salon.store.campaigns import remove_campaign
+    from salon.campaigns.stored import remove_campaign
 
     arc = open_archive_or_fail(archive, read_only=False)
     ok = remove_campaign(arc, slug)

@@ -17,6 +17,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from salon.campaigns.config import load_campaign
+from salon.campaigns.index import refresh
+from salon.campaigns.stored import save_campaign
 from salon.demo.generator import DEFAULT_SEED, generate
 from salon.importer import ImportReport, import_paths
 from salon.store.archive import Archive
@@ -98,10 +101,6 @@ def import_demo(data: DemoData, archive: Archive | str | None = None) -> ImportR
 
 def add_campaign(data: DemoData, arc: Archive) -> Any:
     """Store the campaign file in the archive (as ``salon campaign add`` does) and return it."""
-    from salon.campaigns.config import load_campaign
-    from salon.store.campaign_index import refresh
-    from salon.store.campaigns import save_campaign
-
     c = load_campaign(data.campaign_file)
     save_campaign(arc, c, data.campaign_file.read_text(encoding="utf-8"))
     refresh(arc, c)

@@ -20,6 +20,8 @@ from typing import Any
 import duckdb
 
 from salon import __version__
+from salon.store import rawstore
+from salon.store.relations import registered
 
 __all__ = ["DEFAULT_ARCHIVE", "Archive", "ArchiveError", "default_archive_path", "open_archive", "registered"]
 
@@ -104,29 +106,10 @@ class Archive:
         return [r[0] for r in self.query("SELECT name FROM schema_migrations ORDER BY name")]
 
 
-@contextmanager
-def registered(con: duckdb.DuckDBPyConnection, **tables: Any) -> Iterator[None]:
-    """Arrow tables (or other relations DuckDB can scan) visible to SQL under these names for the
-    duration of the block, unregistered even when it fails."""
-    for name, tbl in tables.items():
-        con.register(name, tbl)
-    try:
-        yield
-    except BaseException:
-        # The block's error is what matters: in a transaction it aborted, DuckDB refuses the
-        # unregister too ("current transaction is aborted"), which would hide it.
-        for name in tables:
-            with contextlib.suppress(duckdb.Error):
-                con.unregister(name)
-        raise
-    for name in tables:
-        con.unregister(name)
-
-
-def _python_steps() -> dict[str, Callable[[duckdb.DuckDBPyConnection], None]]:
-    from salon.store import rawstore
-
-    return {"0006_raw_blocks": rawstore.migrate_payloads}
+# Python steps of migrations, by migration name (run after its SQL, in the same transaction).
+_PYTHON_STEPS: dict[str, Callable[[duckdb.DuckDBPyConnection], None]] = {
+    "0006_raw_blocks": rawstore.migrate_payloads,
+}
 
 
 def _migrate(con: duckdb.DuckDBPyConnection) -> None:
@@ -141,7 +124,7 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(sql)
-            step = _python_steps().get(name)
+            step = _PYTHON_STEPS.get(name)
             if step is not None:
                 step(con)
             con.execute(

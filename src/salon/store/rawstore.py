@@ -24,7 +24,7 @@ import duckdb
 import pyarrow as pa
 import zstandard
 
-from salon.store.archive import registered
+from salon.store.relations import registered
 
 __all__ = [
     "BLOCK_BYTES",

@@ -9,7 +9,6 @@ after the last committed batch and a re-run completes it.
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,7 +21,8 @@ from salon import __version__
 from salon.hashtags import tag_key, tag_norm
 from salon.model import Author, Post, Tombstone
 from salon.store import rawstore
-from salon.store.archive import Archive, registered
+from salon.store.archive import Archive
+from salon.store.relations import registered
 
 __all__ = ["Batch", "BatchResult", "Writer", "finish_import_row", "raw_id"]
 
@@ -204,22 +204,9 @@ class Writer:
         return iid
 
     def finish_import(self, import_id: int, status: str, counts: dict[str, int]) -> None:
-        """End the import's row (``finish_import_row``); a done import refreshes the campaign
-        indexes."""
+        """End the import's row (``finish_import_row``). The store knows no campaigns: the code
+        that finishes an import refreshes their indexes (``salon.campaigns.index.refresh_after_import``)."""
         finish_import_row(self.con, import_id, status, counts)
-        if status == "done":
-            self.refresh_campaign_indexes()
-
-    def refresh_campaign_indexes(self) -> None:
-        """Bring every stored campaign's index up to date after an import (one delta for the whole
-        import), so that the first tally after it finds the index fresh. A failure here leaves
-        the index to the next tally's refresh."""
-        from salon.store.campaign_index import refresh_all
-
-        try:
-            refresh_all(self.archive)
-        except Exception:  # never fail an import that is committed
-            logging.getLogger("salon.store").exception("campaign index refresh after the import failed")
 
     def start_file(self, import_id: int, path: str, size: int | None) -> int:
         fid = int(self.con.execute("SELECT nextval('file_id_seq')").fetchone()[0])  # type: ignore[index]
@@ -376,7 +363,7 @@ class Writer:
                 [now],
             )
             # Hashtag rows carry their post's batch time: the campaign index reads the new ones
-            # by it (salon.store.campaign_index).
+            # by it (salon.campaigns.index).
             con.execute(
                 "INSERT INTO post_hashtags (uid, tag_key, tag_norm, tag_display, source, collected_at)"
                 f" SELECT uid, tag_key, tag_norm, tag_display, source, ? FROM _s_tags WHERE uid IN {changed}",

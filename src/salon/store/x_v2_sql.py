@@ -33,7 +33,7 @@ import pyarrow as pa
 
 from salon.hashtags import tag_key, tag_norm
 from salon.store import rawstore
-from salon.store.archive import registered
+from salon.store.relations import registered
 from salon.store.writer import BatchResult, Writer
 
 __all__ = ["FORMAT", "Lines", "drop", "prepare_lines", "stage", "write_staged"]

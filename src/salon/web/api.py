@@ -19,6 +19,9 @@ from fastapi import APIRouter, Body, HTTPException, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from salon.campaigns.config import CampaignError, parse_campaign
+from salon.campaigns.export import participants_csv, to_toml
+from salon.campaigns.stored import get_campaign, list_campaigns, save_campaign
 from salon.web import explorer
 from salon.web.deps import require_writer, svc
 
@@ -76,8 +79,6 @@ def _want_csv(request: Request) -> bool:
 
 @router.get("/campaigns", summary="Stored campaigns")
 async def campaigns(request: Request) -> Response:
-    from salon.store.campaigns import list_campaigns
-
     rows = await run_in_threadpool(lambda: list_campaigns(svc(request).reader()))
     return csv_response(rows, "campaigns.csv") if _want_csv(request) else json_response(rows)
 
@@ -183,9 +184,6 @@ async def institution(request: Request, slug: str, pid: int, after: str = "") ->
 
 @router.get("/campaigns/{slug}", summary="A stored campaign as TOML and participants CSV")
 async def campaign(request: Request, slug: str) -> Response:
-    from salon.campaigns.export import participants_csv, to_toml
-    from salon.store.campaigns import get_campaign
-
     c = await run_in_threadpool(get_campaign, svc(request).reader(), slug)
     if c is None:
         raise HTTPException(404, f"no campaign {slug!r}")
@@ -199,9 +197,6 @@ def save_campaign_text(
 ) -> tuple[str, list[str]]:
     """Parse and store a campaign from TOML and participants CSV (on the writer thread).
     Returns (slug, problems); nothing is stored when there are problems."""
-    from salon.campaigns.config import CampaignError, parse_campaign
-    from salon.store.campaigns import save_campaign
-
     try:
         c = parse_campaign(toml_text, path="campaign.toml", participants_csv=csv_text or "")
     except CampaignError as exc:
@@ -220,8 +215,6 @@ async def create_campaign(request: Request, body: JsonBody) -> Response:
     toml_text = body.get("toml")
     if not isinstance(toml_text, str):
         raise HTTPException(422, "send {'toml': '<campaign file>', 'participants_csv': '<csv>'}")
-    from salon.store.campaigns import get_campaign
-
     slug, problems = await run_in_threadpool(
         save_campaign_text, request, toml_text, body.get("participants_csv"), None
     )

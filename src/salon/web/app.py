@@ -19,8 +19,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from salon import __version__
+from salon.store.archive import default_archive_path
 from salon.web import api, editor, explorer, ingest, pages, stories
 from salon.web.deps import HERE, render
+from salon.web.replay import Replay
 from salon.web.service import ArchiveService
 
 __all__ = ["CSP", "create_app", "serve"]
@@ -74,8 +76,6 @@ def create_app(
 ) -> FastAPI:
     """The web app over ``archive`` (or an already built ``service``). The service starts and
     stops with the app's lifespan when the app built it."""
-    from salon.store.archive import default_archive_path
-
     own = service is None
     svc = service or ArchiveService(archive or default_archive_path())
     if explorer.refresh_search not in svc.hooks:
@@ -164,9 +164,6 @@ def serve(
     import socket
 
     import uvicorn
-
-    from salon.store.archive import default_archive_path
-    from salon.web.replay import Replay
 
     path = archive or default_archive_path()
     svc = ArchiveService(path)

@@ -11,6 +11,8 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from salon.campaigns.export import participants_csv, to_toml
+from salon.campaigns.stored import get_campaign, list_campaigns
 from salon.web import auth
 from salon.web.api import save_campaign_text
 from salon.web.deps import SESSION_COOKIE, csrf_ok, render, secure, svc, user_of
@@ -99,8 +101,6 @@ async def logout(request: Request) -> Response:
 @router.get("/edit")
 async def edit_home(request: Request) -> Response:
     _editor(request)
-    from salon.store.campaigns import list_campaigns
-
     campaigns = await run_in_threadpool(list_campaigns, svc(request).reader())
     return render(request, "edit_list.html", campaigns=campaigns)
 
@@ -139,9 +139,6 @@ async def _save(request: Request, slug: str | None) -> Response:
 
 
 def _texts(request: Request, slug: str) -> tuple[str, str]:
-    from salon.campaigns.export import participants_csv, to_toml
-    from salon.store.campaigns import get_campaign
-
     c = get_campaign(svc(request).reader(), slug)
     if c is None:
         raise HTTPException(404, f"no campaign {slug!r}")

@@ -30,10 +30,13 @@ from fastapi import APIRouter, Body, HTTPException, Request
 from fastapi.responses import Response
 
 from salon import __version__
+from salon.campaigns.index import refresh_after_import
 from salon.importer import BatchOutcome, ingest_batch
 from salon.model import Author
 from salon.sources.files import RawRecord
-from salon.web import auth
+from salon.store.archive import Archive
+from salon.store.writer import Writer
+from salon.web import accounts, auth
 from salon.web.deps import svc
 
 __all__ = [
@@ -218,9 +221,14 @@ async def finish_file(request: Request, iid: int, fid: int, body: JsonBody) -> d
 @router.post("/imports/{iid}/finish")
 async def finish_import(request: Request, iid: int, body: JsonBody) -> dict[str, bool]:
     _check(request)
-    await svc(request).write(
-        lambda a, w: w.finish_import(iid, str(body.get("status", "done")), body.get("counts", {}))
-    )
+    status = str(body.get("status", "done"))
+
+    def finish(a: Archive, w: Writer) -> None:
+        w.finish_import(iid, status, body.get("counts", {}))
+        if status == "done":  # the store knows no campaigns: their indexes are refreshed here
+            refresh_after_import(a)
+
+    await svc(request).write(finish)
     return {"ok": True}
 
 
@@ -230,8 +238,6 @@ async def admin(request: Request, body: JsonBody) -> Response:
     if not request.headers.get(TOKEN_HEADER):
         raise HTTPException(401, "local token required")
     _check(request)
-    from salon.web import accounts
-
     try:
         result = await svc(request).write(lambda a, w: accounts.run(a, body))
     except auth.AuthError as exc:

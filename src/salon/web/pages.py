@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from salon.campaigns.stored import list_campaigns
 from salon.web import explorer
 from salon.web.deps import LANG_COOKIE, lang_of, render, svc
 from salon.web.i18n import LANGS
@@ -80,8 +81,6 @@ async def _cached(request: Request, key: tuple[Any, ...], build: Any) -> Respons
 async def home(request: Request) -> Response:
     def build() -> Any:
         s = svc(request)
-        from salon.store.campaigns import list_campaigns
-
         campaigns = list_campaigns(s.reader())
         for c in campaigns:
             e = s.cached(c["slug"])
@@ -151,8 +150,6 @@ async def explore(request: Request) -> Response:
     def build() -> Any:
         arc = svc(request).reader()
         page = explorer.search(arc, f) if f.active() or f.after else explorer.search(arc, f, limit=20)
-        from salon.store.campaigns import list_campaigns
-
         campaigns = list_campaigns(arc)
         partial = (
             request.headers.get("hx-request") == "true" and request.headers.get("hx-target") == "results"

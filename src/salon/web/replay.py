@@ -17,13 +17,24 @@ import threading
 import time
 from datetime import UTC, datetime
 
+from salon.campaigns.index import refresh_after_import
 from salon.importer import ingest_batch
 from salon.sources.files import InputFile, RawRecord, iter_inputs, read_records
+from salon.store.archive import Archive
+from salon.store.writer import Writer
 from salon.web.service import ArchiveService
 
 __all__ = ["Replay"]
 
 log = logging.getLogger("salon.web.replay")
+
+
+def _finish(archive: Archive, writer: Writer, iid: int, status: str, counts: dict[str, int]) -> None:
+    """End the replay's import and, when it completed, refresh the campaign indexes (the store
+    knows no campaigns)."""
+    writer.finish_import(iid, status, counts)
+    if status == "done":
+        refresh_after_import(archive)
 
 
 class Replay:
@@ -59,7 +70,7 @@ class Replay:
                 if status != "done":
                     break
             total = {"in": self.records, "posts_new": self.posts_new}
-            s.submit(lambda a, w: w.finish_import(iid, status, total)).result()
+            s.submit(lambda a, w: _finish(a, w, iid, status, total)).result()
         except Exception:
             log.exception("replay failed")
         finally:

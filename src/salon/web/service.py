@@ -26,6 +26,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from salon.campaigns.stored import list_campaigns
+from salon.campaigns.tally import CampaignNotFound, tally
 from salon.store.archive import Archive, open_archive
 from salon.store.writer import Writer
 
@@ -192,8 +194,6 @@ class ArchiveService:
                 hook(warc)
             except Exception:
                 log.exception("refresh hook failed")
-        from salon.store.campaigns import list_campaigns
-
         try:
             slugs = [c["slug"] for c in list_campaigns(warc)]
         except Exception:
@@ -211,8 +211,6 @@ class ArchiveService:
         self._wake()
 
     def _compute_tally(self, warc: Archive, slug: str) -> TallyEntry | None:
-        from salon.campaigns.tally import CampaignNotFound, tally
-
         try:
             data = tally(warc, slug)
         except CampaignNotFound:

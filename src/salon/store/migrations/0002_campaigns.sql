@@ -1,5 +1,5 @@
 -- Campaigns (DESIGN.md, Campaign file) and the participants registry, plus the precomputed
--- campaign index the tally reads (salon.store.campaign_index keeps it exact).
+-- campaign index the tally reads (salon.campaigns.index keeps it exact).
 
 CREATE TABLE series (
     series       VARCHAR PRIMARY KEY,        -- e.g. "MuseumWeek"

@@ -1,7 +1,7 @@
 -- The campaign index, incremental: what changed since a refresh is read from the end of the
 -- archive tables (zone maps on batch times, or row positions of append-only tables), never by
 -- scanning them, and the tally reads per-campaign aggregates kept by delta
--- (salon.store.campaign_index; docs/schema.md).
+-- (salon.campaigns.index; docs/schema.md).
 
 -- The batch time of the post a hashtag row belongs to (= posts.collected_at), so the hashtags
 -- written since a moment are found without scanning the table.
