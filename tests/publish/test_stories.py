@@ -50,6 +50,13 @@ def test_model_add_by_url_and_uid_export_import(demo_archive: Path) -> None:
         s2, missing = model.import_story(arc, data, slug="s1-copy")
         assert [i.as_dict() for i in s2.items] == [i.as_dict() for i in model.get_story(arc, "s1").items]  # type: ignore[union-attr]
         assert missing == ["x:999"]
+        # --top's picks leave out what may not be shown (the sample has opted-out authors)
+        from salon.campaigns.shown import hidden_posts
+
+        every = [r[0] for r in arc.query("SELECT uid FROM campaign_posts WHERE NOT is_repost")]
+        assert hidden_posts(arc, every), "the sample should have opted-out authors' posts"
+        picks = model.top_posts(arc, CAMPAIGN, len(every))
+        assert picks and not hidden_posts(arc, picks)
 
 
 def test_markdown_is_sanitised() -> None:
@@ -224,10 +231,12 @@ def test_cli_story_commands(demo_archive: Path, tmp_path: Path) -> None:
     assert run("story", "new", "cli-story", "-t", "From the CLI", "--campaign", CAMPAIGN, *a).returncode == 0
     r = run("story", "add", "cli-story", url, "--heading", "Hello", "--text", "Some *text*", *a)
     assert r.returncode == 0, r.stderr
+    r = run("story", "add", "cli-story", "--top", "4", *a)
+    assert r.returncode == 0 and "7 items" in r.stderr, r.stderr
     r = run("story", "add", "cli-story", "https://x.com/nobody/status/1", *a)
     assert r.returncode == 1 and "no such post" in r.stderr
     r = run("story", "list", "--json", *a)
-    assert json.loads(r.stdout)[0]["items"] == 3
+    assert json.loads(r.stdout)[0]["items"] == 7
     assert "Some *text*" in run("story", "show", "cli-story", *a).stdout
     r = run("story", "publish", "cli-story", "-o", str(tmp_path / "out"), *a)
     assert r.returncode == 0 and (tmp_path / "out" / "index.html").exists(), r.stderr
@@ -235,7 +244,7 @@ def test_cli_story_commands(demo_archive: Path, tmp_path: Path) -> None:
     assert r.returncode == 0 and (tmp_path / "s.html").exists()
     assert run("story", "export", "cli-story", "-o", str(tmp_path / "e.json"), *a).returncode == 0
     r = run("story", "import", str(tmp_path / "e.json"), "--slug", "cli-copy", *a)
-    assert r.returncode == 0 and "3 items" in r.stderr
+    assert r.returncode == 0 and "7 items" in r.stderr
     # refuses to overwrite a folder that is not a story
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "keep.txt").write_text("mine")

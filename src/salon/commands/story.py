@@ -74,6 +74,13 @@ def add_cmd(
     position: Annotated[
         int | None, typer.Option(help="Insert at this 0-based position instead of at the end.")
     ] = None,
+    top: Annotated[
+        int,
+        typer.Option(
+            help="Also add the N posts of the story's campaign with the most engagement (shown ones "
+            "only, in time order): a starting point for curating."
+        ),
+    ] = 0,
     archive: ArchiveOpt = None,
 ) -> None:
     """Add posts, headings and text blocks (in that order: headings, texts, then posts) to a story."""
@@ -82,10 +89,15 @@ def add_cmd(
     items = [model.heading(h) for h in heading or []]
     items += [model.text(sys.stdin.read() if t == "-" else t) for t in text or []]
     items += [model.post(p) for p in posts or []]
-    if not items:
-        fail("nothing to add: give post uids/URLs, --heading or --text")
+    if not items and not top:
+        fail("nothing to add: give post uids/URLs, --heading, --text or --top")
     with open_archive_or_fail(archive) as arc:
         try:
+            if top:
+                story = model.get_story(arc, slug)
+                if story is None or not story.campaign_slug:
+                    fail("--top needs a story made for a campaign (salon story new --campaign)")
+                items += [model.post(u) for u in model.top_posts(arc, story.campaign_slug, top)]
             s = model.add_items(arc, slug, items, position=position)
         except model.StoryError as exc:
             fail(str(exc))

@@ -38,6 +38,7 @@ __all__ = [
     "resolve_post",
     "save_story",
     "text",
+    "top_posts",
 ]
 
 ITEM_KINDS = ("post", "heading", "text")
@@ -200,6 +201,31 @@ def resolve_post(arc: Archive, ref: str) -> str | None:
         if rows:
             return str(rows[0][0])
     return None
+
+
+def top_posts(arc: Archive, campaign: str, n: int) -> list[str]:
+    """The ``n`` campaign posts (reposts excluded) with the most engagement in their latest
+    snapshot (likes + reposts + quotes + replies, as the campaign index holds it), earliest first
+    on ties, leaving out posts that may not be shown (``salon.campaigns.shown``): a starting
+    point for curating, in time order."""
+    from salon.campaigns.index import refresh
+    from salon.campaigns.shown import hidden_posts
+    from salon.campaigns.stored import get_campaign
+
+    c = get_campaign(arc, campaign)
+    if c is None:
+        raise StoryError(f"no campaign {campaign!r} in this archive")
+    if not arc.read_only:
+        refresh(arc, c)  # the index may lag behind the last import
+    rows = arc.query(
+        "SELECT cp.uid, cp.created_at FROM campaign_posts cp JOIN campaigns c USING (campaign_id)"
+        " WHERE c.slug = ? AND NOT cp.is_repost ORDER BY coalesce(cp.likes, 0) + coalesce(cp.reposts, 0)"
+        " + coalesce(cp.quotes, 0) + coalesce(cp.replies, 0) DESC, cp.created_at, cp.uid LIMIT ?",
+        [campaign, n * 3 + 10],
+    )
+    hidden = hidden_posts(arc, [r[0] for r in rows])
+    keep = [r for r in rows if r[0] not in hidden][:n]
+    return [uid for uid, _ in sorted(keep, key=lambda r: (r[1], r[0]))]
 
 
 def _normalise(arc: Archive, items: list[Item]) -> list[Item]:
