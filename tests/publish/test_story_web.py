@@ -93,6 +93,25 @@ def test_editor_flow_conflict_and_public_pages(client: TestClient, archive: Path
     )
     assert r.headers["location"].endswith("?conflict=1")
     assert "Another editor changed this story" in c.get(r.headers["location"]).text
+    # a heading is edited in place
+    heading_at = re.findall(
+        r'name="op" value="edit">\s*<input type="hidden" name="revision" value="\d+"><input type="hidden" name="index" value="(\d+)">',
+        c.get("/edit/stories/week").text,
+    )
+    assert len(heading_at) == 2  # the heading and the text block
+    r = c.post(
+        "/edit/stories/week",
+        data={
+            "csrf": csrf,
+            "op": "edit",
+            "revision": rev + 1,
+            "index": heading_at[0],
+            "body": "Monday, 23 March",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and "Monday, 23 March" in c.get("/edit/stories/week").text
+    rev += 1
     # an unknown URL is refused with a message
     r = c.post(
         "/edit/stories/week",
@@ -117,6 +136,30 @@ def test_editor_flow_conflict_and_public_pages(client: TestClient, archive: Path
     assert c.get("/s/week/v1/").text == pub.text
     assert c.get("/s/week/v2/").status_code == 404
     assert "&lt;iframe src=&#34;http://testserver/s/week/&#34;" in c.get("/s/week/embed").text
+    # an author opts out while the story is served (a later capture of one of their statuses
+    # says indexable: false): the next view no longer shows the post, and a republish follows
+    import json as _json
+
+    from salon.importer import import_paths
+    from tests.web.data import status
+
+    first = re.search(r"/(\d+)$", urls[0]).group(1)  # type: ignore[union-attr]
+    n = int(first) - 100000
+    st = status(n, n % 4, n % 5, n * 7)
+    text_before = re.sub(r"<[^>]+>", "", st["content"])
+    assert text_before.split(" (n")[0][:30] in pub.text or st["account"]["display_name"] in pub.text
+    st["account"]["indexable"] = False
+    f = archive.with_name("optout.jsonl")
+    f.write_text(_json.dumps(st) + "\n", encoding="utf-8")
+    svc_ = c.app.state.svc  # type: ignore[attr-defined]
+    svc_.submit(lambda a, w: import_paths([str(f)], a)).result()
+    svc_.refresh_now()
+    after = c.get("/s/week/")
+    assert "asked not to be shown" in after.text
+    assert st["url"] not in after.text
+    svc_.refresh_now()  # the queued republish has run
+    with_log = c.get("/s/week/v1/").text
+    assert "1 post removed" in with_log and st["url"] not in with_log
 
 
 def _post_urls(c: TestClient) -> list[str]:

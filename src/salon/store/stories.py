@@ -21,6 +21,7 @@ __all__ = [
     "changelog",
     "create_story",
     "delete_story",
+    "forget_output",
     "media_rows",
     "media_set",
     "media_upsert_pending",
@@ -177,6 +178,10 @@ def record_output(arc: Archive, story_id: int, path: str, kind: str, version: in
     arc.con.execute(
         "INSERT OR REPLACE INTO story_outputs VALUES (?, ?, ?, ?, ?)", [story_id, path, kind, version, _now()]
     )
+
+
+def forget_output(arc: Archive, story_id: int, path: str) -> None:
+    arc.con.execute("DELETE FROM story_outputs WHERE story_id = ? AND path = ?", [story_id, path])
 
 
 # -- media ------------------------------------------------------------------------------------------

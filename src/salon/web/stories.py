@@ -3,7 +3,8 @@
 Public (read-only): ``/s/<slug>/`` serves the last published version, ``/s/<slug>/v<N>/`` each
 version at its own permalink, ``/s/<slug>/embed`` the snippet for a museum's website; they are
 the stored single-file renderings (republish replaces them), served with a CSP that allows no
-script and no remote load, and may be framed anywhere.
+script and no remote load, and may be framed anywhere. A post deleted or opted out after the
+rendering is never served: the page is rendered afresh and a republish is queued (``_served``).
 
 Editors (login, CSRF): ``/edit/stories`` lists and creates stories, ``/edit/stories/<slug>``
 curates one: add posts (pasted URLs or uids; "Add to a story" from the explorer, search results
@@ -54,6 +55,61 @@ def _version_html(arc: Archive, slug: str, version: int | None) -> bytes | None:
     return bytes(rows[0][0]) if rows else None
 
 
+_republishing: set[str] = set()
+
+
+def _served(request: Request, slug: str, version: int | None) -> bytes | None:
+    """The stored rendering of the version, unless a post of it was deleted or opted out since
+    it was rendered: then a fresh rendering (never the stored one) while a republish of the
+    story is queued on the writer, which replaces the stored copies and the files on disk."""
+    s_ = svc(request)
+    key = ("story", slug, version, s_.version)
+    hit = s_.cache.get(key)
+    if hit is not None:
+        return hit  # type: ignore[no-any-return]
+    arc = s_.reader()
+    rows = arc.dicts(
+        "SELECT v.version, v.published_at, v.snapshot, v.html, v.removed_uids FROM story_versions v"
+        " JOIN stories s USING (story_id) WHERE s.slug = ?"
+        + (" AND v.version = ?" if version is not None else "")
+        + " AND v.html IS NOT NULL ORDER BY v.version DESC LIMIT 1",
+        [slug] if version is None else [slug, version],
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    body = bytes(row["html"])
+    uids = [i["post_uid"] for i in json.loads(row["snapshot"])["items"] if i["kind"] == "post"]
+    around = [
+        u
+        for r in arc.query(
+            "SELECT reply_to_uid, quote_of_uid FROM posts WHERE uid IN (SELECT unnest(?))", [uids]
+        )
+        for u in r
+        if u
+    ]
+    from salon.campaigns.shown import hidden_posts
+
+    if not set(hidden_posts(arc, uids + around)) <= set(json.loads(row["removed_uids"] or "[]")):
+        from salon.publish.stories.publish import render_version, republish
+
+        story = model.get_story(arc, slug)
+        if story is not None:
+            body = render_version(arc, story, row).single
+            if slug not in _republishing:
+                _republishing.add(slug)
+
+                def job(a: Archive, _w: Any) -> None:
+                    try:
+                        republish(a, slug)
+                    finally:
+                        _republishing.discard(slug)
+
+                s_.submit(job)
+    s_.cache[key] = body
+    return body
+
+
 def _story_response(body: bytes) -> Response:
     return HTMLResponse(
         body,
@@ -72,7 +128,7 @@ async def story_redirect(slug: str) -> Response:
 
 @router.get("/s/{slug}/")
 async def story_latest(request: Request, slug: str) -> Response:
-    body = await run_in_threadpool(_version_html, svc(request).reader(), slug, None)
+    body = await run_in_threadpool(_served, request, slug, None)
     if body is None:
         raise HTTPException(404, "no published story here")
     return _story_response(body)
@@ -80,7 +136,7 @@ async def story_latest(request: Request, slug: str) -> Response:
 
 @router.get("/s/{slug}/v{version:int}/")
 async def story_version(request: Request, slug: str, version: int) -> Response:
-    body = await run_in_threadpool(_version_html, svc(request).reader(), slug, version)
+    body = await run_in_threadpool(_served, request, slug, version)
     if body is None:
         raise HTTPException(404, "no such version of this story")
     return _story_response(body)

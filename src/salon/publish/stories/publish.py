@@ -282,6 +282,10 @@ def republish(arc: Archive, slug: str | None = None, *, now: datetime | None = N
             for r in rendered:
                 _store_html(arc, s, r)
             for o in db.outputs(arc, s.story_id):
+                if not Path(o["path"]).exists():
+                    # removed by hand since: nothing of a post survives there, nothing to recreate
+                    db.forget_output(arc, s.story_id, o["path"])
+                    continue
                 r = by_version.get(o["version"]) or rendered[-1]
                 _write(arc, s, r, o["kind"], Path(o["path"]))
                 written.append((o["kind"], o["path"]))
