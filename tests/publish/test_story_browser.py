@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from salon.publish.media import fetch_media, media_targets
-from salon.publish.media_store import MediaStore
+from salon.collect.media import fetch_media, media_targets
 from salon.publish.stories.publish import publish
 from salon.store.archive import open_archive
+from salon.store.media import MediaStore
 from tests.publish.conftest import make_story
-from tests.publish.test_media import MediaServer, _point_media_at
+from tests.publish.test_media import LocalOnly, MediaServer, _point_media_at
 from tests.web.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
 AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe-core" / "axe.min.js"
@@ -48,8 +48,10 @@ def published(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     with MediaServer() as srv:
         _point_media_at(path, srv.base)
         with open_archive(path) as arc:
-            rep = fetch_media(arc, store, media_targets(arc, story="day-one"))
-            assert rep.fetched > 0 and rep.failed == 0
+            targets = media_targets(arc, story="day-one")
+            assert any(role == "avatar" for _, role in targets)
+            rep = fetch_media(arc, store, targets, transport=LocalOnly(srv.base))
+            assert rep.fetched == len(targets) and rep.failed == 0
     os.environ["SALON_MEDIA"] = str(store.root)
     try:
         with open_archive(path) as arc:
@@ -119,6 +121,8 @@ def _check_everything_visible(page: Any, data: dict[str, Any]) -> None:
                 box = img.bounding_box()
                 assert box and box["width"] > 20 and box["height"] > 20  # really drawn
     assert images > 0
+    avatars = page.locator("article.h-entry img.avatar")
+    assert avatars.count() == sum(1 for p in posts if p["author"]["avatar"]) > 0
     assert "static copy, not live" in body
 
 

@@ -314,15 +314,16 @@ def media_fetch_cmd(
         Path | None,
         typer.Option("--media", help="The media store folder. Default: $SALON_MEDIA or ARCHIVE.media."),
     ] = None,
+    avatars: Annotated[bool, typer.Option(help="Also the authors' avatars.")] = True,
     archive: ArchiveOpt = None,
 ) -> None:
-    """Download the images and video posters posts reference into the content-addressed media
+    """Download the images, video posters and avatars posts reference into the content-addressed media
     store (SHA-256), a few at a time, with retries, backoff and 429s waited out; resumable (run
     it again after an interruption). What cannot be fetched stays a placeholder with its alt text."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from salon.publish.media import fetch_media, media_targets
-    from salon.publish.media_store import MediaStore, media_dir
+    from salon.collect.media import fetch_media, media_targets
+    from salon.store.media import MediaStore, media_dir
 
     with open_archive_or_fail(archive) as arc:
         campaign = story = None
@@ -333,7 +334,7 @@ def media_fetch_cmd(
                 campaign = target
             else:
                 fail(f"{target!r} is neither a story nor a campaign of this archive")
-        targets = media_targets(arc, campaign=campaign, story=story)
+        targets = media_targets(arc, campaign=campaign, story=story, avatars=avatars)
         store = MediaStore(media or media_dir(arc.path))
         with Progress(
             TextColumn("media"),

@@ -1,23 +1,25 @@
 """The SQL of stories and fetched media (tables of migration ``0040_stories_media``).
 
-Only this module writes those tables; ``salon.publish.stories`` and ``salon.publish.media`` call
+Only this module writes those tables; ``salon.publish.stories`` and ``salon.collect.media`` call
 it. Every change of a story's fields or items bumps its ``revision`` in the same transaction, so
 two editors saving the same revision cannot both win (``StaleRevision``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from salon.store.archive import Archive
+from salon.store.rawstore import payload_of
 
 __all__ = [
     "STORY_FIELDS",
     "StaleRevision",
     "add_changelog",
     "add_version",
+    "author_payloads",
     "changelog",
     "create_story",
     "delete_story",
@@ -178,6 +180,23 @@ def record_output(arc: Archive, story_id: int, path: str, kind: str, version: in
     arc.con.execute(
         "INSERT OR REPLACE INTO story_outputs VALUES (?, ?, ?, ?, ?)", [story_id, path, kind, version, _now()]
     )
+
+
+def author_payloads(
+    arc: Archive, post_uids: Iterable[str], per_author: int = 3
+) -> Iterator[tuple[str, str, bytes | None]]:
+    """``(author_uid, author native id, raw payload)`` of up to ``per_author`` posts (newest
+    first) of each author of ``post_uids``: where ``salon.normalize.avatars`` finds avatars."""
+    rows = arc.query(
+        "SELECT author_uid, native_id, raw_id FROM (SELECT p.author_uid, a.native_id, p.raw_id,"
+        " row_number() OVER (PARTITION BY p.author_uid ORDER BY p.collected_at DESC, p.uid) AS n"
+        " FROM posts p JOIN authors a ON a.uid = p.author_uid WHERE p.raw_id IS NOT NULL"
+        " AND p.author_uid IN (SELECT author_uid FROM posts WHERE uid IN (SELECT unnest(?))))"
+        " WHERE n <= ? ORDER BY author_uid, n",
+        [sorted(set(post_uids)), per_author],
+    )
+    for author, native, raw_id in rows:
+        yield author, native, payload_of(arc.con, raw_id)
 
 
 def forget_output(arc: Archive, story_id: int, path: str) -> None:

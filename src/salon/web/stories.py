@@ -26,8 +26,10 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from salon.campaigns.shown import hidden_posts
 from salon.publish.stories import model
 from salon.publish.stories.model import Item, StaleRevision, StoryError
+from salon.publish.stories.publish import publish, render_version, republish, snapshot_of
 from salon.store.archive import Archive
 from salon.web.deps import csrf_ok, render, svc, user_of
 
@@ -88,11 +90,7 @@ def _served(request: Request, slug: str, version: int | None) -> bytes | None:
         for u in r
         if u
     ]
-    from salon.campaigns.shown import hidden_posts
-
     if not set(hidden_posts(arc, uids + around)) <= set(json.loads(row["removed_uids"] or "[]")):
-        from salon.publish.stories.publish import render_version, republish
-
         story = model.get_story(arc, slug)
         if story is not None:
             body = render_version(arc, story, row).single
@@ -242,8 +240,6 @@ def _editor_context(arc: Archive, slug: str) -> dict[str, Any]:
             [uids],
         )
     }
-    from salon.campaigns.shown import hidden_posts
-
     hidden = hidden_posts(arc, uids)
     versions = arc.query(
         "SELECT version, published_at FROM story_versions WHERE story_id = ? ORDER BY version DESC",
@@ -410,8 +406,6 @@ async def story_preview(request: Request, slug: str) -> Response:
     def build() -> bytes:
         from datetime import UTC, datetime
 
-        from salon.publish.stories.publish import render_version, snapshot_of
-
         arc = svc(request).reader()
         s = model.get_story(arc, slug)
         if s is None:
@@ -433,8 +427,6 @@ async def story_publish(request: Request, slug: str) -> Response:
     await _form(request)
 
     def pub(arc: Archive, _w: Any) -> str | None:
-        from salon.publish.stories.publish import publish
-
         try:
             publish(arc, slug, None, by=f"user:{who}")
         except StoryError as exc:

@@ -127,9 +127,15 @@ _POST_SQL = (
 class _Posts:
     """Loads posts with their media and mentions, and knows which must be hidden."""
 
-    def __init__(self, arc: Archive, media_of: Callable[[str | None], dict[str, Any] | None]) -> None:
+    def __init__(
+        self,
+        arc: Archive,
+        media_of: Callable[[str | None], dict[str, Any] | None],
+        avatars: dict[str, str] | None = None,
+    ) -> None:
         self.arc = arc
         self.media_of = media_of
+        self.avatars = avatars or {}
         self.rows: dict[str, dict[str, Any]] = {}
         self.hidden: dict[str, str] = {}
 
@@ -191,6 +197,7 @@ class _Posts:
                 "handle": handle,
                 "url": _http(r["author_url"])
                 or (_profile_url(r["platform"], handle, home) if handle else None),
+                "avatar": self.media_of(self.avatars.get(r["author_uid"] or "")),
             },
             "created_utc": fmt_utc(created) if created else None,
             "created_local": _local(created, tz) if created else None,
@@ -223,13 +230,15 @@ def build_data(
     published_at: datetime,
     changelog: list[dict[str, Any]],
     media_of: Callable[[str | None], dict[str, Any] | None] = lambda url: None,
+    avatars: dict[str, str] | None = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The story version's data (``story.json``) and ``{uid: reason}`` of the story's posts
     (items, replied-to and quoted posts) that are no longer shown. ``media_of(url)`` tells where a fetched medium
-    is (``{"sha256", "mime", "ext", "path"}``) or None when it was not fetched."""
+    is (``{"sha256", "mime", "ext", "path"}``) or None when it was not fetched; ``avatars``
+    maps author uids to their avatar URL (``salon.normalize.avatars``), shown when fetched."""
     camp = _campaign(arc, snapshot.get("campaign_slug"))
     tz = ZoneInfo(camp["timezone"]) if camp else ZoneInfo("UTC")
-    posts = _Posts(arc, media_of)
+    posts = _Posts(arc, media_of, avatars)
     uids = [i["post_uid"] for i in snapshot["items"] if i["kind"] == "post"]
     posts.load(uids)
     posts.load([posts.rows[u][k] for u in uids if u in posts.rows for k in ("reply_to_uid", "quote_of_uid")])

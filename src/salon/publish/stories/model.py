@@ -16,6 +16,9 @@ from datetime import datetime
 from typing import Any
 
 from salon import __version__
+from salon.campaigns.index import refresh
+from salon.campaigns.shown import hidden_posts
+from salon.campaigns.stored import get_campaign
 from salon.store import stories as db
 from salon.store.archive import Archive
 from salon.store.stories import StaleRevision
@@ -208,10 +211,6 @@ def top_posts(arc: Archive, campaign: str, n: int) -> list[str]:
     snapshot (likes + reposts + quotes + replies, as the campaign index holds it), earliest first
     on ties, leaving out posts that may not be shown (``salon.campaigns.shown``): a starting
     point for curating, in time order."""
-    from salon.campaigns.index import refresh
-    from salon.campaigns.shown import hidden_posts
-    from salon.campaigns.stored import get_campaign
-
     c = get_campaign(arc, campaign)
     if c is None:
         raise StoryError(f"no campaign {campaign!r} in this archive")

@@ -26,12 +26,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from salon.publish.media_store import MediaStore, media_dir
+from salon.normalize.avatars import avatars_from
 from salon.publish.stories import render
 from salon.publish.stories.data import build_data
 from salon.publish.stories.model import Story, StoryError, get_story
+from salon.publish.stories.wacz import write_wacz
 from salon.store import stories as db
 from salon.store.archive import Archive
+from salon.store.media import MediaStore, media_dir
 
 __all__ = ["MANIFEST_FORMAT", "Published", "publish", "render_version", "republish", "snapshot_of"]
 
@@ -76,7 +78,16 @@ def render_version(
         for u in r
         if u
     ]
-    fetched = store.lookup(arc, urls)
+    around = [
+        u
+        for r in arc.query(
+            "SELECT reply_to_uid, quote_of_uid FROM posts WHERE uid IN (SELECT unnest(?))", [uids]
+        )
+        for u in r
+        if u
+    ]
+    avatars = avatars_from(db.author_payloads(arc, uids + around))
+    fetched = store.lookup(arc, urls + sorted(avatars.values()))
     data, removed = build_data(
         arc,
         snap,
@@ -86,6 +97,7 @@ def render_version(
         media_of=lambda url: (
             {k: v for k, v in fetched[url].items() if k != "path"} if url and url in fetched else None
         ),
+        avatars=avatars,
     )
     blobs: dict[str, bytes] = {}
     by_sha = {m["sha256"]: m for m in fetched.values()}
@@ -187,9 +199,7 @@ def _write(arc: Archive, s: Story, r: Rendered, kind: str, path: Path, base_url:
     elif kind == "single":
         write_file(path, r.single)
     elif kind == "wacz":
-        from salon.publish.stories.wacz import write_wacz
-
-        write_wacz(path, r, base_url=base_url)
+        write_wacz(path, r.data, r.files, base_url=base_url)
     db.record_output(arc, s.story_id, str(path.resolve()), kind, r.version)
 
 

@@ -86,7 +86,12 @@ def render_html(
     URIs then); else it links ``assets/story.css``. ``media_src(medium)`` is the image's src
     or None for a placeholder."""
     tpl = _env.get_template("story.html")
+
+    def avatar_src(f: dict[str, Any] | None) -> str | None:
+        return media_src({"file": f}) if f else None
+
     html = tpl.render(
+        avatar_src=avatar_src,
         d=data,
         csp=CSP_SINGLE if single else CSP_FOLDER,
         inline_css=Markup(CSS) if single else None,  # our own stylesheet, verbatim

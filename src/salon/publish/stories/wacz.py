@@ -15,13 +15,10 @@ import io
 import tempfile
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
-
-if TYPE_CHECKING:
-    from salon.publish.stories.publish import Rendered
 
 __all__ = ["DEFAULT_BASE", "warc_bytes", "write_wacz"]
 
@@ -46,19 +43,20 @@ def _record_id(url: str, body: bytes) -> str:
     return f"<urn:uuid:{uuid.UUID(bytes=digest)}>"
 
 
-def warc_bytes(r: Rendered, base_url: str) -> bytes:
-    """The WARC (gzip per record) of the rendered folder files under ``base_url``."""
+def warc_bytes(data: dict[str, Any], files: dict[str, bytes], base_url: str) -> bytes:
+    """The WARC (gzip per record) of a rendered version's folder ``files`` under ``base_url``
+    (``data``: the version's story data, for its date, slug and Salon version)."""
     buf = io.BytesIO()
     w = WARCWriter(buf, gzip=True)
-    date = r.data["published_utc"]
+    date = data["published_utc"]
     info = w.create_warcinfo_record(
         "story.warc.gz",
-        {"software": f"Salon {r.data['colophon']['salon_version']}", "format": "WARC File Format 1.1"},
+        {"software": f"Salon {data['colophon']['salon_version']}", "format": "WARC File Format 1.1"},
     )
     info.rec_headers.replace_header("WARC-Date", date)
-    info.rec_headers.replace_header("WARC-Record-ID", _record_id("warcinfo", r.data["slug"].encode()))
+    info.rec_headers.replace_header("WARC-Record-ID", _record_id("warcinfo", data["slug"].encode()))
     w.write_record(info)
-    for rel, body in r.files.items():
+    for rel, body in files.items():
         url = base_url + ("" if rel == "index.html" else rel)
         ctype = _TYPES.get(Path(rel).suffix.lower(), "application/octet-stream")
         http = StatusAndHeaders(
@@ -76,18 +74,21 @@ def warc_bytes(r: Rendered, base_url: str) -> bytes:
     return buf.getvalue()
 
 
-def write_wacz(path: Path, r: Rendered, *, base_url: str | None = None) -> None:
-    """Write ``path`` (a ``.wacz``) for the rendered version ``r``; ``base_url`` is where the
-    story is (or would be) online, ``https://salon.invalid/s/<slug>/`` by default."""
+def write_wacz(
+    path: Path, data: dict[str, Any], files: dict[str, bytes], *, base_url: str | None = None
+) -> None:
+    """Write ``path`` (a ``.wacz``) for a rendered version (its story ``data`` and folder
+    ``files``); ``base_url`` is where the story is (or would be) online,
+    ``https://salon.invalid/s/<slug>/`` by default."""
     from wacz.main import main as wacz_main
 
-    base = (base_url or DEFAULT_BASE).format(slug=r.data["slug"])
+    base = (base_url or DEFAULT_BASE).format(slug=data["slug"])
     if not base.endswith("/"):
         base += "/"
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="salon-wacz-") as tmp:
-        warc = Path(tmp) / f"{r.data['slug']}.warc.gz"
-        warc.write_bytes(warc_bytes(r, base))
+        warc = Path(tmp) / f"{data['slug']}.warc.gz"
+        warc.write_bytes(warc_bytes(data, files, base))
         out = Path(tmp) / "story.wacz"
         args = [
             "create",
@@ -98,7 +99,7 @@ def write_wacz(path: Path, r: Rendered, *, base_url: str | None = None) -> None:
             "--url",
             base,
             "--title",
-            r.data["title"],
+            data["title"],
         ]
         # py-wacz prints its progress on stdout; a library call stays quiet.
         with contextlib.redirect_stdout(io.StringIO()) as said:

@@ -1,8 +1,8 @@
 """The content-addressed media store: fetched images, video posters (and, later, avatars) kept
 once each under their SHA-256, in a folder beside the archive (``<archive>.media/ab/abcdef...``).
 
-``media_files`` (store) maps each remote URL to its digest; ``salon.publish.media`` fills both.
-Stories read them through ``MediaStore.lookup``.
+``media_files`` maps each remote URL to its digest; ``salon.collect.media`` fills both. Stories
+read them through ``MediaStore.lookup``.
 """
 
 from __future__ import annotations

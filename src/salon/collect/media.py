@@ -2,8 +2,9 @@
 Mastodon attachments, Bluesky blobs on the CDN) into the content-addressed media store, so
 stories publish them as files instead of pointing at platforms that will not last.
 
-It lives in ``publish`` (not ``collect``): it fetches files for what leaves Salon, and stores
-nothing in the archive's core tables. It is polite and resumable:
+It lives in ``collect`` (the layer that talks to the platforms, with the shared HTTP helpers;
+``publish`` may not reach the network) and writes only the media store and ``media_files``. It
+is polite and resumable:
 
 - a few downloads at a time (``concurrency``), each through ``salon.collect.http.request``:
   network errors and 5xx retried with exponential backoff, a 429's ``Retry-After`` (or rate-limit
@@ -15,7 +16,8 @@ nothing in the archive's core tables. It is polite and resumable:
   a placeholder with its alt text. Permanent failures (403/404/410, not an image) are not tried
   again unless ``retry_failed``.
 
-Avatars are not fetched yet: the archive does not keep authors' avatar URLs (docs/stories.md).
+Avatars are found in the raw records of the authors' posts (``salon.normalize.avatars``): the
+normalisers do not keep them.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import hashlib
 import os
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,9 +36,10 @@ import httpx
 from salon import __version__
 from salon.campaigns.shown import hidden_posts
 from salon.collect.http import Backoff, GiveUp, request
-from salon.publish.media_store import EXTENSIONS, MediaStore
+from salon.normalize.avatars import avatars_from
 from salon.store import stories as db
 from salon.store.archive import Archive
+from salon.store.media import EXTENSIONS, MediaStore
 
 __all__ = ["FetchReport", "fetch_media", "media_targets", "sniff"]
 
@@ -60,10 +64,11 @@ def sniff(body: bytes) -> str | None:
 
 
 def media_targets(
-    arc: Archive, *, campaign: str | None = None, story: str | None = None
+    arc: Archive, *, campaign: str | None = None, story: str | None = None, avatars: bool = True
 ) -> list[tuple[str, str]]:
     """``(url, role)`` of every medium of the campaign's posts (``campaign``), or of the story's
-    posts with their replied-to and quoted posts (``story``), or of every post (neither).
+    posts with their replied-to and quoted posts (``story``), or of every post (neither), and
+    their authors' avatars (role ``avatar``).
     Posts deleted or opted out are left out: their media will never be shown."""
     if story:
         uids = [
@@ -109,6 +114,9 @@ def media_targets(
                 out.append((url, "media"))
             elif preview:
                 out.append((preview, "preview"))
+    if avatars:
+        found = avatars_from(db.author_payloads(arc, keep))
+        out += [(url, "avatar") for _author, url in sorted(found.items())]
     seen: set[str] = set()
     unique = []
     for url, role in out:
@@ -202,8 +210,6 @@ def fetch_media(
         except RuntimeError:
             asyncio.run(job)
         else:  # called from async code (a notebook, a web handler): its own loop in a thread
-            from concurrent.futures import ThreadPoolExecutor
-
             with ThreadPoolExecutor(1) as pool:
                 pool.submit(asyncio.run, job).result()
     return rep
