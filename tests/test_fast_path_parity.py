@@ -15,6 +15,7 @@ import pytest
 
 from salon import importer
 from salon.importer import import_paths
+from salon.ingest import batches, bulk, pipeline
 from salon.store import x_v2_sql
 from salon.store.archive import open_archive
 from salon.store.rawstore import iter_payloads
@@ -218,7 +219,7 @@ def test_a_file_the_bulk_path_turns_down_goes_to_python(
     rep = import_paths([str(path)], tmp_path / "a.duckdb", batch_size=1)
     ref = import_paths([str(path)], tmp_path / "b.duckdb", batch_size=1, fast=False)
     # Batches already made ready when the first was turned down were tried too (pipeline depth).
-    assert 1 <= len(tried) <= importer._AHEAD + 2 < rep.records_in
+    assert 1 <= len(tried) <= pipeline.AHEAD + 2 < rep.records_in
     assert rep.counts() == ref.counts()
     a, b = _dump(tmp_path / "a.duckdb"), _dump(tmp_path / "b.duckdb")
     for table in [*TABLES, "payloads"]:
@@ -244,14 +245,14 @@ def _short_of_memory(monkeypatch: pytest.MonkeyPatch, max_lines: int) -> list[in
 
 def _python_batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The sizes of the batches the import normalises in Python."""
-    real = importer.prepare_batch
+    real = batches.prepare_batch
     sizes: list[int] = []
 
     def prepare(records: Any, *a: Any, **kw: Any) -> Any:
         sizes.append(len(records))
         return real(records, *a, **kw)
 
-    monkeypatch.setattr(importer, "prepare_batch", prepare)
+    monkeypatch.setattr(batches, "prepare_batch", prepare)
     return sizes
 
 
@@ -359,7 +360,7 @@ def test_a_write_short_of_memory_is_retried_in_halves_and_the_writer_parses_alon
     # The failed batch's two halves, then the next few batches, parsed by the writer; after
     # _CLEAN_BATCHES batches written without running short, the preparing thread parses again.
     later = len(staged_by_writer) - 2
-    assert staged_by_writer[:2] == [2, 2] and 2 <= later <= importer._CLEAN_BATCHES + 1
+    assert staged_by_writer[:2] == [2, 2] and 2 <= later <= bulk.CLEAN_BATCHES + 1
     assert rep.records_in > 4 * (later + 6), "too few batches left to see the parse resume"
     assert rep.counts() == ref.counts()
     with (

@@ -13,6 +13,8 @@ import pytest
 
 import salon.importer as importer
 from salon.importer import import_paths
+from salon.ingest import batches, bulk, pipeline
+from salon.store import x_v2_sql
 from salon.store.archive import open_archive
 from salon.store.rawstore import iter_payloads
 from tests.conftest import corpus_path, twarc
@@ -27,8 +29,8 @@ def _counts(path: Path) -> dict[str, int]:
 
 # Both ways a batch is made ready: X v2 lines for DuckDB (the bulk path), or parsed and
 # normalised in Python; the function that writes each kind of batch.
-PATHS = {True: "_write_lines", False: "write_batch"}
-PREPARE = {True: (importer.x_v2_sql, "prepare_lines"), False: (importer, "prepare_batch")}
+PATHS = {True: (bulk, "write_lines"), False: (batches, "write_batch")}
+PREPARE = {True: (x_v2_sql, "prepare_lines"), False: (batches, "prepare_batch")}
 
 
 @pytest.mark.parametrize("fast", [True, False], ids=["bulk", "python"])
@@ -37,7 +39,7 @@ def test_duplicates_in_batches_still_being_written(
 ) -> None:
     """A line met again one or two batches later, before the earlier batch is committed, is a
     duplicate, not a second raw record."""
-    real_write = getattr(importer, PATHS[fast])
+    real_write = getattr(*PATHS[fast])
     writes = []
 
     def slow_write(*args: Any, **kw: Any) -> Any:
@@ -45,7 +47,7 @@ def test_duplicates_in_batches_still_being_written(
         writes.append(1)
         return real_write(*args, **kw)
 
-    monkeypatch.setattr(importer, PATHS[fast], slow_write)
+    monkeypatch.setattr(*PATHS[fast], slow_write)
     lines = [ln for ln in twarc("flat.jsonl").read_bytes().split(b"\n") if ln.strip()][:6]
     src = tmp_path / "repeats.jsonl"
     # Every line twice: right after itself, and again two batches later.
@@ -126,8 +128,8 @@ def test_a_full_memory_budget_makes_the_preparing_thread_wait(
 @pytest.mark.parametrize(
     ("parts", "size"),
     [
-        (("docnow-twarc-csv", "test-data", "flat.jsonl"), importer.BULK_BATCH_BYTES),
-        (("bluesky-jetstream",), importer.DEFAULT_BATCH_BYTES),
+        (("docnow-twarc-csv", "test-data", "flat.jsonl"), pipeline.BULK_BATCH_BYTES),
+        (("bluesky-jetstream",), pipeline.DEFAULT_BATCH_BYTES),
     ],
     ids=["x-v2", "other"],
 )
@@ -136,14 +138,14 @@ def test_batch_size_follows_the_file_format(
 ) -> None:
     """X v2 files get the bulk path's bigger batches; other formats, normalised in Python (many
     objects per byte), keep the smaller ones."""
-    real = importer._chunks
+    real = pipeline.chunks
     sizes: list[int] = []
 
-    def spying(records: Any, n: int, max_bytes: int = importer.DEFAULT_BATCH_BYTES) -> Any:
+    def spying(records: Any, n: int, max_bytes: int = pipeline.DEFAULT_BATCH_BYTES) -> Any:
         sizes.append(max_bytes)
         return real(records, n, max_bytes)
 
-    monkeypatch.setattr(importer, "_chunks", spying)
+    monkeypatch.setattr(pipeline, "chunks", spying)
     rep = import_paths([str(corpus_path(*parts))], tmp_path / "a.duckdb")
     assert rep.records_new > 0 and sizes and set(sizes) == {size}
 
@@ -167,13 +169,13 @@ def test_the_import_settings_last_only_as_long_as_the_import(
         arc.con.execute("SET threads = 2")
         before = {k: arc.scalar(f"SELECT current_setting('{k}')") for k in keys}
         during: dict[str, Any] = {}
-        real_write = importer._write_lines
+        real_write = bulk.write_lines
 
         def spying(writer: Any, *a: Any, **kw: Any) -> Any:
             during.update({k: writer.archive.scalar(f"SELECT current_setting('{k}')") for k in keys})
             return real_write(writer, *a, **kw)
 
-        monkeypatch.setattr(importer, "_write_lines", spying)
+        monkeypatch.setattr(bulk, "write_lines", spying)
         import_paths([str(twarc("flat.jsonl"))], arc)
         after = {k: arc.scalar(f"SELECT current_setting('{k}')") for k in keys}
     assert during["threads"] == 1 and seen["threads"] == before["threads"] == 2
@@ -245,22 +247,22 @@ def test_the_parse_beside_the_writer_and_its_commits_are_kept_apart(
             holds.append((threading.current_thread().name, "out"))
             self._lock.release()
 
-    real_init = importer._MemoryWatch.__init__
+    real_init = bulk.MemoryWatch.__init__
 
     def init(self: Any) -> None:
         real_init(self)
         self.apart = Recording()
 
-    monkeypatch.setattr(importer._MemoryWatch, "__init__", init)
+    monkeypatch.setattr(bulk.MemoryWatch, "__init__", init)
     parses: list[str] = []
-    real_parse = importer.x_v2_sql.parse
+    real_parse = x_v2_sql.parse
 
     def parse(con: Any, lines: Any) -> bool:
         parses.append(threading.current_thread().name)
         assert holds and holds[-1] == (threading.current_thread().name, "in"), "parsed without the lock"
         return bool(real_parse(con, lines))
 
-    monkeypatch.setattr(importer.x_v2_sql, "parse", parse)
+    monkeypatch.setattr(x_v2_sql, "parse", parse)
     rep = import_paths([str(twarc("flat.jsonl"))], tmp_path / "a.duckdb", batch_size=10)
     batches = -(-rep.records_new // 10)
     by_writer = [h for h in holds if h == (threading.current_thread().name, "in")]

@@ -27,6 +27,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "salon.publish",
         "salon.collect",
         "salon.importer",
+        "salon.ingest",
         "salon.sources",
         "salon.normalize",
         "salon.demo",
@@ -38,6 +39,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "salon.publish",
         "salon.collect",
         "salon.importer",
+        "salon.ingest",
         "salon.sources",
         "salon.demo",
         *SURFACES,
@@ -47,13 +49,31 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "salon.campaigns",
         "salon.publish",
         "salon.collect",
+        "salon.importer",
+        "salon.ingest",
         "salon.demo",
         *SURFACES,
     ),
-    "salon.campaigns": ("salon.publish", "salon.collect", "salon.importer", "salon.demo", *SURFACES),
+    "salon.campaigns": (
+        "salon.publish",
+        "salon.collect",
+        "salon.importer",
+        "salon.ingest",
+        "salon.demo",
+        *SURFACES,
+    ),
+    # The write path of raw records knows no campaigns; the file import refreshes their indexes.
+    "salon.ingest": (
+        "salon.campaigns",
+        "salon.importer",
+        "salon.publish",
+        "salon.collect",
+        "salon.demo",
+        *SURFACES,
+    ),
     "salon.importer": ("salon.publish", "salon.collect", "salon.demo", *SURFACES),
     "salon.collect": ("salon.publish", "salon.demo", *SURFACES),
-    "salon.publish": ("salon.collect", "salon.importer", "salon.demo", *SURFACES),
+    "salon.publish": ("salon.collect", "salon.importer", "salon.ingest", "salon.demo", *SURFACES),
     "salon.demo": SURFACES,
     "salon.web": ("salon.cli", "salon.commands", "salon.clidocs"),
 }
@@ -242,8 +262,6 @@ def test_the_checks_catch_what_they_are_for() -> None:
 MAX_LINES = 600
 # Modules over MAX_LINES, until split (each with the issue that splits it).
 OVERSIZED: dict[str, str] = {
-    "salon.importer": "issue 21, part 2",
-    "salon.demo.formats": "issue 21, part 2",
     "salon.store.x_v2_sql": "issue 21, part 2",
     "salon.store.writer": "issue 21, part 2",
 }

@@ -14,7 +14,7 @@ import orjson
 from salon.collect.context import Ctx
 from salon.collect.sink import Page
 from salon.collect.status import SourceStatus
-from salon.importer import record_from_payload
+from salon.ingest.batches import record_from_payload
 
 __all__ = ["Cursor", "store_pages"]
 

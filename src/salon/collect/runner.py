@@ -30,7 +30,7 @@ from salon.collect.mastodon import collect_mastodon
 from salon.collect.sink import Sink, ThreadWriter, WriteFn
 from salon.collect.status import StatusBoard
 from salon.collect.x_api import collect_x
-from salon.importer import BatchOutcome
+from salon.ingest.batches import BatchOutcome
 from salon.store.archive import Archive, open_archive
 
 __all__ = ["RunReport", "run", "run_async"]

@@ -2,7 +2,7 @@
 
 A collector yields ``Page`` objects (raw records exactly as received, their provenance URL and
 the cursor that resumes after them). ``Sink.put`` stores a page through
-``salon.importer.ingest_batch`` (raw dedup by bytes, posts by uid: at-least-once delivery is
+``salon.ingest.batches.ingest_batch`` (raw dedup by bytes, posts by uid: at-least-once delivery is
 stored exactly once) and persists the page's cursor right after the batch commits, so a process
 killed at any moment resumes at or before what it stored, never after.
 
@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from salon.collect import state
 from salon.collect.status import SourceStatus
-from salon.importer import BatchOutcome, ingest_batch
+from salon.ingest.batches import BatchOutcome, ingest_batch
 from salon.sources.files import RawRecord
 from salon.store.archive import Archive
 from salon.store.writer import Writer

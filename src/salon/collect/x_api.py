@@ -23,7 +23,7 @@ from salon.collect.paging import Cursor, store_pages
 from salon.collect.reconnect import Link, Refusal, keep_connected, read_events
 from salon.collect.sink import Page
 from salon.collect.status import SourceStatus
-from salon.importer import record_from_payload
+from salon.ingest.batches import record_from_payload
 
 __all__ = ["FIELDS", "NO_TOKEN", "RecentSearch", "collect_x", "query_of"]
 

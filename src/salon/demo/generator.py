@@ -39,7 +39,9 @@ from pathlib import Path
 from typing import Any
 
 from salon.demo import world as W
-from salon.demo.formats import jetstream_events, m_status, x_compliance, x_pages
+from salon.demo.formats.bluesky import jetstream_events
+from salon.demo.formats.mastodon import m_status
+from salon.demo.formats.x import x_compliance, x_pages
 from salon.demo.plan import (
     CAMPAIGN_TZ,
     DEFAULT_DAYS,

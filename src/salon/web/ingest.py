@@ -3,7 +3,7 @@
 While ``salon serve`` holds the archive, ``<archive>.serve.json`` (mode 0600) says where it
 listens and carries a random token. ``salon import`` on the same archive finds it, reads and
 splits the files itself, and streams the raw records here (``salon.web.remote``); the server
-checks, normalises and writes them on its writer thread with ``salon.importer.ingest_batch``,
+checks, normalises and writes them on its writer thread with ``salon.ingest.batches.ingest_batch``,
 the path file imports and live collectors share, so the archive ends up exactly as a direct
 import would leave it, and live pages update as batches land.
 
@@ -31,7 +31,7 @@ from fastapi.responses import Response
 
 from salon import __version__
 from salon.campaigns.index import refresh_after_import
-from salon.importer import BatchOutcome, ingest_batch
+from salon.ingest.batches import BatchOutcome, ingest_batch
 from salon.model import Author
 from salon.sources.files import RawRecord
 from salon.store.archive import Archive

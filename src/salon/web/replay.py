@@ -5,7 +5,7 @@
 >>> serve("demo.duckdb", port=8000, replay=["demo/posts"], replay_rate=300)  # doctest: +SKIP
 
 Records are read in file order (name order inside a folder; a generator writes them in time
-order), and written through the server's writer thread with ``salon.importer.ingest_batch``
+order), and written through the server's writer thread with ``salon.ingest.batches.ingest_batch``
 every ``interval`` seconds, ``rate × interval`` records at a time. Provenance and counts go to
 ``imports`` (kind ``replay``) like any import.
 """
@@ -18,7 +18,7 @@ import time
 from datetime import UTC, datetime
 
 from salon.campaigns.index import refresh_after_import
-from salon.importer import ingest_batch
+from salon.ingest.batches import ingest_batch
 from salon.sources.files import InputFile, RawRecord, iter_inputs, read_records
 from salon.store.archive import Archive
 from salon.store.writer import Writer

@@ -1,0 +1,235 @@
+"""The X v2 bulk path of a file import: new X v2 lines parsed and normalised by DuckDB
+(``salon.store.x_v2_sql``) instead of the Python normalisers, with the same tables as a result.
+Which batches may take it, the parse done apart by the preparing thread, and how the parse and
+the writer share DuckDB's memory budget (``MemoryWatch``); a batch the budget stops is written
+in halves, and a line the bulk path does not read goes to the Python path
+(``salon.ingest.batches``)."""
+
+from __future__ import annotations
+
+import threading
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+import orjson
+
+from salon import normalize
+from salon.ingest import batches
+from salon.ingest.batches import BatchOutcome, add_outcome
+from salon.model import Author
+from salon.sources.files import RawRecord
+from salon.store import x_v2_sql
+from salon.store.writer import Writer
+
+__all__ = [
+    "CLEAN_BATCHES",
+    "MemoryWatch",
+    "bulk_records",
+    "bulk_source",
+    "looks_x_v2",
+    "new_lines",
+    "parse_apart",
+    "write_bulk",
+    "write_lines",
+]
+
+
+def bulk_source(fmt: str | None, account: Author | None) -> bool:
+    """Whether records of this origin may take the X v2 bulk path (``salon.store.x_v2_sql``):
+    no other declared format, no archive owner."""
+    return fmt in (None, x_v2_sql.FORMAT) and account is None
+
+
+def bulk_records(records: list[RawRecord]) -> bool:
+    """Whether a batch is made of what the bulk path reads: unparsed JSON lines. A last line
+    without newline (maybe truncated) is left to Python, which says so if it is not JSON."""
+    return bool(records) and not any(r.parsed or not r.eol for r in records)
+
+
+def looks_x_v2(rec: RawRecord) -> bool:
+    """Whether a file's first line is X v2 (the bulk path is not tried on other formats)."""
+    try:
+        return normalize.sniff(orjson.loads(rec.payload)) == x_v2_sql.FORMAT
+    except orjson.JSONDecodeError:
+        return False
+
+
+def new_lines(
+    records: list[RawRecord], ids: list[str], existing: set[str]
+) -> tuple[list[bytes], list[str], list[int], int]:
+    """The payloads, raw ids and line numbers of the records not stored yet (nor repeated in
+    the batch), and how many were left out as duplicates."""
+    payloads: list[bytes] = []
+    rids: list[str] = []
+    linenos: list[int] = []
+    seen: set[str] = set()
+    for rec, rid in zip(records, ids, strict=True):
+        if rid in existing or rid in seen:
+            continue
+        seen.add(rid)
+        payloads.append(rec.payload)
+        rids.append(rid)
+        linenos.append(rec.line)
+    return payloads, rids, linenos, len(records) - len(payloads)
+
+
+def parse_apart(lines: x_v2_sql.Lines, con: duckdb.DuckDBPyConnection) -> None:
+    """Parse a batch of X v2 lines on ``con`` (``x_v2_sql.parse``), from the preparing thread:
+    the first half of the bulk path's work, done while the writer derives and writes the
+    previous batch, so both CPUs work. When DuckDB's memory limit stops it, the writer parses
+    the batch itself (in parts if need be)."""
+    try:
+        if x_v2_sql.parse(con, lines):
+            lines.parsed_on = con
+            return
+        lines.readable = False
+    except duckdb.OutOfMemoryException:
+        pass
+    x_v2_sql.drop(con)
+
+
+def _commit_short_of_memory(exc: duckdb.TransactionException) -> bool:
+    """Whether a failed commit failed for want of memory: DuckDB reports a commit that could not
+    pin a block within its memory limit as a failed commit, not as out of memory."""
+    text = str(exc).lower()
+    return "pin block" in text or "out of memory" in text
+
+
+class _NoMemoryToStage(Exception):
+    """Writing a batch by the bulk path ran out of DuckDB's memory (nothing was written)."""
+
+
+def write_lines(
+    writer: Writer,
+    lines: x_v2_sql.Lines,
+    records_in: int,
+    duplicates: int,
+    source: str,
+    observed: datetime,
+    file_id: int | None,
+    commit_lock: AbstractContextManager[Any] | None = None,
+) -> BatchOutcome | None:
+    """Write a batch of new X v2 lines by the bulk path; None, having written nothing, when a
+    line needs the Python normaliser (an unusual shape, malformed JSON to quarantine);
+    ``_NoMemoryToStage``, having written nothing, when DuckDB's memory limit stopped it (the
+    transaction is rolled back)."""
+    con = writer.con
+    staged = None
+    staged_here = False  # temporary tables on the writer's connection, to drop once written
+    try:
+        if lines.parsed_on is not None:  # parsed by the preparing thread (``parse_apart``)
+            src, lines.parsed_on = lines.parsed_on, None
+            try:
+                x_v2_sql.derive(src, observed)
+                staged = x_v2_sql.staged_tables(src)
+            finally:
+                x_v2_sql.drop(src)
+        else:
+            if not lines.readable:
+                return None
+            staged_here = True
+            if not x_v2_sql.stage(con, lines, observed):
+                return None
+        result = x_v2_sql.write_staged(
+            writer,
+            file_id=file_id,
+            source=source,
+            now=datetime.now(UTC),
+            lines=lines,
+            staged=staged,
+            commit_lock=commit_lock,
+        )
+    except duckdb.OutOfMemoryException as exc:
+        raise _NoMemoryToStage from exc
+    except duckdb.TransactionException as exc:
+        if not _commit_short_of_memory(exc):
+            raise
+        raise _NoMemoryToStage from exc
+    finally:
+        if staged_here:
+            x_v2_sql.drop(con)
+    return BatchOutcome(
+        records_in=records_in,
+        records_new=result.raw_new,
+        records_duplicate=duplicates,
+        posts_new=result.posts_new,
+        formats={x_v2_sql.FORMAT: len(lines)},
+    )
+
+
+class MemoryWatch:
+    """How the preparing thread's parse and the writer share DuckDB's memory.
+
+    ``apart``: the preparing thread parses a batch and the writer commits one (checkpoints
+    included) never at the same time: together they overshoot the budget by what DuckDB does
+    not count in it (1.8 GB file: peaks of 466-535 MB, against 430-453 MB kept apart, for about
+    15 % more time). ``short`` is set while DuckDB's budget lately stopped a bulk write: the
+    preparing thread then no longer parses beside the writer, which parses each batch itself,
+    one statement at a time in the budget; after ``CLEAN_BATCHES`` batches written without
+    running short, both threads parse again."""
+
+    def __init__(self) -> None:
+        self.apart = threading.Lock()
+        self.short = threading.Event()
+        self.clean = 0
+
+    def ran_short(self) -> None:
+        self.short.set()
+        self.clean = 0
+
+    def written(self) -> None:
+        if self.short.is_set():
+            self.clean += 1
+            if self.clean >= CLEAN_BATCHES:
+                self.short.clear()
+
+
+CLEAN_BATCHES = 4
+
+
+def write_bulk(
+    writer: Writer,
+    lines: x_v2_sql.Lines,
+    kw: dict[str, Any],
+    turned_down: threading.Event,
+    memory: MemoryWatch,
+) -> BatchOutcome:
+    """Write a batch of new X v2 lines, by the bulk path where it can. When DuckDB's memory
+    limit stops it (pages far larger than usual, or the next batch's parse holding memory at
+    the same time), ``memory`` is told, so the preparing thread stops parsing beside the
+    writer for a while, and the batch is written in halves, and halves of halves: the bulk
+    path's memory follows the batch's size, the Python path's would be larger still. A single
+    line that does not fit, or lines of a shape the bulk path does not read (then
+    ``turned_down`` is set), are normalised in Python. Counts only the new lines
+    (``records_in`` is ``len(lines)``)."""
+    total = BatchOutcome()
+    parts = [lines]
+    ran_short = False
+    while parts:
+        part = parts.pop(0)
+        try:
+            out = write_lines(
+                writer, part, len(part), 0, kw["source"], kw["observed_at"], kw["file_id"], memory.apart
+            )
+            if out is None:  # a shape the bulk path does not read
+                turned_down.set()
+        except _NoMemoryToStage:
+            # Not the lines' fault, and nothing of them is written yet.
+            memory.ran_short()
+            ran_short = True
+            if len(part) > 1:
+                parts[:0] = part.split()
+                continue
+            out = None
+        if out is None:  # the new lines in Python
+            recs = [
+                RawRecord(p, ln, parsed=False) for p, ln in zip(part.payloads(), part.linenos, strict=True)
+            ]
+            batch, out = batches.prepare_batch(recs, part.rids, set(), **kw)
+            out = batches.write_batch(writer, batch, out, kw.get("import_id"))
+        add_outcome(total, out)
+    if not ran_short:
+        memory.written()
+    return total
