@@ -89,6 +89,8 @@ LAZY: dict[str, str] = {
     "salon.commands.common": "CLI start-up: opens DuckDB only when a command needs the archive",
     "salon.commands.demo": "CLI start-up: loads the generator, importer and web app only when asked",
     "salon.commands.web": "CLI start-up: loads FastAPI and uvicorn only when the server is asked for",
+    "salon.commands.story": "CLI start-up: loads DuckDB, Jinja2, the Markdown and WACZ libraries and"
+    " httpx only when a story or media command runs",
     "salon.clidocs": "builds docs/cli.md from the Typer app, which it loads only when called",
     "salon.collect": "the package's facade (run, run_async, coverage): importing any module of"
     " salon.collect (the web app reads salon.collect.state) must not load every collector",
