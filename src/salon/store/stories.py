@@ -28,6 +28,7 @@ __all__ = [
     "media_set",
     "media_upsert_pending",
     "outputs",
+    "post_payloads",
     "record_output",
     "set_version_html",
     "story_items",
@@ -197,6 +198,17 @@ def author_payloads(
     )
     for author, native, raw_id in rows:
         yield author, native, payload_of(arc.con, raw_id)
+
+
+def post_payloads(arc: Archive, post_uids: Iterable[str]) -> Iterator[tuple[str, str, bytes | None]]:
+    """``(uid, native_id, raw payload)`` of each of ``post_uids`` that has a raw record."""
+    rows = arc.query(
+        "SELECT uid, native_id, raw_id FROM posts WHERE uid IN (SELECT unnest(?)) AND raw_id IS NOT NULL"
+        " ORDER BY uid",
+        [sorted(set(post_uids))],
+    )
+    for uid, native, raw_id in rows:
+        yield uid, native, payload_of(arc.con, raw_id)
 
 
 def forget_output(arc: Archive, story_id: int, path: str) -> None:

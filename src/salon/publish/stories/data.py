@@ -16,7 +16,9 @@ from zoneinfo import ZoneInfo
 
 from salon import __version__
 from salon.campaigns.shown import hidden_posts
+from salon.normalize.links import short_links
 from salon.store.archive import Archive
+from salon.store.stories import post_payloads
 
 __all__ = ["PLATFORM_NAMES", "build_data", "fmt_utc", "text_tokens"]
 
@@ -93,8 +95,15 @@ def _http(url: Any) -> str | None:
     return s if s[:8].lower().startswith(("http://", "https://")) else None
 
 
-def _rich_text(platform: str, text: str, mentions: list[str], home: str | None) -> list[dict[str, str]]:
-    """The text as pieces with their links: URLs, mentions (to the profile on its platform,
+def _rich_text(
+    platform: str,
+    text: str,
+    mentions: list[str],
+    home: str | None,
+    short: dict[str, dict[str, str]] | None = None,
+) -> list[dict[str, str]]:
+    """The text as pieces with their links: URLs (X's ``t.co`` links shown and linked as the
+    address they stand for, from ``short``), mentions (to the profile on its platform,
     Mastodon's short ``@user`` completed from the post's mention entities) and hashtags."""
     full = {m.split("@")[0].lower(): m for m in mentions}
     out = []
@@ -102,6 +111,9 @@ def _rich_text(platform: str, text: str, mentions: list[str], home: str | None) 
         d = {"t": kind, "s": piece}
         if kind == "url":
             d["href"] = piece
+            if short and piece in short:
+                d["href"] = short[piece]["expanded"]
+                d["s"] = short[piece]["display"]
         elif kind == "mention":
             h = piece[1:]
             if platform == "mastodon" and "@" not in h:
@@ -136,6 +148,7 @@ class _Posts:
         self.arc = arc
         self.media_of = media_of
         self.avatars = avatars or {}
+        self.short: dict[str, dict[str, dict[str, str]]] = {}
         self.rows: dict[str, dict[str, Any]] = {}
         self.hidden: dict[str, str] = {}
 
@@ -161,6 +174,10 @@ class _Posts:
         ):
             self.rows[uid]["mentions"].append(handle)
         self.hidden.update(hidden_posts(self.arc, need))
+        x_posts = [u for u in need if u in self.rows and self.rows[u]["platform"] == "x"]
+        for uid, native, payload in post_payloads(self.arc, x_posts):
+            if "t.co/" in (self.rows[uid]["text"] or ""):
+                self.short[uid] = short_links(payload, native)
 
     def render(self, uid: str | None, tz: ZoneInfo, depth: int = 0) -> dict[str, Any] | None:
         """The post as story data (None: no uid); a removed post keeps only why it is gone."""
@@ -204,7 +221,7 @@ class _Posts:
             "lang": r["lang"],
             "sensitive": bool(r["sensitive"]),
             "text": r["text"] or "",
-            "rich": _rich_text(r["platform"], r["text"] or "", r["mentions"], home),
+            "rich": _rich_text(r["platform"], r["text"] or "", r["mentions"], home, self.short.get(uid)),
             "media": media,
         }
         if depth == 0:

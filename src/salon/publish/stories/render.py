@@ -123,7 +123,9 @@ def _md_post(p: dict[str, Any], indent: str = "") -> list[str]:
         when += f" · {p['created_local']['text']}"
     lines.append(f"{indent}> **{who}** on {p['platform_name']}, {when}")
     lines.append(f"{indent}>")
-    for line in (p["text"] or "").splitlines() or [""]:
+    # the text with X's t.co links written out as the addresses they stand for
+    text = "".join(x["href"] if x["t"] == "url" and x.get("href") else x["s"] for x in p.get("rich") or [])
+    for line in (text or p["text"] or "").splitlines() or [""]:
         lines.append(f"{indent}> {line}".rstrip())
     for m in p.get("media") or []:
         alt = m["alt"] or "no description"
