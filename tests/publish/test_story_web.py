@@ -273,6 +273,12 @@ def test_editor_in_browser_drag_keyboard_conflict(app_url: str, browser_context:
         assert page.locator(".story-item").count() == 4  # nothing removed
         page.goto(base + "/edit/stories/browser-story")
         assert "edited elsewhere" in page.locator("input[name=title]").input_value()
+        # the editor page passes axe-core (vendored, run in the page offline)
+        axe = Path(__file__).resolve().parents[1] / "vendor" / "axe-core" / "axe.min.js"
+        page.evaluate(axe.read_text(encoding="utf-8"))
+        result = page.evaluate("async () => await axe.run(document)")
+        bad = [(v["id"], [n["html"][:100] for n in v["nodes"][:3]]) for v in result["violations"]]
+        assert bad == [], bad
         assert outside == []
     finally:
         page.close()
