@@ -63,11 +63,12 @@ def published(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     return {"folder": tmp_path / "story" / "index.html", "single": tmp_path / "story.html", "data": data}
 
 
-def _open(browser: Any, file: Path, js: bool) -> tuple[Any, Any, list[str]]:
-    # bypass_csp: the page's own CSP would block remote loads anyway; without it, the count
-    # proves the page asks for nothing remote in the first place.
+def _open(browser: Any, file: Path, js: bool, csp: bool = False) -> tuple[Any, Any, list[str]]:
+    # Without the page's own CSP (which would block remote loads anyway) the count proves the page
+    # asks for nothing remote in the first place; with it, that the CSP lets the page's own
+    # stylesheet and images through.
     ctx = browser.new_context(
-        java_script_enabled=js, bypass_csp=True, viewport={"width": 1100, "height": 900}
+        java_script_enabled=js, bypass_csp=not csp, viewport={"width": 1100, "height": 900}
     )
     outside: list[str] = []
 
@@ -129,7 +130,7 @@ def _check_everything_visible(page: Any, data: dict[str, Any]) -> None:
 @pytest.mark.parametrize("form", ["folder", "single"])
 @pytest.mark.parametrize("js", [True, False])
 def test_published_story_offline(browser: Any, published: dict[str, Any], form: str, js: bool) -> None:
-    ctx, page, outside = _open(browser, published[form], js)
+    ctx, page, outside = _open(browser, published[form], js, csp=js)
     try:
         _check_everything_visible(page, published["data"])
         # images really decoded (naturalWidth) — readable with JS on; the layout check above
