@@ -212,7 +212,7 @@ def test_deletion_then_republish_removes_the_post_everywhere(
         assert rkey.encode() not in body, name
     data = json.loads((tmp_path / "f" / "story.json").read_text())
     assert data["counts"]["removed"] == 1
-    assert data["changelog"][-1]["entry"].startswith("1 post removed (deleted")
+    assert data["changelog"][-1]["entry"].startswith("1 post(s) removed (deleted")
     assert "no longer shown" in (tmp_path / "one.html").read_text()
     with open_archive(path) as arc:
         html = arc.scalar("SELECT html FROM story_versions")
@@ -221,6 +221,19 @@ def test_deletion_then_republish_removes_the_post_everywhere(
         again = republish(arc, "day-one")
         assert again[0].removed == 0
         assert len(json.loads((tmp_path / "f" / "story.json").read_text())["changelog"]) == 1
+
+
+def test_a_story_in_french(demo_story: tuple[Path, list[str]], tmp_path: Path) -> None:
+    path, _uids = demo_story
+    with open_archive(path) as arc:
+        s = model.get_story(arc, "day-one")
+        assert s is not None
+        model.save_story(arc, "day-one", revision=s.revision, fields={"lang": "fr"})
+        publish(arc, "day-one", tmp_path / "one.html", single_file=True)
+    html = (tmp_path / "one.html").read_text()
+    assert '<html lang="fr">' in html
+    assert "Une copie figée, pas un fil en direct" in html and "Commissaire" in html
+    assert "pas de description" in html and "no description" not in html
 
 
 def test_cli_story_commands(demo_archive: Path, tmp_path: Path) -> None:

@@ -159,7 +159,7 @@ def test_editor_flow_conflict_and_public_pages(client: TestClient, archive: Path
     assert st["url"] not in after.text
     svc_.refresh_now()  # the queued republish has run
     with_log = c.get("/s/week/v1/").text
-    assert "1 post removed" in with_log and st["url"] not in with_log
+    assert "1 post(s) removed" in with_log and st["url"] not in with_log
 
 
 def _post_urls(c: TestClient) -> list[str]:

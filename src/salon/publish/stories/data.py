@@ -17,17 +17,13 @@ from zoneinfo import ZoneInfo
 from salon import __version__
 from salon.campaigns.shown import hidden_posts
 from salon.normalize.links import short_links
+from salon.publish.stories.strings import say
 from salon.store.archive import Archive
 from salon.store.stories import post_payloads
 
 __all__ = ["PLATFORM_NAMES", "build_data", "fmt_utc", "text_tokens"]
 
 PLATFORM_NAMES = {"x": "X (Twitter)", "mastodon": "Mastodon", "bluesky": "Bluesky"}
-REMOVED_TEXT = {
-    "deleted": "This post was deleted at its source or taken down; it is no longer shown.",
-    "opted_out": "Its author asked not to be shown; this post is no longer shown.",
-    "missing": "This post is not in the archive.",
-}
 
 
 def fmt_utc(dt: datetime) -> str:
@@ -148,6 +144,7 @@ class _Posts:
         self.arc = arc
         self.media_of = media_of
         self.avatars = avatars or {}
+        self.lang = "en"
         self.short: dict[str, dict[str, dict[str, str]]] = {}
         self.rows: dict[str, dict[str, Any]] = {}
         self.hidden: dict[str, str] = {}
@@ -185,10 +182,10 @@ class _Posts:
             return None
         if uid in self.hidden:
             reason = self.hidden[uid]
-            return {"removed": reason, "notice": REMOVED_TEXT[reason]}
+            return {"removed": reason, "notice": say(self.lang, "removed." + reason)}
         r = self.rows.get(uid)
         if r is None:
-            return {"removed": "missing", "notice": REMOVED_TEXT["missing"]}
+            return {"removed": "missing", "notice": say(self.lang, "removed.missing")}
         home = _instance(r["url"]) or _instance(r["uri"])
         handle = r["handle"]
         created: datetime | None = r["created_at"]
@@ -256,6 +253,7 @@ def build_data(
     camp = _campaign(arc, snapshot.get("campaign_slug"))
     tz = ZoneInfo(camp["timezone"]) if camp else ZoneInfo("UTC")
     posts = _Posts(arc, media_of, avatars)
+    posts.lang = snapshot.get("lang") or "en"
     uids = [i["post_uid"] for i in snapshot["items"] if i["kind"] == "post"]
     posts.load(uids)
     posts.load([posts.rows[u][k] for u in uids if u in posts.rows for k in ("reply_to_uid", "quote_of_uid")])
@@ -295,8 +293,7 @@ def build_data(
             "posts_from": fmt_utc(created[0]) if created else None,
             "posts_to": fmt_utc(created[-1]) if created else None,
             "salon_version": __version__,
-            "notice": "A static copy, not live: rendered from the archive by Salon; nothing here "
-            "is loaded from the platforms.",
+            "notice": say(snapshot.get("lang"), "notice"),
         },
         "changelog": [
             {"date": c["at"].astimezone(UTC).strftime("%Y-%m-%d"), "entry": c["entry"]} for c in changelog

@@ -30,6 +30,7 @@ from salon.normalize.avatars import avatars_from
 from salon.publish.stories import render
 from salon.publish.stories.data import build_data
 from salon.publish.stories.model import Story, StoryError, get_story
+from salon.publish.stories.strings import say
 from salon.publish.stories.wacz import write_wacz
 from salon.store import stories as db
 from salon.store.archive import Archive
@@ -249,14 +250,9 @@ def publish(
     return Published(slug, r.version, new, written, len(r.removed))
 
 
-def _reason_text(reasons: list[str]) -> str:
-    n = len(reasons)
-    why = sorted(set(reasons))
-    said = {
-        "deleted": "deleted at the source or taken down",
-        "opted_out": "their authors asked not to be shown",
-    }
-    return f"{n} post{'s' if n != 1 else ''} removed ({'; '.join(said.get(w, w) for w in why)})"
+def _reason_text(lang: str | None, reasons: list[str]) -> str:
+    why = "; ".join(say(lang, f"why.{w}") for w in sorted(set(reasons)))
+    return say(lang, "changelog.removed", n=len(reasons), why=why)
 
 
 def republish(arc: Archive, slug: str | None = None, *, now: datetime | None = None) -> list[Published]:
@@ -283,7 +279,10 @@ def republish(arc: Archive, slug: str | None = None, *, now: datetime | None = N
         fresh = sorted(set(now_removed) - before)
         if fresh:
             db.add_changelog(
-                arc, s.story_id, _reason_text([now_removed[u] for u in fresh]), now or datetime.now(UTC)
+                arc,
+                s.story_id,
+                _reason_text(s.lang, [now_removed[u] for u in fresh]),
+                now or datetime.now(UTC),
             )
             rendered = [render_version(arc, s, v) for v in vs]  # the entry is in the colophon
         by_version = {r.version: r for r in rendered}

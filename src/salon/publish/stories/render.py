@@ -20,6 +20,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
+from salon.publish.stories.strings import say
+
 __all__ = ["CSS", "render_html", "render_markdown", "sanitise_markdown", "story_json"]
 
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
@@ -90,16 +92,15 @@ def render_html(
     def avatar_src(f: dict[str, Any] | None) -> str | None:
         return media_src({"file": f}) if f else None
 
+    lang = data.get("lang") or "en"
     html = tpl.render(
+        s=lambda key, **values: say(lang, key, **values),
         avatar_src=avatar_src,
         d=data,
         csp=CSP_SINGLE if single else CSP_FOLDER,
         inline_css=Markup(CSS) if single else None,  # our own stylesheet, verbatim
         media_src=media_src,
-        files_note=None
-        if single
-        else "Beside this page: story.json (the data), story.md (the text) and manifest.json "
-        "(the SHA-256 of every file).",
+        files_note=not single,
     )
     return html.encode("utf-8")
 
