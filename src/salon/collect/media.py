@@ -34,7 +34,9 @@ from typing import Any
 import httpx
 
 from salon import __version__
+from salon.campaigns.index import refresh
 from salon.campaigns.shown import hidden_posts
+from salon.campaigns.stored import get_campaign
 from salon.collect.http import Backoff, GiveUp, request
 from salon.normalize.avatars import avatars_from
 from salon.store import stories as db
@@ -88,6 +90,9 @@ def media_targets(
             if u
         ]
     elif campaign:
+        c = get_campaign(arc, campaign)
+        if c is not None and not arc.read_only:
+            refresh(arc, c)  # the index may lag behind the last import
         uids = [
             r[0]
             for r in arc.query(
