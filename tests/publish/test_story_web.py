@@ -168,6 +168,17 @@ def _post_urls(c: TestClient) -> list[str]:
     return [i["url"] for i in items if i.get("url")]
 
 
+def test_editor_speaks_french(client: TestClient) -> None:
+    from salon.web.stories_text import TEXT
+
+    assert set(TEXT["en"]) == set(TEXT["fr"])
+    csrf = _login(client)
+    client.post("/edit/stories", data={"csrf": csrf, "slug": "fr", "title": "Semaine"})
+    page = client.get("/edit/stories/fr", headers={"accept-language": "fr-FR,fr;q=0.9"}).text
+    assert "À propos du récit" in page and "Ajouter au récit" in page
+    assert "Enregistr\\u00e9" in page or "Enregistré" in page  # the script's messages, in French
+
+
 def test_add_to_story_from_explorer(client: TestClient) -> None:
     csrf = _login(client)
     client.post("/edit/stories", data={"csrf": csrf, "slug": "picks", "title": "Picks"})

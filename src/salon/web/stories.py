@@ -31,7 +31,8 @@ from salon.publish.stories import model
 from salon.publish.stories.model import Item, StaleRevision, StoryError
 from salon.publish.stories.publish import publish, render_version, republish, snapshot_of
 from salon.store.archive import Archive
-from salon.web.deps import csrf_ok, render, svc, user_of
+from salon.web.deps import csrf_ok, lang_of, render, svc, user_of
+from salon.web.stories_text import TEXT, st
 
 __all__ = ["STORY_CSP", "router"]
 
@@ -146,7 +147,14 @@ async def story_embed(request: Request, slug: str) -> Response:
     body = await run_in_threadpool(_version_html, svc(request).reader(), slug, None)
     if body is None:
         raise HTTPException(404, "no published story here")
-    return render(request, "story_embed.html", slug=slug, snippet=_snippet(request, slug))
+    return _render(request, "story_embed.html", slug=slug, snippet=_snippet(request, slug))
+
+
+def _render(request: Request, name: str, *args: Any, **ctx: Any) -> Any:
+    """``render`` with the editor's strings (``st``) and, for the script, its messages."""
+    lang = lang_of(request)
+    msgs = {k[3:]: v for k, v in {**TEXT["en"], **TEXT.get(lang, {})}.items() if k.startswith("js.")}
+    return render(request, name, *args, st=lambda key, **v: st(lang, key, **v), msgs=msgs, **ctx)
 
 
 def _snippet(request: Request, slug: str) -> str:
@@ -187,7 +195,7 @@ async def stories_home(request: Request) -> Response:
         arc = svc(request).reader()
         stories = model.list_stories(arc)
         campaigns = arc.query("SELECT slug, name FROM campaigns ORDER BY name")
-        return render(request, "story_list.html", stories=stories, campaigns=campaigns, error=None)
+        return _render(request, "story_list.html", stories=stories, campaigns=campaigns, error=None)
 
     return await run_in_threadpool(build)
 
@@ -216,7 +224,7 @@ async def stories_create(request: Request) -> Response:
     error = await svc(request).write(create)
     if error:
         arc = svc(request).reader()
-        return render(
+        return _render(
             request,
             "story_list.html",
             422,
@@ -258,7 +266,7 @@ async def add_from_archive(request: Request) -> Response:
 
     def build() -> Any:
         arc = svc(request).reader()
-        return render(request, "story_pick.html", uid=uid, stories=model.list_stories(arc))
+        return _render(request, "story_pick.html", uid=uid, stories=model.list_stories(arc))
 
     return await run_in_threadpool(build)
 
@@ -269,7 +277,7 @@ async def story_edit(request: Request, slug: str) -> Response:
 
     def build() -> Any:
         ctx = _editor_context(svc(request).reader(), slug)
-        return render(
+        return _render(
             request,
             "story_edit.html",
             **ctx,

@@ -14,6 +14,14 @@
   var conflictBox = document.getElementById("conflict");
   var locked = false;
   var busy = 0;
+  var M = {};
+  try { M = JSON.parse(root.getAttribute("data-msgs") || "{}"); } catch (e) { M = {}; }
+  // the page's language's message for key, with {name} filled in
+  function msg(key, values) {
+    var s = M[key] || key;
+    Object.keys(values || {}).forEach(function (k) { s = s.split("{" + k + "}").join(String(values[k])); });
+    return s;
+  }
 
   function say(text) { if (status) status.textContent = text; }
 
@@ -27,7 +35,7 @@
   function conflict() {
     locked = true;
     if (conflictBox) { conflictBox.hidden = false; conflictBox.focus && conflictBox.focus(); }
-    say("Not saved: another editor changed this story.");
+    say(msg("conflict"));
   }
 
   function send(fields) {
@@ -37,7 +45,7 @@
     body.append("revision", String(revision));
     Object.keys(fields).forEach(function (k) { body.append(k, fields[k]); });
     busy++;
-    say("Saving…");
+    say(msg("saving"));
     return fetch("/edit/stories/" + encodeURIComponent(slug), {
       method: "POST", body: body, credentials: "same-origin",
       headers: { "Accept": "application/json", "X-CSRF-Token": csrf }
@@ -46,11 +54,11 @@
     }).then(function (res) {
       busy--;
       if (res.status === 409) { conflict(); return false; }
-      if (res.status !== 200) { say("Not saved: " + (res.data.detail || res.status)); return false; }
+      if (res.status !== 200) { say(msg("not_saved", { why: res.data.detail || res.status })); return false; }
       setRevision(res.data.revision);
-      say("Saved (revision " + res.data.revision + ").");
+      say(msg("saved", { n: res.data.revision }));
       return true;
-    }).catch(function () { busy--; say("Not saved: the server did not answer."); return false; });
+    }).catch(function () { busy--; say(msg("no_answer")); return false; });
   }
 
   // -- items ---------------------------------------------------------------------------------
@@ -62,7 +70,7 @@
       var idx = li.querySelectorAll("input[name=index]");
       for (var k = 0; k < idx.length; k++) idx[k].value = String(i);
       var h = li.querySelector(".handle");
-      if (h) h.setAttribute("aria-label", "Move item " + (i + 1) + " (Alt+Arrow keys)");
+      if (h) h.setAttribute("aria-label", h.getAttribute("aria-label").replace(/\d+/, String(i + 1)));
     });
   }
 
@@ -71,7 +79,7 @@
     return send({ op: "order", order: order.join(",") }).then(function (ok) {
       if (ok) {
         renumber();
-        if (movedLi) say("Saved: item moved to position " + (items().indexOf(movedLi) + 1) + " of " + items().length + ".");
+        if (movedLi) say(msg("moved", { pos: items().indexOf(movedLi) + 1, count: items().length }));
       }
     });
   }
@@ -135,7 +143,7 @@
           renumber();
           var f = next && next.querySelector(".handle");
           if (f) f.focus();
-          say("Saved: item removed (" + items().length + " left).");
+          say(msg("removed", { count: items().length }));
         });
       }
     });
@@ -156,7 +164,7 @@
   if (fieldsForm) {
     fieldsForm.addEventListener("input", function () {
       clearTimeout(timer);
-      say("Unsaved changes…");
+      say(msg("unsaved"));
       timer = setTimeout(function () { send(fieldValues()); }, 800);
     });
     fieldsForm.addEventListener("submit", function (e) {
