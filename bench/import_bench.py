@@ -9,7 +9,7 @@ its peak RSS is its own:
 1. Salon: ``salon.importer.import_paths`` into a fresh archive;
 2. the near-limit: DuckDB ``read_ndjson_objects`` over the file + a hashtag count;
 3. the floor of a lossless import, each part on one thread: DuckDB parsing every line of the
-   file with the import's own page structure (``x_v2_sql``, nothing unnested or stored);
+   file with the import's own page structure (``x_v2_read.PAGE_STRUCT``, nothing unnested or stored);
    Python hashing every line and packing it into compressed raw blocks (``rawstore.pack``),
    nothing written; and DuckDB writing what Salon's import stored (every table's rows, read
    from Salon's archive) into a fresh archive in one transaction, with no memory limit, checkpoint
@@ -114,8 +114,8 @@ def _child_floor(path: str) -> None:
     import duckdb
 
     from salon.importer import BULK_BATCH_BYTES
-    from salon.store import rawstore, x_v2_sql
-    from salon.store.writer import raw_id
+    from salon.store import rawstore, x_v2_read
+    from salon.store.batch import raw_id
 
     con = duckdb.connect()
     con.execute("SET threads = 1")  # CPU seconds, summed below over the machine's CPUs
@@ -127,7 +127,7 @@ def _child_floor(path: str) -> None:
     row = con.execute(
         "SELECT sum(len(d.data)), sum(len(d.includes.tweets)), sum(len(d.includes.users)),"
         " max(d.includes.users[1].description) FROM"
-        f" (SELECT json_transform(json, '{x_v2_sql._PAGE}') AS d FROM read_ndjson_objects(?))",
+        f" (SELECT json_transform(json, '{x_v2_read.PAGE_STRUCT}') AS d FROM read_ndjson_objects(?))",
         [path],
     ).fetchone()
     parse = time.perf_counter() - t0

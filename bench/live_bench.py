@@ -130,7 +130,7 @@ def run(n_events: int, batch_seconds: float, rate: float | None = None) -> dict[
         '[campaign]\nname = "Live bench"\nslug = "live-bench"\ntimezone = "UTC"\n'
         "start = 2026-05-01\nend = 2026-08-01\n"  # the replayed events' time (recorded May-July 2026)
         f"hashtags = {json.dumps(TAGS)}\n\n[sources.bluesky]\n"
-        f'jetstream = "ws://127.0.0.1:{port}/subscribe"\nappview = ""\nbatch_seconds = {batch_seconds}\n'
+        f'jetstream = "ws://127.0.0.1:{port}/subscribe"\nappview = ""\nprofiles = ""\nbatch_seconds = {batch_seconds}\n'
     )
     camp_path = tmp / "live-bench.toml"
     camp_path.write_text(toml, encoding="utf-8")

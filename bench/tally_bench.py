@@ -156,7 +156,8 @@ def _write_batch(arc: Any, n0: int, k: int, rng: random.Random, year: int, as_im
     time), 100 deletions of random stored posts, 20 new authors."""
     from salon.campaigns.index import refresh_after_import
     from salon.model import Author, Engagement, Hashtag, Post, Tombstone
-    from salon.store.writer import Batch, Writer
+    from salon.store.batch import Batch
+    from salon.store.writer import Writer
 
     now = datetime.now(UTC)
     start = datetime.combine(_start(year), datetime.min.time(), tzinfo=UTC)

@@ -261,6 +261,10 @@ app.add_typer(_campaign.app, name="campaign")
 app.command("tally")(_campaign.tally_cmd)
 app.command("compare")(_campaign.compare_cmd)
 
+from salon.commands import chat as _chat  # noqa: E402  (scheduled chats)
+
+app.add_typer(_chat.app, name="chat")
+
 from salon.commands.demo import app as _demo_app  # noqa: E402  (the main job on synthetic data)
 
 app.add_typer(_demo_app, name="demo")
@@ -272,6 +276,10 @@ _web.register(app)
 from salon.commands import collect as _collect  # noqa: E402  (collect, coverage, auth)
 
 _collect.register(app)
+
+from salon.commands.authors import app as _authors_app  # noqa: E402  (names of Bluesky DIDs)
+
+app.add_typer(_authors_app, name="authors")
 
 from salon.commands import story as _story  # noqa: E402  (stories: curate, publish; media fetch)
 

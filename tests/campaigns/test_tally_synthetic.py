@@ -20,7 +20,8 @@ from salon.campaigns.tally import tally
 from salon.hashtags import hashtags_in_text
 from salon.model import Author, Engagement, Hashtag, Post, Tombstone
 from salon.store.archive import Archive, open_archive
-from salon.store.writer import Batch, Writer
+from salon.store.batch import Batch
+from salon.store.writer import Writer
 
 _n = itertools.count(1)
 

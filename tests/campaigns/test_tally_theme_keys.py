@@ -16,7 +16,8 @@ from salon.campaigns.stored import get_campaign, save_campaign
 from salon.campaigns.tally import _tally, scope, tally
 from salon.model import Author, Hashtag, Post
 from salon.store.archive import Archive, open_archive
-from salon.store.writer import Batch, Writer
+from salon.store.batch import Batch
+from salon.store.writer import Writer
 
 _n = itertools.count(1)
 

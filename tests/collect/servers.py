@@ -5,22 +5,18 @@ the framing (JSON array, SSE, WebSocket, zstd) is added, as each platform's serv
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import json
 import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
-
-import zstandard
-from websockets.asyncio.server import ServerConnection, serve
 
 from tests.conftest import corpus_path
 
@@ -295,126 +291,6 @@ class MastodonServer(HttpApp):
             return
 
 
-# -- Jetstream ----------------------------------------------------------------------------------
-
-
-@dataclass
-class JetstreamServer:
-    """Jetstream's ``/subscribe``: ``wantedCollections`` filter, ``cursor`` replay (events with
-    ``time_us >= cursor``; a missing or future cursor tails live), ``compress=true`` (zstd frames,
-    with ``dictionary`` if given). ``publish`` adds live events. Faults, one per connection:
-    ``drops`` (abort the TCP connection after n events), ``stalls`` (go silent after n events);
-    ``malformed``: raw frames to send before the events of the next connection."""
-
-    events: list[str] = field(default_factory=list)
-    dictionary: bytes | None = None
-    drops: list[int] = field(default_factory=list)
-    stalls: list[int] = field(default_factory=list)
-    malformed: list[str | bytes] = field(default_factory=list)
-    connections: list[str] = field(default_factory=list)
-    sent: int = 0
-
-    def __post_init__(self) -> None:
-        self.log: list[tuple[int, str, str | None]] = []
-        for e in self.events:
-            self._append(e)
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self._live: list[tuple[ServerConnection, asyncio.Queue[str | None]]] = []
-        self.port = 0
-
-    def _append(self, e: str) -> None:
-        o = json.loads(e)
-        coll = (o.get("commit") or {}).get("collection")
-        self.log.append((o["time_us"], e, coll))
-        self.log.sort(key=lambda x: x[0])
-
-    @property
-    def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/subscribe"
-
-    def __enter__(self) -> JetstreamServer:
-        self.thread.start()
-        fut = asyncio.run_coroutine_threadsafe(self._start(), self.loop)
-        fut.result(5)
-        return self
-
-    async def _start(self) -> None:
-        self.server = await serve(self._handler, "127.0.0.1", 0, compression=None, max_size=2**24)
-        self.port = self.server.sockets[0].getsockname()[1]
-
-    def __exit__(self, *exc: object) -> None:
-        async def stop() -> None:
-            for _ws, q in list(self._live):
-                q.put_nowait(None)
-            self.server.close()
-            await self.server.wait_closed()
-
-        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(5)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-
-    def publish(self, events: list[str]) -> None:
-        def go() -> None:
-            for e in events:
-                self._append(e)
-                for _ws, q in self._live:
-                    q.put_nowait(e)
-
-        self.loop.call_soon_threadsafe(go)
-
-    async def _handler(self, ws: ServerConnection) -> None:
-        path = ws.request.path if ws.request else "/"
-        self.connections.append(path)
-        q = parse_qs(urlsplit(path).query)
-        wanted = set(q.get("wantedCollections", []))
-        compress = q.get("compress", ["false"])[0] == "true"
-        cursor = int(q["cursor"][0]) if "cursor" in q else None
-        now_us = self.log[-1][0] if self.log else 0
-        live_q: asyncio.Queue[str | None] = asyncio.Queue()
-        self._live.append((ws, live_q))
-        drop = self.drops.pop(0) if self.drops else None
-        stall = self.stalls.pop(0) if self.stalls else None
-        cctx = zstandard.ZstdCompressor(
-            dict_data=zstandard.ZstdCompressionDict(self.dictionary) if self.dictionary else None
-        )
-        count = 0
-        try:
-            for bad in self.malformed:
-                await ws.send(bad)
-            self.malformed = []
-            backlog = [] if cursor is None or cursor > now_us else [e for t, e, _c in self.log if t >= cursor]
-
-            async def send(e: str) -> bool:
-                nonlocal count
-                o = json.loads(e)
-                coll = (o.get("commit") or {}).get("collection")
-                if o.get("kind") == "commit" and wanted and coll not in wanted:
-                    return True
-                if drop is not None and count >= drop:
-                    ws.transport.abort()
-                    return False
-                if stall is not None and count >= stall:
-                    while await live_q.get() is not None:
-                        pass  # silent until the server stops
-                    return False
-                await ws.send(cctx.compress(e.encode()) if compress else e)
-                count += 1
-                self.sent += 1
-                return True
-
-            for e in backlog:
-                if not await send(e):
-                    return
-            while True:
-                e = await live_q.get()
-                if e is None or not await send(e):
-                    return
-        except Exception:
-            return
-        finally:
-            self._live.remove((ws, live_q))
-
-
 # -- X API v2 -------------------------------------------------------------------------------------
 
 
@@ -653,3 +529,59 @@ class BlueskyServer(HttpApp):
                 self.send(h, 200, json.dumps(page, ensure_ascii=False).encode())
         else:
             self.send(h, 404, b'{"error":"MethodNotImplemented"}')
+
+
+# -- Bluesky getProfiles --------------------------------------------------------------------------
+
+
+class ProfilesServer(HttpApp):
+    """``app.bsky.actor.getProfiles`` as the AppView answers it: ``{"profiles": [...]}``, one per
+    known actor (unknown ones left out), at most 25 actors per call (more: ``400 InvalidRequest``,
+    the lexicon's maxLength). Each profile is the recorded profile view of atproto's test data
+    (the thread's post author: did, handle, displayName, avatar, associated, viewer, labels,
+    createdAt) with the asked DID and the name ``names`` gives it (default: derived from the
+    DID). ``rate_limited``: that many next calls answer 429 with Bluesky's ``ratelimit-*``
+    headers, the reset one second away."""
+
+    def __init__(
+        self, names: dict[str, tuple[str, str]] | None = None, unknown: set[str] | None = None
+    ) -> None:
+        super().__init__()
+        thread = json.loads(
+            corpus_path(ATPROTO_THREAD, "thread_view_post_with_embed_media.json").read_text(encoding="utf-8")
+        )
+        self.recorded = thread["thread"]["post"]["author"]
+        self.names = names or {}
+        self.unknown = unknown or set()
+        self.rate_limited = 0
+        self.calls: list[list[str]] = []
+
+    def name(self, did: str) -> tuple[str, str]:
+        short = did.rsplit(":", 1)[-1][:10]
+        return self.names.get(did, (f"{short}.bsky.social", f"Museum {short}"))
+
+    def route(self, h: Any, req: Request) -> None:
+        if req.path != "/xrpc/app.bsky.actor.getProfiles":
+            self.send(h, 404, b'{"error":"MethodNotImplemented"}')
+            return
+        actors = req.query.get("actors", [])
+        if self.rate_limited:
+            self.rate_limited -= 1
+            reset = str(int(time.time()) + 1)
+            headers = {"ratelimit-limit": "3000", "ratelimit-remaining": "0", "ratelimit-reset": reset}
+            self.send(h, 429, b'{"error":"RateLimitExceeded","message":"Rate Limit Exceeded"}', headers)
+            return
+        if not actors or len(actors) > 25:
+            self.send(h, 400, b'{"error":"InvalidRequest","message":"actors must have 1 to 25 items"}')
+            return
+        self.calls.append(actors)
+        profiles = []
+        for did in actors:
+            if did in self.unknown:
+                continue
+            p = json.loads(json.dumps(self.recorded))
+            p["did"] = did
+            p["handle"], p["displayName"] = self.name(did)
+            p["avatar"] = p["avatar"].replace(self.recorded["did"], did)
+            profiles.append(p)
+        self.send(h, 200, json.dumps({"profiles": profiles}, ensure_ascii=False).encode())

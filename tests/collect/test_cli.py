@@ -15,7 +15,8 @@ from salon.cli import app
 from salon.collect.credentials import Credentials, Secret
 
 from .harness import campaign_file
-from .servers import JETSTREAM_EVENTS, JetstreamServer, lines
+from .jetstream_server import JetstreamServer
+from .servers import JETSTREAM_EVENTS, lines
 from .test_jetstream import TAGS, sources
 
 

@@ -7,14 +7,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
-import zstandard
 
 from salon.collect.jetstream import POST, REPOST
 from salon.hashtags import tag_key
 from salon.store.archive import open_archive
+from tests.conftest import corpus_path
 
 from .harness import Collector, campaign_file
-from .servers import JETSTREAM_EVENTS, JETSTREAM_GOLDEN, JetstreamServer, eventually, lines
+from .jetstream_server import JetstreamServer
+from .servers import JETSTREAM_EVENTS, eventually, lines
 
 TAGS = ["IndieRebellion", "talesatwonderworld"]
 
@@ -63,7 +64,7 @@ def delivered(events: list[str]) -> list[str]:
 
 
 def sources(url: str, extra: str = "") -> str:
-    return f'[sources.bluesky]\njetstream = "{url}"\nappview = ""\nbatch_seconds = 0.05\nstall_seconds = 2\n{extra}'
+    return f'[sources.bluesky]\njetstream = "{url}"\nappview = ""\nprofiles = ""\nbatch_seconds = 0.05\nstall_seconds = 2\n{extra}'
 
 
 def raw_payloads(c: Collector) -> list[bytes]:
@@ -131,22 +132,29 @@ def test_resume_after_restart_replays_with_overlap(tmp_path: Path) -> None:
     assert sorted(got) == sorted(w.encode() for w in expected(events, TAGS))
 
 
-def test_zstd_frames_with_and_without_dictionary(tmp_path: Path) -> None:
-    events = lines(JETSTREAM_EVENTS) + lines(JETSTREAM_GOLDEN)
+def test_legacy_compression_uses_the_legacy_dictionary_by_id_else_the_file_else_none(tmp_path: Path) -> None:
+    """/subscribe?compress=true only with the legacy dictionary: handed out by the server by its
+    id, else the configured file, else frames stay uncompressed (no compress=true asked)."""
+    legacy = corpus_path("bluesky-jetstream", "dictionaries", "legacy_subscribe.zdict")
     want = expected(lines(JETSTREAM_EVENTS), TAGS)
-    samples = [e.encode() for e in events] * 4
-    dictionary = zstandard.train_dictionary(4096, samples).as_bytes()
-    dict_path = tmp_path / "zstd_dictionary"
-    dict_path.write_bytes(dictionary)
-    for i, (d, extra) in enumerate(((None, ""), (dictionary, 'zstd_dictionary = "zstd_dictionary"\n'))):
-        with JetstreamServer(lines(JETSTREAM_EVENTS), dictionary=d) as srv:
+    cases = [
+        ({"dictionaries": [legacy.read_bytes()]}, "", True),  # the server hands it out by id
+        ({}, f'zstd_dictionary = "{legacy}"\n', True),  # a configured file
+        ({}, "", False),  # neither: uncompressed
+    ]
+    for i, (server, extra, compressed) in enumerate(cases):
+        srv = JetstreamServer(lines(JETSTREAM_EVENTS), legacy_dictionary=legacy.read_bytes(), **server)
+        with srv:
             camp = campaign_file(tmp_path, TAGS, sources(srv.url, "compress = true\n" + extra), slug=f"z{i}")
             with Collector(tmp_path / f"z{i}.duckdb", camp) as c:
                 c.wait("SELECT count(*) FROM posts WHERE platform = 'bluesky'", 2)
                 got = raw_payloads(c)
-            assert "compress=true" in srv.connections[0]
+                bad = c.n("SELECT count(*) FROM quarantine")
+        assert ("compress=true" in srv.connections[0]) is compressed, (i, srv.connections)
+        if server:
+            assert srv.dictionary_requests == ["/xrpc/network.bsky.jetstream.getZstdDictionary?id=1612007021"]
         # stored decompressed: the exact JSON text the server compressed
-        assert sorted(got) == sorted(w.encode() for w in want)
+        assert sorted(got) == sorted(w.encode() for w in want) and bad == 0
         assert all(orjson.loads(g)["kind"] == "commit" for g in got)
 
 

@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 
 from salon.model import Author, Media, Post
 from salon.store.archive import open_archive
-from salon.store.writer import Batch, Writer
+from salon.store.batch import Batch
+from salon.store.writer import Writer
 from salon.web.app import create_app
 from salon.web.deps import http_url, templates
 

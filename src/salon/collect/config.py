@@ -7,19 +7,26 @@ design's example, all optional::
     instances = ["https://mastodon.social"]
     token_env = "SALON_MASTODON_TOKEN"   # streaming needs it; REST tag timelines do not
     streaming = true                      # default: true when a token is available
+    stream_transport = "websocket"        # one WebSocket per instance; "sse": one SSE stream per hashtag
+                                          # (a server without WebSocket streaming falls back to SSE)
+    streaming_url = "wss://streaming.example.social"  # when the streaming API is not on the instance's host
     poll_seconds = 60                     # REST tag timeline polling interval
     stall_seconds = 90                    # a stream silent this long (no heartbeat either) is reopened
 
     [sources.bluesky]
-    jetstream = "wss://jetstream2.us-east.bsky.network/subscribe"
-    compress = false                      # zstd frames (see salon.collect.jetstream)
-    zstd_dictionary = "zstd_dictionary"   # Jetstream's dictionary file, relative to the campaign file
+    jetstream = "wss://jetstream2.us-east.bsky.network"   # a host; a /subscribe path picks that endpoint
+    endpoint = "subscribeEvents"          # or "subscribe" (legacy); a 404 switches to the other
+    compress = false                      # zstd frames, dictionary fetched from the server (salon.collect.jetstream)
+    zstd_dictionary = "legacy.zdict"      # /subscribe only: the legacy dictionary when the server does not hand it out
     overlap_seconds = 5                   # replay this much before the saved cursor on resume
     stall_seconds = 60                    # a connection silent this long is reopened
     appview = "https://api.bsky.app"      # searchPosts backfill (needs a login)
     auth_service = "https://bsky.social"  # where com.atproto.server.createSession goes
     handle_env = "SALON_BSKY_HANDLE"
     password_env = "SALON_BSKY_APP_PASSWORD"
+    profiles = "https://public.api.bsky.app"  # names of DIDs by getProfiles, 25 per call ("" = off)
+    profiles_seconds = 30                 # how often unnamed authors are looked up
+    profiles_refresh_hours = 24           # names older than this are looked up again
 
     [sources.x]
     api = "https://api.x.com"
@@ -47,6 +54,8 @@ class MastodonConfig:
     instances: list[str]
     token_env: str | None = "SALON_MASTODON_TOKEN"
     streaming: bool | None = None
+    stream_transport: str = "websocket"  # or "sse": server-sent events, one stream per hashtag
+    streaming_url: str | None = None  # the WebSocket streaming base, when not the instance's own
     poll_seconds: float = 60.0
     stall_seconds: float = 90.0
     limit: int = 40
@@ -54,7 +63,8 @@ class MastodonConfig:
 
 @dataclass
 class BlueskyConfig:
-    jetstream: str | None = "wss://jetstream2.us-east.bsky.network/subscribe"
+    jetstream: str | None = "wss://jetstream2.us-east.bsky.network"
+    endpoint: str | None = None  # "subscribeEvents" (default) or "subscribe"; see collect.jetstream
     compress: bool = False
     zstd_dictionary: str | None = None
     overlap_seconds: float = 5.0
@@ -65,6 +75,11 @@ class BlueskyConfig:
     password_env: str | None = "SALON_BSKY_APP_PASSWORD"
     batch_events: int = 2000
     batch_seconds: float = 0.2
+    # Names of the Bluesky authors by app.bsky.actor.getProfiles (salon.collect.profiles); "": off
+    profiles: str | None = "https://public.api.bsky.app"
+    profiles_seconds: float = 30.0
+    profiles_refresh_hours: float = 24.0
+    profiles_per_round: int = 250
 
 
 @dataclass

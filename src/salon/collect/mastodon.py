@@ -20,16 +20,18 @@ campaign start, then polls forwards with ``min_id`` (``rel="prev"``), which neve
 status. Cursors are saved after each stored page, so a killed collector resumes where it
 stopped. A status seen on several instances is one post (its key is the status ``uri``).
 
-Streaming (``/api/v1/streaming/hashtag?tag=``, server-sent events, needs a token) adds
-low latency. When a stream drops, the gap is recorded and backfilled at once by the tag
-timeline's forward poll from its cursor.
+Streaming (needs a token) adds low latency: one WebSocket per instance subscribed to every
+hashtag (``salon.collect.mastodon_ws``), or, with ``stream_transport = "sse"`` or on a server
+without WebSocket streaming, the server-sent events of ``/api/v1/streaming/hashtag?tag=``, one
+stream per hashtag. When a stream drops, the gap is recorded and backfilled at once by the tag
+timelines' forward poll from their cursors.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -387,14 +389,31 @@ async def collect_mastodon(ctx: Ctx, cfg: MastodonConfig) -> None:
         follow_redirects=True,
         headers={"User-Agent": "salon (campaign archiver)"},
     ) as client:
-        jobs = []
+        jobs: list[Coroutine[Any, Any, None]] = []
         for base in cfg.instances:
             st = ctx.board.get(f"mastodon:{_host(base)}")
-            for tag in tags:
-                tl = TagTimeline(ctx, cfg, client, base, tag, st)
-                jobs.append(tl.run())
-                if streaming and token is not None:
-                    jobs.append(stream_tag(ctx, cfg, tl, token))
+            timelines = [TagTimeline(ctx, cfg, client, base, tag, st) for tag in tags]
+            jobs.extend(tl.run() for tl in timelines)
+            if streaming and token is not None:
+                jobs.append(_stream(ctx, cfg, base, timelines, token))
         await asyncio.gather(*jobs)
         for st_key in [f"mastodon:{_host(b)}" for b in cfg.instances]:
             ctx.board.get(st_key).set("stopped")
+
+
+async def _stream(
+    ctx: Ctx, cfg: MastodonConfig, base: str, timelines: list[TagTimeline], token: Secret
+) -> None:
+    """One instance's streaming: its WebSocket, or server-sent events per hashtag (configured,
+    or when the instance refuses the WebSocket upgrade)."""
+    if cfg.stream_transport not in ("websocket", "sse"):
+        ctx.board.say(
+            f"[sources.mastodon] stream_transport {cfg.stream_transport!r}: websocket or sse; using sse"
+        )
+    elif cfg.stream_transport == "websocket":
+        from salon.collect.mastodon_ws import stream_instance
+
+        if await stream_instance(ctx, cfg, base, timelines, token) or ctx.stop.is_set():
+            return
+        ctx.board.say(f"{_host(base)} has no WebSocket streaming: server-sent events per hashtag instead")
+    await asyncio.gather(*(stream_tag(ctx, cfg, tl, token) for tl in timelines))

@@ -27,6 +27,7 @@ from salon.collect.context import Ctx
 from salon.collect.credentials import Credentials
 from salon.collect.jetstream import collect_jetstream
 from salon.collect.mastodon import collect_mastodon
+from salon.collect.profiles import collect_profiles
 from salon.collect.sink import Sink, ThreadWriter, WriteFn
 from salon.collect.status import StatusBoard
 from salon.collect.x_api import collect_x
@@ -159,6 +160,7 @@ def _jobs(ctx: Ctx, cfg: Sources, chosen: list[str]) -> list[Coroutine[Any, Any,
     if "bluesky" in chosen and cfg.bluesky is not None:
         register_backfill(ctx, cfg.bluesky)
         jobs.append(collect_jetstream(ctx, cfg.bluesky))
+        jobs.append(collect_profiles(ctx, cfg.bluesky))
     if "x" in chosen and cfg.x is not None:
         jobs.append(collect_x(ctx, cfg.x))
     return jobs

@@ -17,7 +17,8 @@ from salon import normalize
 from salon.model import Author
 from salon.normalize import BadRecord, Context
 from salon.sources.files import RawRecord
-from salon.store.writer import Batch, Writer, raw_id
+from salon.store.batch import Batch, raw_id
+from salon.store.writer import Writer
 
 __all__ = [
     "BatchOutcome",

@@ -19,7 +19,8 @@ from salon.ingest import batches, bulk
 from salon.ingest.batches import BatchOutcome
 from salon.sources.files import RawRecord
 from salon.store import x_v2_sql
-from salon.store.writer import Writer, raw_id
+from salon.store.batch import raw_id
+from salon.store.writer import Writer
 
 __all__ = ["AHEAD", "BULK_BATCH_BYTES", "DEFAULT_BATCH", "DEFAULT_BATCH_BYTES", "chunks", "pipelined"]
 

@@ -49,6 +49,7 @@ FORMAT_MODULES: tuple[str, ...] = (
     "x_v1",
     "mastodon",
     "jetstream",
+    "jetstream_events",
     "bluesky",
     "zeeschuimer",
     "tags_csv",

@@ -1,7 +1,8 @@
 """Bluesky (AT Protocol) JSON: post views (``searchPosts``/``getPosts`` ``{"posts": [...]}``,
 ``getAuthorFeed``/``getTimeline`` ``{"feed": [{"post", "reply", "reason"}]}``, ``getPostThread``
 ``{"thread": ...}``, a single post, feed or thread view), ``listRecords`` responses
-(``{"records": [{"uri", "cid", "value"}]}``) and ``getRecord`` bodies.
+(``{"records": [{"uri", "cid", "value"}]}``), ``getRecord`` bodies, and ``getProfiles``
+responses (``{"profiles": [profileViewDetailed, ...]}``: author snapshots, no post).
 
 A post's native id is its ``at://<did>/app.bsky.feed.post/<rkey>`` uri. ``record_to_post`` turns
 one ``app.bsky.feed.post`` record value into a Post; the Jetstream normaliser shares it. A raw
@@ -37,7 +38,7 @@ REPOST = "app.bsky.feed.repost"
 _FACET = "app.bsky.richtext.facet#"
 _SENSITIVE = {"porn", "sexual", "nudity", "graphic-media", "gore"}
 _NO_UNAUTH = "!no-unauthenticated"
-_PAGE_KEYS = {"posts": {"cursor", "hitsTotal"}, "feed": {"cursor"}, "records": {"cursor"}}
+_PAGE_KEYS = {"posts": {"cursor", "hitsTotal"}, "feed": {"cursor"}, "records": {"cursor"}, "profiles": set()}
 
 
 def split_uri(uri: Any) -> tuple[str, str, str] | None:
@@ -62,6 +63,10 @@ def _is_post_view(obj: Any) -> bool:
         and "record" in obj
         and "author" in obj
     )
+
+
+def _is_profile(obj: Any) -> bool:
+    return isinstance(obj, dict) and str(obj.get("did", "")).startswith("did:") and "handle" in obj
 
 
 def _is_record_entry(obj: Any) -> bool:
@@ -398,13 +403,19 @@ def sniff(obj: Any) -> bool:
         _is_page(obj, "posts", _is_post_view)
         or _is_page(obj, "feed", lambda x: isinstance(x, dict) and _is_post_view(x.get("post")))
         or _is_page(obj, "records", _is_record_entry)
+        or (_is_page(obj, "profiles", _is_profile) and bool(obj["profiles"]))
     )
 
 
 def normalize(obj: Any, ctx: Context) -> Iterator[Item]:
-    """Posts (quoted, reposted and parent posts as context) of any Bluesky JSON shape above."""
+    """Posts (quoted, reposted and parent posts as context) of any Bluesky JSON shape above;
+    the authors of a ``getProfiles`` response."""
     if not isinstance(obj, dict):
         raise BadRecord("Bluesky payload must be a JSON object")
+    if isinstance(obj.get("profiles"), list) and set(obj) == {"profiles"}:
+        for profile in obj["profiles"]:
+            yield author_from_profile(profile)
+        return
     out = _Out()
     if _is_post_view(obj):
         out.add(post_view_to_posts(obj, ctx))

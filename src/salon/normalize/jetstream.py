@@ -4,8 +4,10 @@
 A post create or update is a Post (its record through ``bluesky.record_to_post``; ``indexed_at``
 is the event's ``time_us``, and an update's ``edited_at`` too); a repost create is a repost Post
 with empty text, created at the record's ``createdAt``; a post or repost delete is a Tombstone at
-``time_us``. Every other event (likes, follows, blocks, profiles, identity, account, other
-collections) yields nothing: its raw record is still kept by the store.
+``time_us``. An identity event naming a handle (``identity.handle``, as the upstream
+``com.atproto.sync.subscribeRepos#identity`` carries it) is an ``Author`` snapshot of the DID
+with that handle. Every other event (likes, follows, blocks, profiles, identity events without
+a handle, account, other collections) yields nothing: its raw record is still kept by the store.
 """
 
 from __future__ import annotations
@@ -49,10 +51,23 @@ def _repost(did: str, uri: str, record: dict[str, Any], seen: Any) -> Post:
     )
 
 
+def identity_author(did: Any, identity: Any) -> Iterator[Author]:
+    """The author snapshot an identity event gives: the DID's handle, when it names one (the
+    store dates it by the record's retrieval time)."""
+    if not isinstance(did, str) or not did.startswith("did:"):
+        raise BadRecord(f"Jetstream identity event with a bad did: {did!r}")
+    handle = identity.get("handle") if isinstance(identity, dict) else None
+    if isinstance(handle, str) and handle:
+        yield Author(platform=PLATFORM, native_id=did, handle=handle)
+
+
 def normalize(obj: Any, ctx: Context) -> Iterator[Item]:
-    """Posts, reposts and tombstones of one Jetstream event (nothing for other events)."""
+    """Posts, reposts and tombstones of one Jetstream event; an author of an identity event."""
     if not sniff(obj):
         raise BadRecord("not a Jetstream event")
+    if obj["kind"] == "identity":
+        yield from identity_author(obj.get("did"), obj.get("identity"))
+        return
     if obj["kind"] != "commit":
         return
     did, commit = obj["did"], obj.get("commit")

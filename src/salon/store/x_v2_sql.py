@@ -2,7 +2,7 @@
 rows as ``salon.normalize.x_v2`` + ``Batch``, computed set-based by DuckDB.
 
 The importer hashes the lines and drops the raw ids already stored; ``prepare_lines`` (off the
-writer's thread) tells each line's shape, from its bytes where they tell (``_shape``) and by
+writer's thread) tells each line's shape, from its bytes where they tell (``line_shape``) and by
 DuckDB for the rest, checks the lines are UTF-8, builds one Arrow table of them from a single
 buffer and packs the raw blocks. DuckDB parses each line once with a struct made for its shape
 (page, stream line, flattened tweet): pages and stream lines in one pass whose row ``r`` holds a
@@ -15,12 +15,12 @@ merged by the same ``Writer`` statements as the Python path (``merge_posts``,
 ``salon.normalize.x_v2`` stays the definition: this module reproduces it for the shapes it
 recognises (``stage`` says whether every line of a batch is one of them) and the importer sends
 any other batch through the Python normaliser. ``tests/test_fast_path_parity.py`` checks both
-give identical tables on every corpus file.
+give identical tables on every corpus file. What DuckDB reads of a line (its shape, the structs
+it is parsed with, the SQL forms of the normaliser's rules) is in ``salon.store.x_v2_read``.
 """
 
 from __future__ import annotations
 
-import json
 from array import array
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -35,221 +35,25 @@ from salon.hashtags import tag_key, tag_norm
 from salon.store import rawstore
 from salon.store.relations import registered
 from salon.store.writer import BatchResult, Writer
+from salon.store.x_v2_read import (
+    FLAT_STRUCT,
+    LINE_SPAN,
+    ORD,
+    PAGE_STRUCT,
+    STREAM_STRUCT,
+    bad_flat_tweet,
+    bad_page_tweet,
+    bad_ts,
+    line_shape,
+    proj,
+    shapes_by_duckdb,
+    ts,
+    v2_tweet,
+)
 
 __all__ = ["FORMAT", "Lines", "drop", "prepare_lines", "stage", "write_staged"]
 
 FORMAT = "x-v2"
-
-_V = "VARCHAR"
-_B = "BIGINT"
-_ENT = {
-    "hashtags": [{"tag": _V}],
-    "mentions": [{"username": _V}],
-    "urls": [{"url": _V, "expanded_url": _V, "unwound_url": _V}],
-}
-# Only whether a long post's entities object is empty matters for these two keys (the
-# normaliser falls back to the short text's entities when it is): read as JSON, where rare.
-_NOTE_ENT = {**_ENT, "cashtags": "JSON", "annotations": "JSON"}
-_MEDIA = {"media_key": _V, "type": _V, "url": _V, "alt_text": _V, "preview_image_url": _V}
-_USER = {
-    "id": _V,
-    "username": _V,
-    "name": _V,
-    "description": _V,
-    "public_metrics": {"followers_count": _B, "following_count": _B, "tweet_count": _B},
-    "verified": "BOOLEAN",
-    "verified_type": _V,
-    "created_at": _V,
-}
-# A key that must merely be present: any non-null JSON value reads as a non-null struct.
-_PRESENT = {"_x": "BOOLEAN"}
-
-
-def _tweet(ref: Any, author: Any) -> dict[str, Any]:
-    return {
-        "id": _V,
-        "text": _V,
-        "created_at": _V,
-        "author_id": _V,
-        "conversation_id": _V,
-        "lang": _V,
-        "possibly_sensitive": "BOOLEAN",
-        "edit_history_tweet_ids": [_V],
-        "note_tweet": {"text": _V, "entities": _NOTE_ENT},
-        "entities": _ENT,
-        "public_metrics": {"like_count": _B, "retweet_count": _B, "reply_count": _B, "quote_count": _B},
-        "attachments": {"media_keys": [_V], "media": [_MEDIA]},
-        "referenced_tweets": [ref],
-        "author": author,
-    }
-
-
-# Lines are parsed by shape, each with only the fields its shape uses: materialising wide nested
-# structs, not parsing, is what costs in DuckDB (measured: 0.7 s against 0.22 s per 100 MB).
-# A page or stream tweet references others by id; an embedded referenced tweet or author there
-# (flattened tweets inside a page) sends the batch to the Python normaliser.
-_TP = _tweet({"type": _V, "id": _V, "text": _V}, _PRESENT)
-# Flattened lines embed referenced tweets in the reference, which may embed theirs: two levels
-# are read (a third embedded level sends the batch to Python).
-_T2 = _tweet({"type": _V, "id": _V, "text": _V}, _USER)
-_T1 = {**_tweet({**_T2, "type": _V}, _USER), "type": _V}
-_FLAT = {
-    **_tweet({**_T1, "type": _V}, _USER),
-    "__twarc": {"retrieved_at": _V},
-    "action": _V,
-    "user": "JSON",
-    "id_str": "JSON",
-}
-# A page or stream line: its tweets, what it includes, and the keys the Python sniff looks at.
-_ENVELOPE = {
-    "includes": {"users": [_USER], "tweets": [_TP], "media": [_MEDIA]},
-    "__twarc": {"retrieved_at": _V},
-    "action": _V,
-    "meta": _PRESENT,
-    "matching_rules": [_PRESENT],
-    "errors": [_PRESENT],
-}
-_PAGE = json.dumps({"data": [_TP], **_ENVELOPE})
-_STREAM = json.dumps({"data": _TP, **_ENVELOPE})
-_FLAT_J = json.dumps(_FLAT)
-# What twarc2 and the X API write at the start of a page or a stream line (json.dumps, then
-# compact); other lines are told apart by DuckDB (``json_type`` of ``data``).
-_PAGE_PREFIXES = (b'{"data": [', b'{"data":[')
-_STREAM_PREFIXES = (b'{"data": {', b'{"data":{')
-
-
-def _shape(line: bytes) -> str | None:
-    """A line's shape from its bytes where they tell: ``P`` a page (``data`` array), ``S`` a
-    stream line (``data`` object), ``F`` a flattened tweet (no ``data`` key: the bytes
-    ``"data":`` cannot occur inside a JSON string, where quotes are escaped), None: ask DuckDB."""
-    if line.startswith(_PAGE_PREFIXES):
-        return "P"
-    if line.startswith(_STREAM_PREFIXES):
-        return "S"
-    return None if b'"data"' in line else "F"
-
-
-def _shapes_by_duckdb(con: duckdb.DuckDBPyConnection, text: pa.Array) -> list[str]:
-    """The shape of lines whose bytes did not tell: ``X`` for one this path does not read."""
-    tbl = pa.table({"payload": text})
-    with registered(con, _fx_unknown=tbl):
-        rows = con.execute(
-            """SELECT CASE json_type(payload, '$.data') WHEN 'ARRAY' THEN 'P' WHEN 'OBJECT' THEN 'S'
-              ELSE CASE WHEN json_type(payload, '$.data') IS NULL THEN 'F' ELSE 'X' END END FROM _fx_unknown"""
-        ).fetchall()
-    return [r[0] for r in rows]
-
-
-def _duck_type(spec: Any) -> str:
-    """The DuckDB type a ``json_transform`` structure gives."""
-    if isinstance(spec, dict):
-        return "STRUCT(" + ", ".join(f'"{k}" {_duck_type(v)}' for k, v in spec.items()) + ")"
-    if isinstance(spec, list):
-        return _duck_type(spec[0]) + "[]"
-    return str(spec)
-
-
-_USER_TYPE = _duck_type(_USER)
-
-# Timestamps the SQL cast reads exactly as ``parse_time`` does; any other form goes to Python.
-_ISO = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$"
-
-
-# A tweet's place in the normaliser's emission order within the batch: line ``j``, then ``seq``
-# (data entry * 10^6 + nested reference * 1000 + its own nested reference; included tweets from
-# 10^12 on). Up to 2^21 lines per batch.
-_LINE_SPAN = 1 << 42
-_ORD = f"(j::BIGINT * {_LINE_SPAN} + seq)"
-
-
-def _bad_ts(x: str) -> str:
-    # X's own form is told by a LIKE (much cheaper than the regular expression, which DuckDB
-    # then evaluates on the other rows only); non-digits there make the cast fail, and the
-    # batch goes to Python.
-    return (
-        f"(({x}) IS NOT NULL AND ({x}) <> '' AND NOT (({x}) LIKE '____-__-__T__:__:__.___Z'"
-        f" OR regexp_full_match({x}, '{_ISO}')))"
-    )
-
-
-def _ts(expr: str) -> str:
-    return f"CAST(nullif({expr}, '') AS TIMESTAMPTZ)"
-
-
-def _unescape(expr: str) -> str:
-    """``x_v2.unescape_x``: X escapes exactly ``&``, ``<`` and ``>`` in post text."""
-    return f"replace(replace(replace({expr}, '&lt;', '<'), '&gt;', '>'), '&amp;', '&')"
-
-
-_PROJ_COLS = (
-    "id", "created_raw", "author_id", "conv", "lang", "sensitive", "n_edits", "full_text", "ent", "pm", "att",
-    "refs", "flat_author",
-)  # fmt: skip
-
-
-def _proj(x: str, flat: bool) -> str:
-    """The columns (``_PROJ_COLS``) of a tweet struct ``x`` the posts are made of; ``flat``: it
-    may embed its author (flattened lines), else it never does."""
-    note_ok = f"(coalesce({x}.note_tweet.text, '') <> '')"
-    note_ent = f"{x}.note_tweet.entities"
-    note_ent_truthy = (
-        f"({note_ent}.hashtags IS NOT NULL OR {note_ent}.mentions IS NOT NULL OR {note_ent}.urls IS NOT NULL"
-        f" OR {note_ent}.cashtags IS NOT NULL OR {note_ent}.annotations IS NOT NULL)"
-    )
-    ent = (
-        f"CASE WHEN {note_ok} AND {note_ent_truthy} THEN {{'hashtags': {note_ent}.hashtags,"
-        f" 'mentions': {note_ent}.mentions, 'urls': {note_ent}.urls}} ELSE {x}.entities END"
-    )
-    author = f"CASE WHEN {x}.author.id IS NOT NULL THEN {x}.author END" if flat else f"NULL::{_USER_TYPE}"
-    # A page tweet's references are already (type, id, text); a lambda costs (3x the column).
-    refs = (
-        f"list_transform({x}.referenced_tweets, lambda ref_: {{'type': ref_.type, 'id': ref_.id,"
-        " 'text': ref_.text})"
-        if flat
-        else f"{x}.referenced_tweets"
-    )
-    exprs = (
-        f"{x}.id",
-        f"{x}.created_at",
-        f"{x}.author_id",
-        f"{x}.conversation_id",
-        f"{x}.lang",
-        f"{x}.possibly_sensitive",
-        f"coalesce(len({x}.edit_history_tweet_ids), 0)",
-        _unescape(f"CASE WHEN {note_ok} THEN {x}.note_tweet.text ELSE coalesce({x}.text, '') END"),
-        ent,
-        f"{x}.public_metrics",
-        f"{x}.attachments",
-        refs,
-        author,
-    )
-    return ", ".join(f"{e} AS {n}" for e, n in zip(exprs, _PROJ_COLS, strict=True))
-
-
-def _v2_tweet(t: str) -> str:
-    """``x_v2._is_v2_tweet`` for the keys a tweet struct holds."""
-    return (
-        f"({t}.id IS NOT NULL AND {t}.text IS NOT NULL AND ({t}.edit_history_tweet_ids IS NOT NULL"
-        f" OR {t}.author_id IS NOT NULL OR {t}.public_metrics IS NOT NULL OR {t}.referenced_tweets IS NOT NULL"
-        f" OR {t}.conversation_id IS NOT NULL))"
-    )
-
-
-def _bad_page_tweet(t: str) -> str:
-    """A page or stream tweet this path does not reproduce (the batch goes to Python; its
-    references are checked in ``_eligible``)."""
-    return (
-        f"({t} IS NULL OR {t}.id IS NULL OR {t}.text IS NULL OR {_bad_ts(t + '.created_at')}"
-        f" OR {t}.author IS NOT NULL)"
-    )
-
-
-def _bad_flat_tweet(t: str) -> str:
-    """A flattened tweet (or one it embeds) this path does not reproduce."""
-    return (
-        f"({t}.id IS NULL OR {t}.text IS NULL OR {_bad_ts(t + '.created_at')}"
-        f" OR {_bad_ts(t + '.author.created_at')})"
-    )
 
 
 @dataclass
@@ -311,7 +115,7 @@ def prepare_lines(
     for ln in payloads:
         if ln[:1] != b"{":
             return None
-        shapes.append(_shape(ln))
+        shapes.append(line_shape(ln))
     try:
         # One buffer and its offsets: 6x faster than converting a list of bytes objects.
         offsets = array("q", [0])
@@ -323,7 +127,7 @@ def prepare_lines(
         text.validate(full=True)  # UTF-8
         unknown = [i for i, sh in enumerate(shapes) if sh is None]
         if unknown:
-            for i, sh in zip(unknown, _shapes_by_duckdb(con, text.take(unknown)), strict=True):
+            for i, sh in zip(unknown, shapes_by_duckdb(con, text.take(unknown)), strict=True):
                 shapes[i] = sh
     except (duckdb.Error, pa.ArrowInvalid):
         return None
@@ -393,7 +197,7 @@ def _parse(con: duckdb.DuckDBPyConnection) -> int:
     # indexing each list by ``r``, and the tweets stay structs until ``_fx_proj`` reads them
     # once (measured on a 16 MB batch: this pass and ``_fx_proj`` 168 ms -> 135 ms).
     rows = []
-    for shape, struct, data in (("P", _PAGE, "d.data"), ("S", _STREAM, "[d.data]")):
+    for shape, struct, data in (("P", PAGE_STRUCT, "d.data"), ("S", STREAM_STRUCT, "[d.data]")):
         rows.append(
             f"""SELECT j, rid, '{shape}' AS shape, len({data}) AS n_data, len(d.includes.tweets) AS n_inc,
               len(d.includes.users) AS n_users, d.__twarc.retrieved_at AS retrieved_at, d.action AS action,
@@ -413,11 +217,11 @@ def _parse(con: duckdb.DuckDBPyConnection) -> int:
     # cannot reproduce it; ``origin``: P for a page or stream line, F for a flattened one.
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _fx_proj AS
-        SELECT j, rid, seq, {_ORD} AS ord, false AS included, true AS emit, false AS ctx, 1000 AS step,
-          'P' AS origin, {_proj("t", False)}, {_v2_tweet("t")} AS v2, {_bad_page_tweet("t")} AS bad
+        SELECT j, rid, seq, {ORD} AS ord, false AS included, true AS emit, false AS ctx, 1000 AS step,
+          'P' AS origin, {proj("t", False)}, {v2_tweet("t")} AS v2, {bad_page_tweet("t")} AS bad
         FROM (SELECT j, rid, t, (r * 1000000)::BIGINT AS seq FROM _fx_rows WHERE r <= n_data)
         UNION ALL
-        SELECT j, rid, seq, {_ORD}, true, true, true, 1000, 'P', {_proj("i", False)}, false, {_bad_page_tweet("i")}
+        SELECT j, rid, seq, {ORD}, true, true, true, 1000, 'P', {proj("i", False)}, false, {bad_page_tweet("i")}
         FROM (SELECT j, rid, i, (1000000000000 + r * 1000000)::BIGINT AS seq FROM _fx_rows WHERE r <= n_inc)"""
     )
     # One included tweet per id: first position, last value (the normaliser's dict by id).
@@ -432,19 +236,19 @@ def _parse(con: duckdb.DuckDBPyConnection) -> int:
             (SELECT (j, id, seq) FROM _fx_proj JOIN _fx_incdup USING (j, id) WHERE included AND seq <> last_seq)"""
         )
         con.execute(
-            f"""UPDATE _fx_proj SET seq = d.first_seq, ord = d.j::BIGINT * {_LINE_SPAN} + d.first_seq
+            f"""UPDATE _fx_proj SET seq = d.first_seq, ord = d.j::BIGINT * {LINE_SPAN} + d.first_seq
             FROM _fx_incdup d WHERE _fx_proj.included AND _fx_proj.j = d.j AND _fx_proj.id = d.id"""
         )
         con.execute("DROP TABLE _fx_incdup")
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _fx_flat AS SELECT j, rid, json_transform(payload, '{_FLAT_J}') AS t"
+        f"CREATE OR REPLACE TEMP TABLE _fx_flat AS SELECT j, rid, json_transform(payload, '{FLAT_STRUCT}') AS t"
         f" FROM {src} WHERE shape = 'F'"
     )
     con.execute(
         f"""INSERT INTO _fx_proj
-        SELECT j, rid, 1000000, j::BIGINT * {_LINE_SPAN} + 1000000, false, true, false, 1000, 'F', {_proj("t", True)},
-          t.__twarc IS NOT NULL OR (t.user IS NULL AND t.id_str IS NULL AND {_v2_tweet("t")}),
-          {_bad_flat_tweet("t")}
+        SELECT j, rid, 1000000, j::BIGINT * {LINE_SPAN} + 1000000, false, true, false, 1000, 'F', {proj("t", True)},
+          t.__twarc IS NOT NULL OR (t.user IS NULL AND t.id_str IS NULL AND {v2_tweet("t")}),
+          {bad_flat_tweet("t")}
         FROM _fx_flat"""
     )
     con.execute(
@@ -454,12 +258,12 @@ def _parse(con: duckdb.DuckDBPyConnection) -> int:
           FROM _fx_flat WHERE t.referenced_tweets IS NOT NULL) WHERE r.text IS NOT NULL"""
     )
     con.execute(
-        f"""INSERT INTO _fx_proj SELECT j, rid, seq, {_ORD}, false, true, true, 1, 'F', {_proj("t", True)}, false,
-          {_bad_flat_tweet("t")} FROM _fx_n1"""
+        f"""INSERT INTO _fx_proj SELECT j, rid, seq, {ORD}, false, true, true, 1, 'F', {proj("t", True)}, false,
+          {bad_flat_tweet("t")} FROM _fx_n1"""
     )
     con.execute(
         f"""INSERT INTO _fx_proj
-        SELECT j, rid, seq, {_ORD}, false, true, true, 0, 'F', {_proj("r", True)}, false, {_bad_flat_tweet("r")}
+        SELECT j, rid, seq, {ORD}, false, true, true, 0, 'F', {proj("r", True)}, false, {bad_flat_tweet("r")}
         FROM (SELECT j, rid, seq + k AS seq, r FROM (
           SELECT j, rid, seq, unnest(t.referenced_tweets) AS r, generate_subscripts(t.referenced_tweets, 1) AS k
           FROM _fx_n1 WHERE t.referenced_tweets IS NOT NULL) WHERE r.text IS NOT NULL)"""
@@ -477,7 +281,7 @@ def _parse(con: duckdb.DuckDBPyConnection) -> int:
     )
     # Included users and media by key (last value wins, as the normaliser's dicts).
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _fx_users AS SELECT j, r AS i, u.id AS id, u, {_bad_ts('u.created_at')} AS bad"
+        f"CREATE OR REPLACE TEMP TABLE _fx_users AS SELECT j, r AS i, u.id AS id, u, {bad_ts('u.created_at')} AS bad"
         " FROM _fx_rows"
         " WHERE r <= n_users"
     )
@@ -517,7 +321,7 @@ def _eligible(con: duckdb.DuckDBPyConnection, bad_users: int) -> bool:
     """Whether every line of the batch is a shape this path reproduces exactly."""
     sql = f"""
     SELECT (SELECT count(*) FROM _fx_lines l WHERE shape = 'X' OR coalesce(action, '') IN ('delete', 'scrub_geo')
-              OR {_bad_ts("retrieved_at")}
+              OR {bad_ts("retrieved_at")}
               OR NOT (sniffed OR j IN (SELECT j FROM _fx_proj WHERE v2)))
          + (SELECT count(*) FROM _fx_proj WHERE bad)
          -- references without id, too many to number, or embedding a tweet where this path
@@ -532,7 +336,7 @@ def _derive(con: duckdb.DuckDBPyConnection) -> None:
     # one is a newer edit; top-level as soon as one occurrence is.
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _fx_win AS
-        WITH o AS (SELECT 'x:' || id AS uid, ord, ctx, CASE WHEN n_edits > 1 THEN {_ts("created_raw")} END AS edited_at
+        WITH o AS (SELECT 'x:' || id AS uid, ord, ctx, CASE WHEN n_edits > 1 THEN {ts("created_raw")} END AS edited_at
                    FROM _fx_proj WHERE emit),
         g AS (SELECT uid, min(ord) FILTER (WHERE NOT ctx) AS first_top, min(ord) AS first_any,
                      bool_and(ctx) AS all_ctx, count(*) AS n FROM o GROUP BY uid)
@@ -573,7 +377,7 @@ def _derive(con: duckdb.DuckDBPyConnection) -> None:
           CASE WHEN coalesce(w.author.username, '') <> '' THEN 'https://x.com/' || w.author.username || '/status/' || w.id
                ELSE 'https://x.com/i/web/status/' || w.id END AS url,
           CASE WHEN coalesce(w.author_id, '') <> '' THEN 'x:' || w.author_id ELSE 'x:' || w.author.id END AS author_uid,
-          {_ts("w.created_raw")} AS created_at, NULL::TIMESTAMPTZ AS indexed_at,
+          {ts("w.created_raw")} AS created_at, NULL::TIMESTAMPTZ AS indexed_at,
           CASE WHEN w.rt_full AND coalesce(coalesce(ru.u, w.rt_flat_author).username, '') <> ''
                THEN 'RT @' || coalesce(ru.u, w.rt_flat_author).username || ': ' || w.rt_text
                ELSE w.full_text END AS text,
@@ -646,7 +450,7 @@ def _derive(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _s_snap AS
         SELECT 'x:' || p.id AS uid,
-          CASE WHEN coalesce(d.retrieved_at, '') <> '' THEN {_ts("d.retrieved_at")} ELSE getvariable('fx_observed') END
+          CASE WHEN coalesce(d.retrieved_at, '') <> '' THEN {ts("d.retrieved_at")} ELSE getvariable('fx_observed') END
             AS observed_at,
           p.pm.like_count AS likes, p.pm.retweet_count AS reposts, p.pm.reply_count AS replies,
           p.pm.quote_count AS quotes, p.rid AS raw_id, p.ord
@@ -668,7 +472,7 @@ def _derive(con: duckdb.DuckDBPyConnection) -> None:
           CAST(nullif(u.created_at, '') AS TIMESTAMPTZ) AS created_at, NULL::BOOLEAN AS indexable,
           getvariable('fx_observed') AS observed_at
         FROM (SELECT ord, flat_author AS u FROM _fx_proj WHERE emit AND flat_author IS NOT NULL
-              UNION ALL SELECT j::BIGINT * {_LINE_SPAN} + {_LINE_SPAN - 1}, u FROM _fx_users WHERE id IS NOT NULL)
+              UNION ALL SELECT j::BIGINT * {LINE_SPAN} + {LINE_SPAN - 1}, u FROM _fx_users WHERE id IS NOT NULL)
         QUALIFY row_number() OVER (PARTITION BY u.id ORDER BY ord DESC) = 1"""
     )
 

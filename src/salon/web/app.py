@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 
 from salon import __version__
 from salon.store.archive import default_archive_path
-from salon.web import api, editor, explorer, ingest, pages, stories
+from salon.web import api, chat_pages, editor, explorer, ingest, pages, stories
 from salon.web.deps import HERE, render
 from salon.web.replay import Replay
 from salon.web.service import ArchiveService
@@ -106,6 +106,7 @@ def create_app(
     app.include_router(ingest.router)
     app.include_router(stories.router)  # before editor: /edit/stories is not a campaign slug
     app.include_router(editor.router)
+    app.include_router(chat_pages.router)
     app.include_router(pages.router)
 
     app.add_middleware(SecurityHeaders)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from salon.web.chat_i18n import CHAT_MESSAGES
+
 __all__ = ["LANGS", "MESSAGES", "fmt_int", "pick_lang", "t"]
 
 LANGS = ("en", "fr")
@@ -245,3 +247,12 @@ def pick_lang(cookie: str | None, query: str | None, accept: str | None) -> str:
         if code in LANGS:
             return code
     return "en"
+
+
+def _merge_chat_messages() -> None:
+    """The chat pages' strings live beside them (salon.web.chat_i18n)."""
+    for code, strings in CHAT_MESSAGES.items():
+        MESSAGES[code].update(strings)
+
+
+_merge_chat_messages()
