@@ -59,6 +59,17 @@ def test_model_add_by_url_and_uid_export_import(demo_archive: Path) -> None:
         assert picks and not hidden_posts(arc, picks)
 
 
+def test_a_story_for_a_chat_takes_its_campaign(demo_archive: Path) -> None:
+    with open_archive(demo_archive) as arc:
+        chat, campaign = arc.query(
+            "SELECT k.slug, c.slug FROM chats k JOIN campaigns c USING (campaign_id) ORDER BY k.slug LIMIT 1"
+        )[0]
+        s = model.new_story(arc, "chat-story", "A chat", chat=chat)
+        assert (s.chat_slug, s.campaign_slug) == (chat, campaign)
+        with pytest.raises(model.StoryError):
+            model.new_story(arc, "no-chat", "x", chat="no-such-chat")
+
+
 def test_markdown_is_sanitised() -> None:
     html = sanitise_markdown(
         "# Big\n\nHi <script>alert(1)</script> [a](javascript:alert(1)) ![x](https://e.org/x.png)"

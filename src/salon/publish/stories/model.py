@@ -149,6 +149,14 @@ def new_story(
         raise StoryError(f"{slug!r}: a story slug is lower-case letters, digits and '-' (at most 80)")
     if db.story_row(arc, slug):
         raise StoryError(f"a story {slug!r} exists already")
+    if chat:
+        # a chat's story takes its campaign (time zone, name) unless one is given
+        rows = arc.query(
+            "SELECT c.slug FROM chats k JOIN campaigns c USING (campaign_id) WHERE k.slug = ?", [chat]
+        )
+        if not rows:
+            raise StoryError(f"no chat {chat!r} in this archive (see `salon chat list`)")
+        campaign = campaign or str(rows[0][0])
     _check_campaign(arc, campaign)
     fields = {
         "title": title.strip() or slug,
