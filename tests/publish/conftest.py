@@ -1,38 +1,46 @@
-"""Fixtures of the story tests: the demo's sample archive (``salon demo --sample``, real
-pipeline: generated files in every format, imported, campaign stored), built once and copied
-per test, and a story of it with posts of every platform, a reply, a quote and media."""
+"""Archives the export, report and story tests share: the bundled demo sample (built once) and
+real twarc2 corpora; for stories, a writable copy of the sample with a story of posts of every
+platform (a reply, a quote, media), and the web tests' fixtures."""
 
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from salon.cli import app
 from tests.web import conftest as _web
+
+DEMO_SLUG = "museumweek-2025-demo"
+
+
+@pytest.fixture(scope="session")
+def demo_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled synthetic MuseumWeek sample imported with its campaign (`salon demo --sample`).
+    Read it only (read_only=True): every test of the session shares it."""
+    folder = tmp_path_factory.mktemp("demo")
+    arc = folder / "demo.duckdb"
+    res = CliRunner().invoke(app, ["demo", "--sample", "-a", str(arc), "--dir", str(folder / "d")])
+    assert res.exit_code == 0, res.output
+    return arc
+
 
 # The web tests' fixtures (a small Mastodon archive, a browser).
 archive = _web.archive
 browser_context = _web.browser_context
 
 SALON = str(Path(sys.executable).with_name("salon"))
-CAMPAIGN = "museumweek-2025-demo"
-
-
-@pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("demo")
-    path = folder / "demo.duckdb"
-    subprocess.run([SALON, "demo", "--sample", "-a", str(path)], check=True, capture_output=True, timeout=300)
-    return path
+CAMPAIGN = DEMO_SLUG
 
 
 @pytest.fixture
-def demo_archive(demo_template: Path, tmp_path: Path) -> Path:
+def story_archive(demo_archive: Path, tmp_path: Path) -> Path:
+    """A writable copy of the demo sample (stories write to their archive)."""
     path = tmp_path / "demo.duckdb"
-    shutil.copy(demo_template, path)
+    shutil.copy(demo_archive, path)
     return path
 
 
@@ -61,9 +69,9 @@ def story_uids(arc: object) -> list[str]:
 
 
 @pytest.fixture
-def demo_story(demo_archive: Path) -> tuple[Path, list[str]]:
-    """The demo archive with story ``day-one`` (heading, text, posts) created."""
-    return make_story(demo_archive)
+def demo_story(story_archive: Path) -> tuple[Path, list[str]]:
+    """A copy of the demo archive with story ``day-one`` (heading, text, posts) created."""
+    return make_story(story_archive)
 
 
 def make_story(demo_archive: Path) -> tuple[Path, list[str]]:

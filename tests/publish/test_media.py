@@ -170,18 +170,18 @@ def test_fetch_429_broken_and_placeholder(demo_story: tuple[Path, list[str]], tm
         assert f"Description: {html_mod.escape(alt)}" in page
 
 
-def test_fetch_resumes_after_kill_9(demo_archive: Path, tmp_path: Path) -> None:
+def test_fetch_resumes_after_kill_9(story_archive: Path, tmp_path: Path) -> None:
     with MediaServer() as srv:
         srv.delay = 0.15
-        targets = _point_media_at(demo_archive, srv.base)
-        with open_archive(demo_archive) as arc:  # 40 media are enough here
+        targets = _point_media_at(story_archive, srv.base)
+        with open_archive(story_archive) as arc:  # 40 media are enough here
             arc.con.execute(
                 "DELETE FROM post_media WHERE url NOT IN (SELECT unnest(?))", [[u for u, _ in targets[:40]]]
             )
             targets = media_targets(arc, avatars=False)
         assert len(targets) == 40
         env = {**os.environ, "SALON_MEDIA": str(tmp_path / "media")}
-        cmd = [SALON, "media", "fetch", "--concurrency", "2", "--no-avatars", "-a", str(demo_archive)]
+        cmd = [SALON, "media", "fetch", "--concurrency", "2", "--no-avatars", "-a", str(story_archive)]
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while len(srv.requests) < 8 and time.monotonic() < deadline:
@@ -198,7 +198,7 @@ def test_fetch_resumes_after_kill_9(demo_archive: Path, tmp_path: Path) -> None:
     assert second <= len(targets) - first + 2 + 2
     assert second < len(targets)
     store = MediaStore(tmp_path / "media")
-    with open_archive(demo_archive, read_only=True) as arc:
+    with open_archive(story_archive, read_only=True) as arc:
         rows = arc.dicts("SELECT url, status, sha256 FROM media_files")
     assert len(rows) == len(targets) and all(r["status"] == "done" for r in rows)
     for r in rows:

@@ -20,8 +20,8 @@ def _files(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_model_add_by_url_and_uid_export_import(demo_archive: Path) -> None:
-    with open_archive(demo_archive) as arc:
+def test_model_add_by_url_and_uid_export_import(story_archive: Path) -> None:
+    with open_archive(story_archive) as arc:
         rows = arc.query(
             "SELECT uid, url FROM posts WHERE kind = 'original' AND url IS NOT NULL"
             " QUALIFY row_number() OVER (PARTITION BY platform ORDER BY uid) = 1 ORDER BY platform"
@@ -59,8 +59,8 @@ def test_model_add_by_url_and_uid_export_import(demo_archive: Path) -> None:
         assert picks and not hidden_posts(arc, picks)
 
 
-def test_a_story_for_a_chat_takes_its_campaign(demo_archive: Path) -> None:
-    with open_archive(demo_archive) as arc:
+def test_a_story_for_a_chat_takes_its_campaign(story_archive: Path) -> None:
+    with open_archive(story_archive) as arc:
         chat, campaign = arc.query(
             "SELECT k.slug, c.slug FROM chats k JOIN campaigns c USING (campaign_id) ORDER BY k.slug LIMIT 1"
         )[0]
@@ -247,13 +247,13 @@ def test_a_story_in_french(demo_story: tuple[Path, list[str]], tmp_path: Path) -
     assert "pas de description" in html and "no description" not in html
 
 
-def test_cli_story_commands(demo_archive: Path, tmp_path: Path) -> None:
-    a = ["-a", str(demo_archive)]
+def test_cli_story_commands(story_archive: Path, tmp_path: Path) -> None:
+    a = ["-a", str(story_archive)]
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([SALON, *args], capture_output=True, text=True, timeout=120)
 
-    with open_archive(demo_archive, read_only=True) as arc:
+    with open_archive(story_archive, read_only=True) as arc:
         url = arc.scalar(
             "SELECT url FROM posts WHERE platform = 'mastodon' AND kind = 'original' ORDER BY uid LIMIT 1"
         )

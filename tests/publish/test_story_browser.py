@@ -37,12 +37,12 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def published(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def published(demo_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The demo story with its media fetched (from a local server, then stopped), published as
     a folder and as a single file."""
     tmp_path = tmp_path_factory.mktemp("browser")
     path = tmp_path / "demo.duckdb"
-    shutil.copy(demo_template, path)
+    shutil.copy(demo_archive, path)
     make_story(path)
     store = MediaStore(tmp_path / "media")
     with MediaServer() as srv:

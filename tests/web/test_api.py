@@ -174,9 +174,9 @@ def test_writes_need_an_editor_or_a_scoped_token(client: TestClient) -> None:
 
 def test_login_csrf_and_rate_limit(client: TestClient) -> None:
     from salon.web import editor
+    from salon.web.hardening import LoginThrottle
 
-    editor.login_limiter.reset("ed", "nobody")
-    editor.ip_limiter.reset("testclient")
+    editor.throttle = LoginThrottle()
     assert client.get("/edit", headers={"accept": "text/html"}).status_code == 401
     # No CSRF token: refused before the password is even looked at.
     r = client.post("/login", data={"username": "ed", "password": PASSWORD})
@@ -205,16 +205,16 @@ def test_login_csrf_and_rate_limit(client: TestClient) -> None:
     assert 'slug = "edited-in-ui"' in client.get("/edit/edited-in-ui/campaign.toml").text
     client.post("/logout", data={"csrf": csrf})
     assert client.get("/edit", headers={"accept": "text/html"}).status_code == 401
-    # Rate limit: 5 attempts per user per 5 minutes.
+    # Back-off: 5 failures per (address, user), then 429 with Retry-After (salon.web.hardening).
     page = client.get("/login")
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-    codes = [
-        client.post("/login", data={"username": "nobody", "password": "x" * 12, "csrf": csrf}).status_code
+    rs = [
+        client.post("/login", data={"username": "nobody", "password": "x" * 12, "csrf": csrf})
         for _ in range(6)
     ]
-    assert codes[:5] == [401] * 5 and codes[5] == 429
-    editor.login_limiter.reset("ed", "nobody")
-    editor.ip_limiter.reset("testclient")
+    assert [r.status_code for r in rs[:5]] == [401] * 5 and rs[5].status_code == 429
+    assert int(rs[5].headers["retry-after"]) >= 1
+    editor.throttle = LoginThrottle()
 
 
 def test_local_ingest_endpoint(client: TestClient, tmp_path: Path) -> None:

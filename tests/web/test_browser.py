@@ -22,7 +22,7 @@ def _local_only(urls: list[str]) -> None:
 
 def test_campaign_page_is_local_and_counters_tick_after_an_import(live: LiveServer, page: Any) -> None:
     page.goto(f"{live.url}/c/{SLUG}")
-    posts = page.locator('.counters [data-k="posts"]')
+    posts = page.locator('.counters [data-k="spam.shown.posts"]')
     assert posts.inner_text() == "40"
     page.wait_for_function("document.documentElement.getAttribute('data-live-version')")  # SSE connected
     assert page.locator(".map path.l1, .map path.l2, .map path.l3, .map path.l4, .map path.l5").count() == 3
@@ -34,7 +34,7 @@ def test_campaign_page_is_local_and_counters_tick_after_an_import(live: LiveServ
     imported = time.monotonic()
     assert "streaming to" in res.stderr and "10 new posts" in res.stdout
     page.wait_for_function(
-        "document.querySelector('.counters [data-k=\"posts\"]').textContent === '50'", timeout=5000
+        "document.querySelector('.counters [data-k=\"spam.shown.posts\"]').textContent === '50'", timeout=5000
     )
     seen = time.monotonic()
     assert seen - imported < 1.5, f"counter updated {seen - imported:.2f}s after the import returned"
@@ -43,7 +43,7 @@ def test_campaign_page_is_local_and_counters_tick_after_an_import(live: LiveServ
     shot(page, "campaign-after-import")
     for path in (f"/embed/{SLUG}", f"/wall/{SLUG}"):
         page.goto(live.url + path)
-        assert page.locator('.counters [data-k="posts"]').inner_text() == "50"
+        assert page.locator('.counters [data-k="spam.shown.posts"]').inner_text() == "50"
     shot(page, "wall", full=False)
     _local_only(page.requests)
 
@@ -114,7 +114,7 @@ def test_french_interface_and_small_screen(live: LiveServer, page: Any) -> None:
     page.wait_for_url(re.compile(f"/c/{SLUG}$"))
     assert page.locator("html").get_attribute("lang") == "fr"
     assert page.get_by_role("heading", name="Journées thématiques").is_visible()
-    assert page.locator('.counters [data-k="posts"] + .lbl').inner_text().lower() == "messages"
+    assert page.locator('.counters [data-k="spam.shown.posts"] + .lbl').inner_text().lower() == "messages"
     # Keyboard: the first Tab reaches the skip link.
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip"

@@ -15,7 +15,15 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from salon.commands.common import ArchiveOpt, console, fail_issues, open_archive_or_fail, print_json
+from salon.commands.common import (
+    ArchiveOpt,
+    ask_server,
+    console,
+    fail_issues,
+    open_archive_or_fail,
+    print_json,
+    served,
+)
 from salon.commands.common import fail as _fail
 
 app = typer.Typer(
@@ -25,6 +33,16 @@ app = typer.Typer(
 
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
+EngineOpt = Annotated[
+    str,
+    typer.Option(
+        help="duckdb, or spark (PySpark local[2] over --parquet DIR; the 'spark' extra and Java 17)."
+    ),
+]
+ParquetOpt = Annotated[
+    Path | None,
+    typer.Option(help="Compute over this Parquet export (salon export parquet) instead of the archive."),
+]
 
 
 def _load(file: str) -> Any:
@@ -392,7 +410,9 @@ def render_tally(t: dict[str, Any]) -> Group:
     keys = ("posts", "reposts", "participants", "institutions", "countries")
     for _ in keys:
         figures.add_column(justify="right")
-    figures.add_row(*[Text(f"{t[k]:,}", style="bold cyan") for k in keys])
+    # Headline figures with spam excluded, the held count beside them (DESIGN.md, Spam).
+    shown = {**t, **((t.get("spam") or {}).get("shown") or {})}
+    figures.add_row(*[Text(f"{shown[k]:,}", style="bold cyan") for k in keys])
     figures.add_row(*keys)
     e = t["engagement"]
     eng = Text(
@@ -400,7 +420,16 @@ def render_tally(t: dict[str, Any]) -> Group:
         f"{e['replies']:,} replies · {e['quotes']:,} quotes",
         style="dim",
     )
-    parts: list[Any] = [Panel(Group(head, Text(""), figures, Text(""), eng), expand=False)]
+    held = Text("")
+    sp = t.get("spam") or {}
+    if sp.get("posts") or sp.get("reposts"):
+        why = ", ".join(f"{r} {n:,}" for r, n in sp["by_reason"].items())
+        held = Text(
+            f"{sp['posts']:,} posts held as spam ({why}); {sp['reposts']:,} reposts held."
+            f" With them: {t['posts']:,} posts, {t['reposts']:,} reposts, {t['participants']:,} participants.",
+            style="yellow",
+        )
+    parts: list[Any] = [Panel(Group(head, Text(""), figures, held, eng), expand=False)]
 
     days = Table(title="By day")
     days.add_column("date")
@@ -480,6 +509,8 @@ def tally_cmd(
         typer.Option(help="With --at: 'created' (platform time) or 'collected' (also collected by then)."),
     ] = "created",
     top: Annotated[int, typer.Option(help="How many institutions to list.")] = 10,
+    engine: EngineOpt = "duckdb",
+    parquet: ParquetOpt = None,
 ) -> None:
     """The campaign's exact figures: posts, reposts, engagement, participants, institutions,
     countries, per hashtag, day, theme, platform and country, top institutions, hourly."""
@@ -487,13 +518,23 @@ def tally_cmd(
 
     if basis not in ("created", "collected"):
         _fail("--basis is created or collected", 2)
-    arc = open_archive_or_fail(archive, read_only=False, fallback=True)
-    c = _resolve(arc, campaign)
-    at_dt = _parse_at(at, c.tz) if at else None
-    try:
-        t = tally(arc, c, at_dt, basis=basis, top=top)
-    finally:
-        arc.close()
+    if parquet is not None or engine != "duckdb":
+        from salon.commands.engines import tally_over_export
+
+        t = tally_over_export(campaign, engine, parquet, at, basis, top, _parse_at)
+    elif (server := served(archive)) is not None:  # the server holds the archive: it tallies
+        from pathlib import Path
+
+        where = str(Path(campaign).resolve()) if Path(campaign).is_file() else campaign
+        t = ask_server(server, {"op": "tally", "campaign": where, "at": at, "basis": basis, "top": top})
+    else:
+        arc = open_archive_or_fail(archive, read_only=False, fallback=True)
+        c = _resolve(arc, campaign)
+        at_dt = _parse_at(at, c.tz) if at else None
+        try:
+            t = tally(arc, c, at_dt, basis=basis, top=top)
+        finally:
+            arc.close()
     if as_json:
         print_json(t)
         return
@@ -505,16 +546,23 @@ def compare_cmd(
     b: Annotated[str, typer.Argument(help="Later edition: stored slug or campaign file.")],
     archive: ArchiveOpt = None,
     as_json: JsonOpt = False,
+    engine: EngineOpt = "duckdb",
+    parquet: ParquetOpt = None,
 ) -> None:
     """Two editions year over year: figures, new and returning institutions, matching themes."""
     from salon.campaigns.compare import compare
 
-    arc = open_archive_or_fail(archive, read_only=False, fallback=True)
-    ca, cb = _resolve(arc, a), _resolve(arc, b)
-    try:
-        r = compare(arc, ca, cb)
-    finally:
-        arc.close()
+    if parquet is not None or engine != "duckdb":
+        from salon.commands.engines import compare_over_export
+
+        r = compare_over_export(a, b, engine, parquet)
+    else:
+        arc = open_archive_or_fail(archive, read_only=False, fallback=True)
+        ca, cb = _resolve(arc, a), _resolve(arc, b)
+        try:
+            r = compare(arc, ca, cb)
+        finally:
+            arc.close()
     if as_json:
         print_json(r)
         return

@@ -121,6 +121,14 @@ def _campaign_toml(cfg: Config) -> str:
             f'hashtags = ["{tag}"]',
         ]
     lines += ["", "[participants]", 'file = "participants.csv"', ""]
+    # Trust rules (docs/trust.md): the invented promotional domains the spam accounts link to.
+    domains = ", ".join(f'"{d}"' for d in W.SPAM_DOMAINS)
+    lines += [
+        "[moderation]",
+        'mode = "auto"',
+        f"spam = {{ max_hashtags = 8, flood_same_text = 5, cluster_same_text = 5, promo_domains = [{domains}] }}",
+        "",
+    ]
     return "\n".join(lines)
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from salon.demo import world as W
 from salon.demo.ids import Ids, b62, cid, digest, hexid, id_path, iso_ms, ms, tid, us
+from salon.demo.impostor import add_impostor
 from salon.demo.model import (
     CAMPAIGN_TZ,
     DEFAULT_DAYS,
@@ -586,6 +587,7 @@ def make_plan(cfg: Config) -> tuple[World, Planner]:
     plan.institution_originals(n_inst)
     plan.public_originals(n_pub)
     plan.spam_posts(n_spam)
+    add_impostor(plan)  # one lookalike account (the trust rules' demo)
     n_reposts = n - len(plan.posts) - n_replies - n_quotes
     plan.reactions(n_replies, n_quotes, max(0, n_reposts))
     # Some targets cannot be reacted to (a platform with one account): fill up with originals.

@@ -39,7 +39,8 @@ PLATFORM = "mastodon"
 _MEDIA_TYPES = {"image": "photo", "video": "video", "gifv": "gif", "audio": "audio"}
 _BLOCKS = {"p", "div", "blockquote", "pre", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6"}
 _VOID = {"br", "img", "hr", "wbr", "input", "meta", "link", "source"}
-_NOBOT = re.compile(r"#nobot\b", re.IGNORECASE)
+# Profile hashtags asking not to be indexed (DESIGN.md, Opted out).
+_NOBOT = re.compile(r"#(?:nobot|nosearch|noindex)\b", re.IGNORECASE)
 
 
 def status_key(instance: str, status_id: str | int) -> str:
@@ -196,6 +197,7 @@ def author_from_account(account: dict[str, Any], instance: str | None = None) ->
     opted_out = (
         account.get("indexable") is False
         or account.get("discoverable") is False
+        or account.get("noindex") is True
         or bool(_NOBOT.search(f"{note} {display or ''} {fields}"))
     )
     acct = account.get("acct") or account.get("username")

@@ -62,12 +62,15 @@ class _Includes:
     __slots__ = ("media", "tweets", "users")
 
     def __init__(self, includes: dict[str, Any] | None) -> None:
-        inc = includes or {}
-        self.users = {u["id"]: u for u in inc.get("users") or () if isinstance(u, dict) and "id" in u}
-        self.tweets = {t["id"]: t for t in inc.get("tweets") or () if isinstance(t, dict) and "id" in t}
-        self.media = {
-            m["media_key"]: m for m in inc.get("media") or () if isinstance(m, dict) and "media_key" in m
-        }
+        inc = includes if isinstance(includes, dict) else {}  # a malformed page: no includes
+
+        def objs(key: str) -> list[Any]:
+            v = inc.get(key)
+            return [x for x in v if isinstance(x, dict)] if isinstance(v, list) else []
+
+        self.users = {str(u["id"]): u for u in objs("users") if isinstance(u.get("id"), str | int)}
+        self.tweets = {str(t["id"]): t for t in objs("tweets") if isinstance(t.get("id"), str | int)}
+        self.media = {m["media_key"]: m for m in objs("media") if isinstance(m.get("media_key"), str)}
 
 
 def author_from_user(user: dict[str, Any]) -> Author:

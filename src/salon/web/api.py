@@ -24,6 +24,7 @@ from salon.campaigns.export import participants_csv, to_toml
 from salon.campaigns.stored import get_campaign, list_campaigns, save_campaign
 from salon.web import explorer
 from salon.web.deps import require_writer, svc
+from salon.web.hardening import StreamSlots, neutralise, retry_after
 
 __all__ = ["router", "save_campaign_text"]
 
@@ -31,6 +32,7 @@ router = APIRouter(prefix="/api", tags=["api"])
 JsonBody = Annotated[dict[str, Any], Body()]
 
 KEEPALIVE = 15.0
+STREAMS = StreamSlots(per_ip=8)  # concurrent live-stream clients per address
 POST_CSV = [*explorer.POST_KEYS, "hashtags", "media"]
 
 
@@ -47,7 +49,8 @@ def json_response(data: Any, status_code: int = 200) -> Response:
 
 
 def csv_response(rows: Iterable[dict[str, Any]], filename: str, columns: list[str] | None = None) -> Response:
-    """A list as CSV (UTF-8, header row); nested values are written as JSON."""
+    """A list as CSV (UTF-8, header row); nested values are written as JSON; text cells starting
+    with ``=``, ``+``, ``-`` or ``@`` get a leading apostrophe (``hardening.neutralise``)."""
     rows = list(rows)
     cols = columns or (list(rows[0]) if rows else [])
     buf = io.StringIO()
@@ -61,7 +64,8 @@ def csv_response(rows: Iterable[dict[str, Any]], filename: str, columns: list[st
                 v = orjson.dumps(v, default=_default).decode()
             elif isinstance(v, datetime | date):
                 v = v.isoformat()
-            out.append("" if v is None else v)
+            # A cell a spreadsheet would run as a formula is neutralised (as the CSV exports do).
+            out.append("" if v is None else neutralise(v))
         w.writerow(out)
     return Response(
         buf.getvalue(),
@@ -121,8 +125,22 @@ async def stream(request: Request, slug: str) -> StreamingResponse:
     first = await run_in_threadpool(s.tally, slug)
     if first is None:
         raise HTTPException(404, f"no campaign {slug!r}")
+    ip = request.client.host if request.client else "?"
+    if not STREAMS.take(ip):
+        raise HTTPException(
+            429,
+            f"too many live streams from this address ({STREAMS.per_ip} at most)",
+            headers=retry_after(10),
+        )
 
     async def events() -> AsyncIterator[bytes]:
+        try:
+            async for chunk in _events():
+                yield chunk
+        finally:
+            STREAMS.give(ip)
+
+    async def _events() -> AsyncIterator[bytes]:
         sent = -1
         seen = s.version
         yield b"retry: 2000\n\n"
@@ -281,4 +299,7 @@ async def author(request: Request, uid: str, after: str = "") -> Response:
 @router.get("/version", summary="The archive version (bumped on every change) and campaigns")
 async def version(request: Request) -> Response:
     s = svc(request)
-    return json_response({"version": s.version, "archive": s.path, "campaigns": s.slugs()})
+    # The archive's file name only: no server path in a public response.
+    from pathlib import Path
+
+    return json_response({"version": s.version, "archive": Path(s.path).name, "campaigns": s.slugs()})

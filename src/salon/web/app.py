@@ -7,8 +7,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -20,62 +21,30 @@ from starlette.exceptions import HTTPException
 
 from salon import __version__
 from salon.store.archive import default_archive_path
-from salon.web import api, chat_pages, editor, explorer, ingest, pages, stories
+from salon.web import api, chat_pages, editor, explorer, ingest, pages, reports, served, stories, trust
 from salon.web.deps import HERE, render
+from salon.web.hardening import BodyLimit, SecurityHeaders
 from salon.web.replay import Replay
 from salon.web.service import ArchiveService
 
-__all__ = ["CSP", "create_app", "serve"]
+__all__ = ["create_app", "serve"]
 
 log = logging.getLogger("salon.web")
 
-CSP = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self';"
-    " frame-ancestors 'self'; base-uri 'none'; form-action 'self'; object-src 'none'"
-)
-
-
-_CSP_EMBED = CSP.replace("frame-ancestors 'self'", "frame-ancestors *")
-
-
-class SecurityHeaders:
-    """Pure ASGI middleware adding CSP and friends to every response (cheaper than
-    ``BaseHTTPMiddleware`` on the hot path). The embeddable widget may be framed anywhere."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path: str = scope.get("path", "")
-        # the widget and published stories (/s/<slug>/: no script, CSP of their own) may be framed
-        embed = path.startswith(("/embed/", "/s/"))
-        extra = [
-            (b"content-security-policy", (_CSP_EMBED if embed else CSP).encode()),
-            (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"same-origin"),
-        ]
-        if not embed:
-            extra.append((b"x-frame-options", b"SAMEORIGIN"))
-        if path.startswith("/static/"):
-            extra.append((b"cache-control", b"public, max-age=3600"))
-
-        async def send_with_headers(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                have = {k.lower() for k, _ in message.get("headers", [])}
-                message["headers"] = list(message.get("headers", [])) + [h for h in extra if h[0] not in have]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
 
 def create_app(
-    archive: str | None = None, *, service: ArchiveService | None = None, local_token: str | None = None
+    archive: str | None = None,
+    *,
+    service: ArchiveService | None = None,
+    local_token: str | None = None,
+    frame_ancestors: list[str] | None = None,
 ) -> FastAPI:
     """The web app over ``archive`` (or an already built ``service``). The service starts and
-    stops with the app's lifespan when the app built it."""
+    stops with the app's lifespan when the app built it. ``frame_ancestors``: the sites that may
+    frame the embed and wall pages (CSP source expressions; default ``$SALON_FRAME_ANCESTORS``,
+    space-separated, else any site); every other page may not be framed."""
+    import os
+
     own = service is None
     svc = service or ArchiveService(archive or default_archive_path())
     if explorer.refresh_search not in svc.hooks:
@@ -104,12 +73,22 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(api.router)
     app.include_router(ingest.router)
+    app.include_router(served.router)
     app.include_router(stories.router)  # before editor: /edit/stories is not a campaign slug
     app.include_router(editor.router)
+    app.include_router(reports.router)
     app.include_router(chat_pages.router)
+    app.include_router(trust.router)
     app.include_router(pages.router)
 
-    app.add_middleware(SecurityHeaders)
+    # Outermost first: bodies are bounded before anything (routes, authentication) reads them.
+    fa = (
+        frame_ancestors
+        if frame_ancestors is not None
+        else os.environ.get("SALON_FRAME_ANCESTORS", "*").split()
+    )
+    app.add_middleware(SecurityHeaders, frame_ancestors=fa)
+    app.add_middleware(BodyLimit)
 
     def _wants_json(request: Request) -> bool:
         return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
@@ -134,9 +113,15 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        # Where and why, without echoing the input (it may be bytes, or not JSON-serialisable).
+        errors = [
+            {k: v for k, v in e.items() if k in ("loc", "msg", "type")}
+            for e in exc.errors()
+            if isinstance(e, dict)
+        ]
         if _wants_json(request):
-            return JSONResponse({"detail": exc.errors()}, status_code=422)
-        return render(request, "error.html", 400, code=400, detail=str(exc.errors()[:1]), login=None)
+            return JSONResponse({"detail": errors}, status_code=422)
+        return render(request, "error.html", 400, code=400, detail=str(errors[:1]), login=None)
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> Response:
@@ -173,27 +158,56 @@ def serve(
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # small responses without Nagle delays
     sock.bind((host, port))
     port = sock.getsockname()[1]
-    info = ingest.write_server_file(path, host, port)
-    app = create_app(service=svc, local_token=info["token"])
-    svc.start()
-    rep = Replay(svc, replay, replay_rate).start() if replay else None
-    config = uvicorn.Config(
-        app, log_level=log_level, access_log=False, lifespan="off", timeout_graceful_shutdown=2
-    )
-    server = uvicorn.Server(config)
-    url = f"http://{host if host not in ('0.0.0.0', '::') else '127.0.0.1'}:{port}"
-    if on_ready is not None:
-        orig_startup = server.startup
+    rep = None
+    with _stop_on_sigterm():
+        info = ingest.write_server_file(path, host, port)
+        try:
+            app = create_app(service=svc, local_token=info["token"])
+            svc.start()
+            rep = Replay(svc, replay, replay_rate).start() if replay else None
+            config = uvicorn.Config(
+                app, log_level=log_level, access_log=False, lifespan="off", timeout_graceful_shutdown=2
+            )
+            server = uvicorn.Server(config)
+            url = f"http://{host if host not in ('0.0.0.0', '::') else '127.0.0.1'}:{port}"
+            if on_ready is not None:
+                orig_startup = server.startup
 
-        async def startup(sockets: Any = None) -> None:
-            await orig_startup(sockets=sockets)
-            on_ready(url)
+                async def startup(sockets: Any = None) -> None:
+                    await orig_startup(sockets=sockets)
+                    on_ready(url)
 
-        server.startup = startup  # type: ignore[method-assign]
+                server.startup = startup  # type: ignore[method-assign]
+            server.run(sockets=[sock])
+        except KeyboardInterrupt:
+            pass  # Ctrl-C or SIGTERM: uvicorn has shut down gracefully; a stop, not an error
+        finally:
+            if rep is not None:
+                rep.stop()
+            ingest.remove_server_file(path)
+            svc.close()
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm() -> Iterator[None]:
+    """SIGTERM (``kill``, ``docker stop``, systemd) stops the server as Ctrl-C does.
+
+    uvicorn catches both signals, shuts down, then re-raises the signal it caught against the
+    handler that was in place before it started. Python's default for SIGTERM ends the process
+    at once (exit 143), skipping the clean-up (``<archive>.serve.json`` stayed behind); this
+    handler turns it into the KeyboardInterrupt that SIGINT gives, so both take the same path."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
     try:
-        server.run(sockets=[sock])
+        yield
     finally:
-        if rep is not None:
-            rep.stop()
-        ingest.remove_server_file(path)
-        svc.close()
+        signal.signal(signal.SIGTERM, previous)

@@ -18,6 +18,7 @@ import hmac
 import secrets
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -106,8 +107,8 @@ def list_users(arc: Archive) -> list[dict[str, Any]]:
 def check_password(arc: Archive, username: str, password: str) -> User | None:
     """The user if the password is right (argon2 verify), else None."""
     row = arc.con.execute(
-        "SELECT user_id, username, role, password_hash FROM users WHERE lower(username) = lower(?) AND NOT disabled",
-        [username.strip()],
+        "SELECT user_id, username, role, password_hash FROM users WHERE lower(username) = ? AND NOT disabled",
+        [" ".join(unicodedata.normalize("NFKC", username).split()).casefold()],
     ).fetchone()
     try:
         _hasher.verify(row[3] if row else _DUMMY_HASH, password)

@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from salon.web import auth
+from salon.web.hardening import cookie_name
 from salon.web.i18n import fmt_int, pick_lang, t
 from salon.web.service import ArchiveService
 
@@ -85,7 +86,7 @@ def lang_of(request: Request) -> str:
 def user_of(request: Request) -> auth.User | None:
     """The logged-in user (cached on the request)."""
     if "user" not in request.state._state:
-        value = request.cookies.get(SESSION_COOKIE)
+        value = session_value(request)
         request.state.user = auth.session_user(svc(request).reader(), value) if value else None
     u: auth.User | None = request.state.user
     return u
@@ -97,7 +98,7 @@ def csrf_token(request: Request) -> str:
     u = user_of(request)
     if u is not None:
         return u.csrf_token
-    tok = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf", None)
+    tok = request.cookies.get(csrf_cookie(request)) or getattr(request.state, "new_csrf", None)
     if not tok:
         tok = secrets.token_urlsafe(24)
         request.state.new_csrf = tok
@@ -106,12 +107,32 @@ def csrf_token(request: Request) -> str:
 
 def csrf_ok(request: Request, submitted: str | None) -> bool:
     u = user_of(request)
-    expected = u.csrf_token if u is not None else (request.cookies.get(CSRF_COOKIE) or "")
+    expected = u.csrf_token if u is not None else (request.cookies.get(csrf_cookie(request)) or "")
     return auth.same(submitted or "", expected)
 
 
 def secure(request: Request) -> bool:
     return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+
+
+def session_cookie(request: Request) -> str:
+    """The session cookie's name for this request (``__Host-`` over HTTPS)."""
+    return cookie_name(SESSION_COOKIE, secure(request))
+
+
+def csrf_cookie(request: Request) -> str:
+    """The double-submit CSRF cookie's name for this request (``__Host-`` over HTTPS)."""
+    return cookie_name(CSRF_COOKIE, secure(request))
+
+
+def session_value(request: Request) -> str | None:
+    """The session cookie's value, under the name this request's scheme uses."""
+    return request.cookies.get(session_cookie(request))
+
+
+def csp_nonce(request: Request) -> str:
+    """This response's CSP nonce (``salon.web.hardening.SecurityHeaders``)."""
+    return str(request.scope.get("state", {}).get("csp_nonce", ""))
 
 
 def render(request: Request, name: str, status_code: int = 200, **ctx: Any) -> Any:
@@ -126,12 +147,15 @@ def render(request: Request, name: str, status_code: int = 200, **ctx: Any) -> A
         "user": user,
         "csrf": csrf_token(request) if ctx.pop("with_csrf", user is not None) else "",
         "path": request.url.path,
+        "csp_nonce": csp_nonce(request),
     }
     base.update(ctx)
     resp = templates.TemplateResponse(request, name, base, status_code=status_code)
     new = getattr(request.state, "new_csrf", None)
     if new:
-        resp.set_cookie(CSRF_COOKIE, new, httponly=True, samesite="strict", secure=secure(request), path="/")
+        resp.set_cookie(
+            csrf_cookie(request), new, httponly=True, samesite="strict", secure=secure(request), path="/"
+        )
     return resp
 
 

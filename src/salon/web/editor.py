@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -15,13 +16,14 @@ from salon.campaigns.export import participants_csv, to_toml
 from salon.campaigns.stored import get_campaign, list_campaigns
 from salon.web import auth
 from salon.web.api import save_campaign_text
-from salon.web.deps import SESSION_COOKIE, csrf_ok, render, secure, svc, user_of
+from salon.web.deps import csrf_ok, render, secure, session_cookie, session_value, svc, user_of
+from salon.web.hardening import LoginThrottle, normalise_username, retry_after
 
-__all__ = ["NEW_CAMPAIGN", "router"]
+__all__ = ["NEW_CAMPAIGN", "router", "throttle"]
 
 router = APIRouter(include_in_schema=False)
-login_limiter = auth.RateLimiter(limit=5, window=300)  # per user name
-ip_limiter = auth.RateLimiter(limit=30, window=300)  # per client address
+# Failed logins back off per (address, normalised user name); the account itself is never locked.
+throttle = LoginThrottle()
 
 NEW_CAMPAIGN = """[campaign]
 name = "MuseumWeek 2026"
@@ -61,22 +63,29 @@ async def login_page(request: Request) -> Response:
 @router.post("/login")
 async def login(request: Request) -> Response:
     data = await _form(request)
-    username, password = data.get("username", ""), data.get("password", "")
+    # The name as the user table compares it (" Bob" is bob): one back-off counter per user.
+    username, password = normalise_username(data.get("username", "")), data.get("password", "")
     ip = request.client.host if request.client else "?"
-    if not (ip_limiter.allow(ip) and login_limiter.allow(username.lower())):
-        return render(request, "login.html", 429, with_csrf=True, error="login.limited", username=username)
+    wait = throttle.wait(ip, username)
+    if wait > 0:
+        resp = render(request, "login.html", 429, with_csrf=True, error="login.limited", username=username)
+        resp.headers.update(retry_after(wait))
+        return resp
     s = svc(request)
     user = await run_in_threadpool(auth.check_password, s.reader(), username, password)
     if user is None:
+        throttle.failed(ip, username)
         return render(request, "login.html", 401, with_csrf=True, error="login.failed", username=username)
-    login_limiter.reset(username.lower())
-    value, _csrf = await s.write(lambda a, w: auth.create_session(a, user))
+    throttle.succeeded(ip, username)
+    old = session_value(request)
+    # Sessions rotate at login: a new session id, and the one the browser had (if any) is ended.
+    value, _csrf = await s.write(lambda a, w: _rotate(a, user, old))
     nxt = request.query_params.get("next", "/edit")
     resp = RedirectResponse(
         nxt if nxt.startswith("/") and not nxt.startswith("//") else "/edit", status_code=303
     )
     resp.set_cookie(
-        SESSION_COOKIE,
+        session_cookie(request),
         value,
         max_age=auth.SESSION_DAYS * 86400,
         httponly=True,
@@ -87,14 +96,20 @@ async def login(request: Request) -> Response:
     return resp
 
 
+def _rotate(arc: Any, user: auth.User, old: str | None) -> tuple[str, str]:
+    if old:
+        auth.delete_session(arc, old)
+    return auth.create_session(arc, user)
+
+
 @router.post("/logout")
 async def logout(request: Request) -> Response:
     await _form(request)
-    value = request.cookies.get(SESSION_COOKIE)
+    value = session_value(request)
     if value:
         await svc(request).write(lambda a, w: auth.delete_session(a, value))
     resp = RedirectResponse("/", status_code=303)
-    resp.delete_cookie(SESSION_COOKIE, path="/")
+    resp.delete_cookie(session_cookie(request), path="/", secure=secure(request))
     return resp
 
 

@@ -19,6 +19,10 @@ from typing import Any
 
 import orjson
 
+from salon.campaigns.stored import get_campaign
+from salon.campaigns.trust.consent import author_visible_sql
+from salon.campaigns.trust.settings import ModerationError, moderation_of
+from salon.campaigns.trust.visibility import visible_sql
 from salon.hashtags import tag_key
 from salon.store.archive import Archive
 from salon.store.rawstore import payload_of
@@ -142,7 +146,9 @@ def _day(s: str, end: bool) -> datetime:
 
 
 def _posts_where(arc: Archive, f: Filters) -> tuple[list[str], list[Any]]:
-    where = ["p.deleted_at IS NULL", "NOT p.is_context"]
+    # Public search: only what a public surface may show (deleted, opted-out and hidden authors
+    # out: salon.campaigns.trust.visibility).
+    where = ["NOT p.is_context", visible_sql("p")]
     params: list[Any] = []
     if f.q:
         folded = arc.con.execute("SELECT strip_accents(lower(?))", [f.q]).fetchone()[0]  # type: ignore[index]
@@ -252,8 +258,17 @@ def _one_post(arc: Archive, uid: str | None) -> dict[str, Any] | None:
     )
     if not rows:
         return None
+    if rows[0]["deleted_at"] is None and not _author_visible(arc, rows[0]["author_uid"]):
+        return {"uid": uid, "deleted": True, "deleted_at": None, "withheld": True}
     _attach(arc, rows)
     return rows[0]
+
+
+def _author_visible(arc: Archive, author_uid: str | None) -> bool:
+    """May a public page show this author (consent, account status: trust.visibility)?"""
+    if author_uid is None:
+        return True
+    return bool(arc.scalar(f"SELECT {author_visible_sql('x.u')} FROM (SELECT ? AS u) x", [author_uid]))
 
 
 def post_detail(arc: Archive, uid: str) -> dict[str, Any] | None:
@@ -270,6 +285,8 @@ def post_detail(arc: Archive, uid: str) -> dict[str, Any] | None:
     post = base[0]
     if post["deleted_at"] is not None:
         return {"uid": uid, "deleted": True, "deleted_at": post["deleted_at"], "platform": post["platform"]}
+    if not _author_visible(arc, post["author_uid"]):
+        return None  # an opted-out or hidden author: not on a public page (trust.visibility)
     post["deleted"] = False
     _attach(arc, [post])
     post["urls"] = [r[0] for r in arc.query("SELECT url FROM post_urls WHERE uid = ?", [uid])]
@@ -316,6 +333,8 @@ def author_page(arc: Archive, uid_or_handle: str, after: str = "") -> dict[str, 
             return None
         rows = [{"uid": uid_or_handle, "platform": uid_or_handle.split(":", 1)[0], "handle": None}]
     a = rows[0]
+    if not _author_visible(arc, a["uid"]):
+        return None  # an opted-out or hidden author: not on a public page (trust.visibility)
     stats = arc.dicts(
         "SELECT count(*) AS posts, min(created_at) AS first_post_at, max(created_at) AS last_post_at"
         " FROM posts WHERE author_uid = ? AND deleted_at IS NULL AND NOT is_context",
@@ -351,12 +370,22 @@ def institution_page(arc: Archive, slug: str, participant_id: int, after: str = 
 
 
 def campaign_latest(arc: Archive, slug: str, limit: int = 12) -> list[dict[str, Any]]:
-    """The latest campaign posts (not reposts) for the wall, newest first."""
+    """The latest campaign posts (not reposts) for the wall, newest first: only those its
+    public pages may show (held, trashed, unapproved in ``pre`` mode, deleted, opted-out: out;
+    salon.campaigns.trust.visibility)."""
+    c = get_campaign(arc, slug)
+    if c is None or c.campaign_id is None:
+        return []
+    try:
+        mode = moderation_of(c).mode
+    except ModerationError:
+        mode = "pre"  # a broken [moderation] table shows only what was approved
     items = arc.dicts(
-        f"SELECT {POST_COLUMNS}, cp.participant_id FROM campaign_posts cp JOIN campaigns c USING (campaign_id)"
+        f"SELECT {POST_COLUMNS}, cp.participant_id FROM campaign_posts cp"
         " JOIN posts p ON p.uid = cp.uid LEFT JOIN authors a ON a.uid = p.author_uid"
-        f" WHERE c.slug = ? AND NOT cp.is_repost ORDER BY cp.created_at DESC, cp.uid DESC LIMIT {int(limit)}",
-        [slug],
+        f" WHERE cp.campaign_id = ? AND NOT cp.is_repost AND {visible_sql('p', c.campaign_id, mode)}"
+        f" ORDER BY cp.created_at DESC, cp.uid DESC LIMIT {int(limit)}",
+        [c.campaign_id],
     )
     _attach(arc, items)
     return items

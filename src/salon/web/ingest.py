@@ -90,15 +90,38 @@ def remove_server_file(archive: str) -> None:
             path.unlink()
 
 
-def read_server_file(archive: str) -> ServerFile | None:
-    """The advertised server of ``archive`` if its process is alive, else None."""
+PROBE_TIMEOUT = 3.0  # seconds a live server has to answer the probe
+
+
+def read_server_file(archive: str, *, probe: bool = True) -> ServerFile | None:
+    """The advertised server of ``archive`` if it is there, else None.
+
+    There means: the file names a live process and (with ``probe``) a server at its URL answers
+    with its token. A file left behind by a server killed with -9 whose pid now belongs to
+    another process (a container's PID 1 is always alive) is then treated as absent, and the
+    command opens the archive itself (DuckDB's lock still refuses it if a hung server holds it)."""
     path = server_file_path(archive)
     try:
         info: ServerFile = json.loads(path.read_text(encoding="utf-8"))
         os.kill(int(info["pid"]), 0)
-    except (OSError, ValueError, KeyError, TypeError):
+        url, token = str(info["url"]), str(info["token"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if probe and not _answers(url, token):
         return None
     return info
+
+
+def _answers(url: str, token: str) -> bool:
+    import httpx
+
+    try:
+        r = httpx.get(
+            f"{url}/api/local/ping", headers={TOKEN_HEADER: token}, timeout=PROBE_TIMEOUT, trust_env=False
+        )
+    except (httpx.HTTPError, ValueError):
+        return False
+    return r.status_code == 200
 
 
 def encode_records(records: list[RawRecord]) -> bytes:
@@ -156,6 +179,13 @@ def _check(request: Request) -> None:
     raise HTTPException(401, "ingest needs the server's local token or an API token with the ingest scope")
 
 
+@router.get("/ping")
+async def ping(request: Request) -> dict[str, Any]:
+    """Whether this is the server ``<archive>.serve.json`` advertises (see ``read_server_file``)."""
+    _check(request)
+    return {"archive": svc(request).path, "pid": os.getpid()}
+
+
 @router.post("/imports")
 async def start_import(request: Request, body: JsonBody) -> dict[str, int]:
     _check(request)
@@ -167,6 +197,8 @@ async def start_import(request: Request, body: JsonBody) -> dict[str, int]:
 @router.post("/imports/{iid}/files")
 async def start_file(request: Request, iid: int, body: JsonBody) -> dict[str, int]:
     _check(request)
+    if not isinstance(body.get("path"), str) or not isinstance(body.get("size", 0), int | None):
+        raise HTTPException(400, "a file needs a path (string) and a size (integer)")
     path, size = str(body["path"]), body.get("size")
     fid = await svc(request).write(lambda a, w: w.start_file(iid, path, size))
     return {"file_id": fid}
@@ -179,15 +211,18 @@ async def records(request: Request, iid: int, fid: int) -> Response:
     body = await request.body()
     try:
         recs = list(decode_records(body))
-    except (ValueError, KeyError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise HTTPException(400, f"bad record framing: {exc}") from None
-    observed = datetime.fromisoformat(q["observed_at"]) if q.get("observed_at") else None
-    account = None
-    if q.get("account"):
-        acc = orjson.loads(q["account"])
-        account = Author(
-            "x", acc["accountId"], handle=acc.get("userName"), display_name=acc.get("displayName")
-        )
+    try:
+        observed = datetime.fromisoformat(q["observed_at"]) if q.get("observed_at") else None
+        account = None
+        if q.get("account"):
+            acc = orjson.loads(q["account"])
+            account = Author(
+                "x", str(acc["accountId"]), handle=acc.get("userName"), display_name=acc.get("displayName")
+            )
+    except (ValueError, KeyError, TypeError, orjson.JSONDecodeError) as exc:
+        raise HTTPException(400, f"bad observed_at or account parameter: {exc}") from None
     out = await svc(request).write(
         lambda a, w: ingest_batch(
             w,

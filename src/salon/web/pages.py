@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from salon.campaigns.stored import list_campaigns
 from salon.web import explorer
-from salon.web.deps import LANG_COOKIE, lang_of, render, svc
+from salon.web.deps import LANG_COOKIE, csp_nonce, lang_of, render, session_value, svc
 from salon.web.i18n import LANGS
 from salon.web.worldmap import HEIGHT, WIDTH, country_paths
 
@@ -58,8 +58,9 @@ def _tally_or_404(request: Request, slug: str) -> Any:
 
 async def _cached(request: Request, key: tuple[Any, ...], build: Any) -> Response:
     """A page rendered once per archive version and language for anonymous visitors."""
-    if request.cookies.get("salon_session") or request.query_params:
+    if session_value(request) or request.query_params:
         return await run_in_threadpool(build)
+    nonce = csp_nonce(request)
     s = svc(request)
     full = (*key, lang_of(request), s.version)
     hit = s.cache.get(full)
@@ -72,9 +73,17 @@ async def _cached(request: Request, key: tuple[Any, ...], build: Any) -> Respons
                 resp = await run_in_threadpool(build)
                 if resp.status_code != 200:
                     return resp
-                hit = (resp.body, resp.media_type)
+                # The cached body carries a marker where this response's CSP nonce was, so
+                # every later response gets its own nonce (salon.web.hardening).
+                body = bytes(resp.body)
+                if nonce:
+                    body = body.replace(nonce.encode(), _NONCE_MARK)
+                hit = (body, resp.media_type)
                 s.cache[full] = hit
-    return Response(hit[0], media_type=hit[1])
+    return Response(hit[0].replace(_NONCE_MARK, nonce.encode()) if nonce else hit[0], media_type=hit[1])
+
+
+_NONCE_MARK = b"\x00csp-nonce\x00"
 
 
 @router.get("/", response_class=HTMLResponse)

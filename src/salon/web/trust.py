@@ -1,0 +1,203 @@
+"""Editors' trust and safety pages (``/edit/{slug}/trust``): the spam review queue, the wall's
+queues (pending approval, trash with restore), block/allow lists with CSV import, flagged
+lookalike accounts with their evidence, takedowns, opt-out overrides and the moderation log.
+Every page needs an editor's session, every form its CSRF token; every action is logged with
+the editor's name (``salon.campaigns.trust``)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from salon.campaigns.stored import get_campaign
+from salon.campaigns.trust import consent, lists, log, lookalikes, moderation, spam, takedown
+from salon.campaigns.trust.settings import ModerationError, moderation_of
+from salon.campaigns.trust.verify import cached_registry
+from salon.web.deps import csrf_ok, render, svc, user_of
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+TABS = ("spam", "wall", "lists", "lookalikes", "takedown", "log")
+_MAX_CSV = 2_000_000  # bytes of an uploaded list
+
+
+def _editor(request: Request) -> Any:
+    u = user_of(request)
+    if u is None:
+        raise HTTPException(401, "log in first")
+    return u
+
+
+async def _form(request: Request) -> dict[str, Any]:
+    form = await request.form()
+    data: dict[str, Any] = {}
+    for k, v in form.items():
+        if isinstance(v, UploadFile):
+            raw = await v.read(_MAX_CSV + 1)
+            if len(raw) > _MAX_CSV:
+                raise HTTPException(413, "the file is too large (2 MB at most)")
+            data[k] = raw.decode("utf-8", "replace")
+        else:
+            data[k] = str(v)
+    if not csrf_ok(request, data.get("csrf") or request.headers.get("x-csrf-token")):
+        raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
+    return data
+
+
+def _campaign(arc: Any, slug: str) -> Any:
+    c = get_campaign(arc, slug)
+    if c is None:
+        raise HTTPException(404, f"no campaign {slug!r}")
+    return c
+
+
+def _page(request: Request, slug: str, tab: str) -> dict[str, Any]:
+
+    arc = svc(request).reader()
+    c = _campaign(arc, slug)
+    try:
+        mod = moderation_of(c)
+        mod_error = None
+    except ModerationError as exc:
+        mod, mod_error = None, str(exc)
+    ctx: dict[str, Any] = {"slug": slug, "c": c, "tab": tab, "tabs": TABS, "mod": mod, "mod_error": mod_error}
+    status = request.query_params.get("status", "held")
+    if tab == "spam":
+        ctx["status"] = status if status in ("held", "reviewed", "all") else "held"
+        ctx["rows"] = spam.review_queue(arc, c, status=ctx["status"], limit=200)
+        ctx["explain"] = {code: spam.explain(code, mod) for code in spam.REASONS}
+    elif tab == "wall":
+        q = request.query_params.get("queue", "pending" if mod and mod.mode == "pre" else "trash")
+        ctx["queue"] = q if q in ("pending", "trash", "shown") else "trash"
+        ctx["rows"] = moderation.queue(arc, c, ctx["queue"], limit=200)
+    elif tab == "lists":
+        ctx["entries"] = lists.entries(arc, c.campaign_id)
+        ctx["lists"] = lists.LISTS
+    elif tab == "lookalikes":
+        ctx["flags"] = lookalikes.flagged(arc, c)
+        ctx["verified"] = cached_registry(arc, c)
+    elif tab == "takedown":
+        ctx["takedowns"] = arc.dicts(
+            "SELECT target, kind, reason, by_user, acted_at, posts FROM takedowns ORDER BY acted_at DESC LIMIT 100"
+        )
+        ctx["overrides"] = consent.overrides(arc)
+    else:
+        ctx["history"] = log.history(arc, c.campaign_id, limit=300)
+    return ctx
+
+
+@router.get("/edit/{slug}/trust")
+async def trust_page(request: Request, slug: str, tab: str = "spam") -> Response:
+    _editor(request)
+    if tab not in TABS:
+        raise HTTPException(404, "no such tab")
+    ctx = await run_in_threadpool(_page, request, slug, tab)
+    return render(request, "trust.html", done=request.query_params.get("done") == "1", **ctx)
+
+
+def _back(slug: str, tab: str, **params: str) -> RedirectResponse:
+    extra = "".join(f"&{k}={quote(v)}" for k, v in params.items() if v)
+    return RedirectResponse(f"/edit/{quote(slug)}/trust?tab={tab}&done=1{extra}", status_code=303)
+
+
+async def _do(request: Request, fn: Any) -> Any:
+    """Run a trust action on the writer thread; a bad request is a 400 with its reason."""
+    try:
+        return await svc(request).write(fn)
+    except LookupError as exc:
+        raise HTTPException(404, str(exc).strip("'\"")) from None
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
+
+
+@router.post("/edit/{slug}/trust/spam")
+async def decide_spam(request: Request, slug: str) -> Response:
+    u = _editor(request)
+    data = await _form(request)
+
+    await _do(
+        request,
+        lambda a, w: spam.decide(
+            a,
+            _campaign(a, slug),
+            data.get("uid", ""),
+            data.get("decision", ""),
+            by=u.username,
+            note=data.get("note") or None,
+        ),
+    )
+    return _back(slug, "spam", status=data.get("status", ""))
+
+
+@router.post("/edit/{slug}/trust/wall")
+async def wall_action(request: Request, slug: str) -> Response:
+    u = _editor(request)
+    data = await _form(request)
+
+    await _do(
+        request,
+        lambda a, w: moderation.act(
+            a,
+            _campaign(a, slug),
+            data.get("uid", ""),
+            data.get("action", ""),
+            by=u.username,
+            reason=data.get("reason") or None,
+        ),
+    )
+    return _back(slug, "wall", queue=data.get("queue", ""))
+
+
+@router.post("/edit/{slug}/trust/lists")
+async def list_action(request: Request, slug: str) -> Response:
+    u = _editor(request)
+    data = await _form(request)
+
+    name, op = data.get("list", ""), data.get("op", "add")
+
+    def run(a: Any, w: Any) -> Any:
+        cid = _campaign(a, slug).campaign_id
+        if op == "import":
+            return lists.import_csv(a, cid, name, data.get("file") or data.get("csv") or "", by=u.username)
+        if op == "remove":
+            return lists.remove(a, cid, name, data.get("value", ""), by=u.username)
+        return lists.add(a, cid, name, data.get("value", ""), by=u.username, note=data.get("note") or None)
+
+    if name not in lists.LISTS:
+        raise HTTPException(400, "unknown list")
+    await _do(request, run)
+    return _back(slug, "lists")
+
+
+@router.post("/edit/{slug}/trust/takedown")
+async def takedown_action(request: Request, slug: str) -> Response:
+    u = _editor(request)
+    data = await _form(request)
+
+    await _do(
+        request,
+        lambda a, w: takedown.takedown(
+            a, data.get("target", ""), reason=data.get("reason", ""), by=u.username
+        ),
+    )
+    return _back(slug, "takedown")
+
+
+@router.post("/edit/{slug}/trust/consent")
+async def consent_action(request: Request, slug: str) -> Response:
+    u = _editor(request)
+    data = await _form(request)
+
+    await _do(
+        request,
+        lambda a, w: consent.override(
+            a, data.get("author", ""), data.get("action", ""), reason=data.get("reason", ""), by=u.username
+        ),
+    )
+    return _back(slug, "takedown")

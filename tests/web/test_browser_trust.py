@@ -1,0 +1,41 @@
+"""In a real browser against a real `salon serve`: a deletion event at the source (a Mastodon
+``delete`` streaming event, imported into the served archive) clears the post from the open
+wall within one refresh, and the held count stays beside the headline. No request leaves the
+machine."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+from urllib.parse import urlparse
+
+from tests.web.conftest import LiveServer, shot
+from tests.web.data import SLUG
+
+
+def test_a_deletion_event_clears_the_wall_within_one_refresh(live: LiveServer, page: Any) -> None:
+    page.goto(f"{live.url}/wall/{SLUG}")
+    page.wait_for_function("document.documentElement.getAttribute('data-live-version')")  # SSE connected
+    newest = "(n°39)"  # tests/web/data.py: status 100039 is the newest post
+    assert newest in page.locator("#latest").inner_text()
+    before = page.locator('.counters [data-k="spam.shown.posts"]').inner_text()
+    assert page.locator('[data-held] [data-k="spam.posts"]').inner_text() == "0"
+    # The Mastodon streaming API's delete event for that status, as a collector records it.
+    event = live.archive.parent / "delete.jsonl"
+    event.write_text(
+        json.dumps({"event": "delete", "payload": "100039", "instance": "mastodon.example"}) + "\n"
+    )
+    res = live.salon("import", str(event), "-a", str(live.archive))
+    assert "streaming to" in res.stderr
+    imported = time.monotonic()
+    page.wait_for_function("!document.querySelector('#latest').textContent.includes('(n°39)')", timeout=5000)
+    cleared = time.monotonic() - imported
+    assert cleared < 2.5, f"the wall cleared {cleared:.2f}s after the import returned"
+    # The figures follow: a deleted post is no campaign post (the tombstone stays in the archive).
+    page.wait_for_function(
+        f"document.querySelector('.counters [data-k=\"spam.shown.posts\"]').textContent === '{int(before) - 1}'",
+        timeout=5000,
+    )
+    shot(page, "wall-after-deletion", full=False)
+    assert not [u for u in page.requests if urlparse(u).hostname != "127.0.0.1"]
