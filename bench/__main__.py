@@ -10,6 +10,7 @@ BENCHMARKS = {
     "web": "bench.web_bench",
     "live": "bench.live_bench",
     "spark": "bench.spark_bench",
+    "exports": "bench.exports_bench",
 }
 
 

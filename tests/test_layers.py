@@ -87,12 +87,17 @@ LAZY: dict[str, str] = {
     "salon.commands.campaign": "CLI start-up: loads DuckDB and pyarrow only when a command runs",
     "salon.commands.collect": "CLI start-up: loads the collectors (httpx, websockets) only when asked",
     "salon.commands.chat": "CLI start-up: loads DuckDB, httpx and the chat modules only when a command runs",
+    "salon.commands.authors": "CLI start-up: loads the getProfiles collector (httpx) only when asked",
     "salon.commands.common": "CLI start-up: opens DuckDB only when a command needs the archive",
+    "salon.commands.export": "CLI start-up: loads DuckDB, pyarrow and the exporters only when an export runs",
+    "salon.commands.report": "CLI start-up: loads matplotlib, WeasyPrint and the campaign layer only when a report runs",
     "salon.commands.demo": "CLI start-up: loads the generator, importer and web app only when asked",
     "salon.commands.web": "CLI start-up: loads FastAPI and uvicorn only when the server is asked for",
     "salon.commands.trust": "CLI start-up: loads DuckDB and the trust rules only when a command runs",
     "salon.commands.parquet": "CLI start-up: loads DuckDB and the Parquet export only when it runs",
     "salon.commands.engines": "CLI start-up: loads the Spark engine (sqlglot, PySpark) only when asked",
+    "salon.commands.story": "CLI start-up: loads DuckDB, Jinja2, the Markdown and WACZ libraries and"
+    " httpx only when a story or media command runs",
     "salon.clidocs": "builds docs/cli.md from the Typer app, which it loads only when called",
     "salon.collect": "the package's facade (run, run_async, coverage): importing any module of"
     " salon.collect (the web app reads salon.collect.state) must not load every collector",

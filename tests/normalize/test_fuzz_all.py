@@ -37,6 +37,17 @@ HINTS: dict[str, list[str]] = {
     "x_v1": ["id_str", "text", "full_text", "user", "entities", "created_at", "retweeted_status"],
     "mastodon": ["uri", "account", "content", "created_at", "tags", "event", "payload", "reblog", "instance"],
     "jetstream": ["did", "time_us", "kind", "commit", "operation", "collection", "rkey", "record"],
+    "jetstream_events": [
+        "$type",
+        "payload",
+        "did",
+        "time",
+        "operation",
+        "collection",
+        "rkey",
+        "record",
+        "handle",
+    ],
     "bluesky": ["uri", "cid", "record", "author", "value", "thread", "post", "posts", "feed", "$type"],
     "zeeschuimer": ["item_id", "data", "source_platform", "timestamp_collected"],
     "tags_csv": ["id_str", "from_user", "text", "created_at", "time", "entities_str"],
@@ -47,7 +58,7 @@ VALUES = JSON | st.sampled_from(
 
 
 def objects(fmt: str) -> Any:
-    keys = st.sampled_from(HINTS[fmt])
+    keys = st.sampled_from(HINTS.get(fmt) or ["id", "text", "data", "payload", "uri", "did"])
     return st.dictionaries(keys, VALUES, min_size=1, max_size=6)
 
 

@@ -15,7 +15,15 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from salon.commands.common import ArchiveOpt, console, fail_issues, open_archive_or_fail, print_json
+from salon.commands.common import (
+    ArchiveOpt,
+    ask_server,
+    console,
+    fail_issues,
+    open_archive_or_fail,
+    print_json,
+    served,
+)
 from salon.commands.common import fail as _fail
 
 app = typer.Typer(
@@ -514,18 +522,19 @@ def tally_cmd(
         from salon.commands.engines import tally_over_export
 
         t = tally_over_export(campaign, engine, parquet, at, basis, top, _parse_at)
-        if as_json:
-            print_json(t)
-            return
-        console.print(render_tally(t))
-        return
-    arc = open_archive_or_fail(archive, read_only=False, fallback=True)
-    c = _resolve(arc, campaign)
-    at_dt = _parse_at(at, c.tz) if at else None
-    try:
-        t = tally(arc, c, at_dt, basis=basis, top=top)
-    finally:
-        arc.close()
+    elif (server := served(archive)) is not None:  # the server holds the archive: it tallies
+        from pathlib import Path
+
+        where = str(Path(campaign).resolve()) if Path(campaign).is_file() else campaign
+        t = ask_server(server, {"op": "tally", "campaign": where, "at": at, "basis": basis, "top": top})
+    else:
+        arc = open_archive_or_fail(archive, read_only=False, fallback=True)
+        c = _resolve(arc, campaign)
+        at_dt = _parse_at(at, c.tz) if at else None
+        try:
+            t = tally(arc, c, at_dt, basis=basis, top=top)
+        finally:
+            arc.close()
     if as_json:
         print_json(t)
         return
