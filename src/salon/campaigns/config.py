@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from salon.campaigns.chats import chat_issues
 from salon.hashtags import tag_key, tag_norm
 
 __all__ = [
@@ -483,6 +484,7 @@ def parse_campaign(
             issues.extend(exc.issues)
 
     extra = {k: v for k, v in doc.items() if k not in ("campaign", "days", "participants")}
+    issues.extend(chat_issues(doc.get("chats"), tzname if tz_ok else "UTC", path, lines.find, Issue))
     if issues:
         raise CampaignError(issues)
     camp = Campaign(

@@ -10,7 +10,7 @@ from typing import Any
 
 from salon.campaigns.config import PARTICIPANT_COLUMNS, Campaign
 
-__all__ = ["participants_csv", "to_toml"]
+__all__ = ["participants_csv", "to_toml", "toml_value"]
 
 
 def _s(v: str) -> str:
@@ -31,6 +31,11 @@ def _value(v: Any) -> str:
     if isinstance(v, dict):
         return "{ " + ", ".join(f"{_key(k)} = {_value(x)}" for k, x in v.items()) + " }"
     raise TypeError(f"cannot write {type(v).__name__} to TOML")
+
+
+def toml_value(v: Any) -> str:
+    """``v`` written as a TOML value (strings, numbers, booleans, dates, lists, inline tables)."""
+    return _value(v)
 
 
 def _key(k: str) -> str:

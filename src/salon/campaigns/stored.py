@@ -8,6 +8,7 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
+from salon.campaigns.chats import sync_chats
 from salon.campaigns.config import Account, Campaign, Day, Participant
 from salon.store.archive import Archive
 
@@ -112,6 +113,7 @@ def save_campaign(archive: Archive, c: Campaign, source_toml: str | None = None)
             accts.append([cid, i, a.platform, a.handle, a.handle_norm, uid, at])
         if accts:
             con.executemany("INSERT INTO participant_accounts VALUES (?, ?, ?, ?, ?, ?, ?)", accts)
+        sync_chats(con, cid, c)  # [[chats]] materialised (docs/chats.md)
     c.campaign_id = cid
     return cid, row is None
 
@@ -222,6 +224,11 @@ def remove_campaign(archive: Archive, slug: str) -> bool:
             "campaign_index_state",
         ):
             con.execute(f"DELETE FROM {t} WHERE campaign_id = ?", [row[0]])
+        con.execute(
+            "DELETE FROM chat_questions WHERE slug IN (SELECT slug FROM chats WHERE campaign_id = ?)",
+            [row[0]],
+        )
+        con.execute("DELETE FROM chats WHERE campaign_id = ?", [row[0]])
     return True
 
 

@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
+import orjson
 import zstandard
 
 from salon.collect.http import request
@@ -95,8 +96,6 @@ def refusal(exc: BaseException) -> Refused | None:
         return None
     error = message = ""
     try:
-        import orjson
-
         body = orjson.loads(getattr(response, "body", b"") or b"{}")
         if isinstance(body, dict):
             error, message = str(body.get("error") or ""), str(body.get("message") or "")

@@ -5,7 +5,7 @@
 "hashtag", "tag": ...}`` message per official hashtag. The server sends ``{"stream":
 ["hashtag", tag], "event": "update" | "status.update" | "delete", "payload": "<status JSON text,
 or the deleted id>"}``; each is stored in the same envelope as the server-sent events path
-(``salon.collect.mastodon.envelope``), ``payload`` exactly as received, so both paths store the
+(``salon.collect.mastodon_envelope``), ``payload`` exactly as received, so both paths store the
 same bytes for the same event.
 
 Liveness is the WebSocket's own: pings every 20 s, a connection that does not answer is closed
@@ -25,13 +25,13 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import orjson
-from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from salon.collect.config import MastodonConfig
 from salon.collect.context import Ctx
 from salon.collect.credentials import Secret
-from salon.collect.http import Backoff, GiveUp
+from salon.collect.http import Backoff, GiveUp, StayOnOrigin
+from salon.collect.mastodon_envelope import envelope
 from salon.collect.reconnect import Link, Refusal, keep_connected, read_events
 from salon.collect.sink import Page
 from salon.sources.files import RawRecord
@@ -84,7 +84,7 @@ async def stream_instance(
 
     async def attempt(link: Link) -> None:
         try:
-            ws = await connect(
+            ws = await StayOnOrigin(
                 url,
                 additional_headers=headers,
                 open_timeout=10,
@@ -148,8 +148,6 @@ def _record(host: str, msg: str | bytes) -> RawRecord | str | None:
     event, payload = obj.get("event"), obj.get("payload")
     if event not in EVENTS or not isinstance(payload, str):
         return None  # an error message, a notification, an announcement...
-    from salon.collect.mastodon import envelope
-
     return RawRecord(
         envelope(host, event, payload), 0, {"instance": host, "event": event, "payload": payload}, "mastodon"
     )

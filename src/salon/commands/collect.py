@@ -176,11 +176,15 @@ _NAMES = {
         ("password_env", "SALON_BSKY_APP_PASSWORD", "Bluesky app password"),
     ],
     "x": [("token_env", "SALON_X_BEARER_TOKEN", "X API bearer token")],
+    # Posting a chat's questions on X needs a user-context token (OAuth 2.0, tweet.write).
+    "x-user": [("user_token_env", "SALON_X_USER_TOKEN", "X user-context token (tweet.write)")],
 }
 
 
 def auth_cmd(
-    platform: Annotated[str, typer.Argument(help="mastodon, bluesky or x.")],
+    platform: Annotated[
+        str, typer.Argument(help="mastodon, bluesky, x, or x-user (the token `salon chat run` posts with).")
+    ],
     campaign: Annotated[
         str | None, typer.Option("--campaign", "-c", help="Campaign file whose *_env names to use.")
     ] = None,
@@ -197,16 +201,16 @@ def auth_cmd(
     from salon.collect.credentials import save_credentials
 
     if platform not in _NAMES:
-        _fail(f"unknown platform {platform!r} (mastodon, bluesky or x)", 2)
+        _fail(f"unknown platform {platform!r} (mastodon, bluesky, x or x-user)", 2)
     table: dict[str, Any] = {}
     if campaign:
         from salon.campaigns.config import CampaignError, load_campaign
 
         try:
-            table = (load_campaign(campaign).extra.get("sources") or {}).get(platform) or {}
+            table = (load_campaign(campaign).extra.get("sources") or {}).get(platform.split("-")[0]) or {}
         except (CampaignError, OSError) as exc:
             _fail(str(exc))
-    given = {"token_env": token, "handle_env": handle, "password_env": password}
+    given = {"token_env": token, "handle_env": handle, "password_env": password, "user_token_env": token}
     values: dict[str, str] = {}
     for key, default, label in _NAMES[platform]:
         name = table.get(key) or default

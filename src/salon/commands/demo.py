@@ -132,8 +132,10 @@ def _live(
 ) -> None:
     """The live demo: a fresh archive holding only the campaign definition, served, with the
     synthetic campaign replayed into it at ``rate`` records/s through the server's writer."""
+    import tempfile
     from contextlib import ExitStack
 
+    from salon.demo.chats import add_chat_campaign, prepare_chats
     from salon.demo.run import add_campaign, prepare, sample
     from salon.store.archive import open_archive
     from salon.web.app import serve
@@ -157,10 +159,19 @@ def _live(
         path.parent.mkdir(parents=True, exist_ok=True)
         for stale in (path, Path(f"{path}.wal")):
             stale.unlink(missing_ok=True)
+        # The #musesocial chat series too: its room fills up as its posts are replayed.
+        chat_dir = (
+            Path(stack.enter_context(tempfile.TemporaryDirectory())) / "chats"
+            if data.bundled
+            else data.folder / "chats"
+        )
+        chat_truth = prepare_chats(chat_dir)
         with open_archive(path) as arc:
             mark_live_archive(arc)
             add_campaign(data, arc)
+            add_chat_campaign(chat_dir, chat_truth, arc)
         slug = data.truth["campaign"]["slug"]
+        chat_slug = chat_truth["chats"][0]
         console.print(
             f"[bold]Live demo[/]: {_describe(data.truth)}; replaying {rate:g} records/s into "
             f"{escape(str(path))}",
@@ -169,12 +180,14 @@ def _live(
 
         def ready(url: str) -> None:
             console.print(
-                f"Open [bold]{escape(f'{url}/c/{slug}')}[/] (the public campaign page) · Ctrl-C stops",
+                f"Open [bold]{escape(f'{url}/c/{slug}')}[/] (the public campaign page) and "
+                f"[bold]{escape(f'{url}/chats/{chat_slug}')}[/] (a chat room, filling up once the campaign is replayed) · Ctrl-C stops",
                 highlight=False,
                 emoji=False,
             )
 
-        serve(str(path), port=port, replay=data.import_paths, replay_rate=rate, on_ready=ready)
+        replay = [*data.import_paths, str(chat_dir / "data")]  # the chats after the campaign
+        serve(str(path), port=port, replay=replay, replay_rate=rate, on_ready=ready)
 
 
 def mark_live_archive(arc: Any) -> None:
@@ -285,6 +298,7 @@ def _main_job(data: Any, archive: str | None) -> bool:
             highlight=False,
             emoji=False,
         )
+    _chat_demo(data, path)
     where = "" if archive is None else f" -a {archive}"
     slug, where = escape(slug), escape(where)
     console.print(
@@ -294,6 +308,36 @@ def _main_job(data: Any, archive: str | None) -> bool:
         emoji=False,
     )
     return report.ok
+
+
+def _chat_demo(data: Any, path: str) -> None:
+    """The synthetic #musesocial chat series (salon.demo.chats): imported beside the campaign,
+    its answers assigned and checked against the generator's ground truth."""
+    import tempfile
+
+    from salon.demo.chats import add_chat_demo
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "chats" if data.bundled else data.folder / "chats"
+        arc = open_archive_or_fail(path)
+        try:
+            acc = add_chat_demo(folder, arc)
+        finally:
+            arc.close()
+    console.rule("[bold]Chats[/] (salon chat list)")
+    console.print(
+        f"{len(acc['chats'])} synthetic #musesocial chats ({acc['records']:,} records): answers assigned to "
+        f"{acc['correct']:,} of {acc['posts']:,} posts as the ground truth says ({acc['accuracy']:.1%}; "
+        f"thread-linked {acc['thread_correct']:,}/{acc['thread_linked']:,}).",
+        highlight=False,
+        markup=False,
+        emoji=False,
+    )
+    console.print(
+        f"Next: [bold]salon chat transcript {acc['chats'][0]}[/] · [bold]salon chat stats {acc['chats'][-1]}[/]",
+        highlight=False,
+        emoji=False,
+    )
 
 
 @app.command("generate")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from salon.web.chat_i18n import CHAT_MESSAGES
+
 __all__ = ["LANGS", "MESSAGES", "fmt_int", "pick_lang", "t"]
 
 LANGS = ("en", "fr")
@@ -132,6 +134,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "edit.saved": "Saved.",
         "edit.errors": "The campaign was not saved:",
         "edit.export": "Export",
+        "report.title": "Report",
+        "report.published": "Published on {when} by {who}:",
+        "report.not_published": "Not published: only editors can see this report.",
+        "report.publish": "Publish the report as it is now",
+        "report.unpublish": "Unpublish",
+        "report.pdf": "Download the PDF",
+        "report.preview": "Preview (the archive as it is now)",
         "edit.add_participant": "Add a participant",
         "edit.name": "Name",
         "edit.city": "City",
@@ -270,6 +279,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "edit.saved": "Enregistré.",
         "edit.errors": "La campagne n’a pas été enregistrée :",
         "edit.export": "Exporter",
+        "report.title": "Rapport",
+        "report.published": "Publié le {when} par {who} :",
+        "report.not_published": "Non publié : seuls les éditeurs voient ce rapport.",
+        "report.publish": "Publier le rapport tel qu’il est maintenant",
+        "report.unpublish": "Dépublier",
+        "report.pdf": "Télécharger le PDF",
+        "report.preview": "Aperçu (l’archive telle qu’elle est maintenant)",
         "edit.add_participant": "Ajouter un participant",
         "edit.name": "Nom",
         "edit.city": "Ville",
@@ -315,3 +331,12 @@ def pick_lang(cookie: str | None, query: str | None, accept: str | None) -> str:
         if code in LANGS:
             return code
     return "en"
+
+
+def _merge_chat_messages() -> None:
+    """The chat pages' strings live beside them (salon.web.chat_i18n)."""
+    for code, strings in CHAT_MESSAGES.items():
+        MESSAGES[code].update(strings)
+
+
+_merge_chat_messages()
