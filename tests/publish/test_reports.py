@@ -30,8 +30,11 @@ def test_report_numbers_equal_tally_and_pdf_renders(demo_archive: Path, tmp_path
     html = (tmp_path / "r" / "report.html").read_text("utf-8")
     with open_archive(str(demo_archive), read_only=True) as arc:
         t = tally(arc, DEMO_SLUG)
+    # The headline is the tally's with spam excluded (its `spam` part), the held count beside it.
+    shown = {**t, **t["spam"]["shown"]}
     for key in ("posts", "reposts", "participants", "institutions", "countries"):
-        assert _fig(html, f"fig-{key}") == t[key], key
+        assert _fig(html, f"fig-{key}") == shown[key], key
+    assert t["spam"]["posts"] > 0 and f"{t['spam']['posts']:,} posts held as spam" in html
     assert f"{t['posts']:,} posts carried at least one" in html
     assert f"{t['engagement']['likes']:,} likes" in html
     for name, th in t["themes"].items():
