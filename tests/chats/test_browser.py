@@ -66,7 +66,7 @@ def test_during_the_chat_a_post_appears_under_its_question(chat_live: Any, page:
     res = live.salon("import", str(live.archive.parent / "later" / "data"), "-a", str(live.archive))
     imported = time.monotonic()
     assert "streaming to" in res.stderr
-    page.locator(f'#q{t["n"]} [data-uid="{uid}"]').wait_for(timeout=5000)
+    page.locator(f'#q{t["n"]} [data-uid="{uid}"]').wait_for(timeout=10000)
     seen = time.monotonic()
     assert seen - imported < 2.0, f"the post showed {seen - imported:.2f}s after the import returned"
     assert page.locator(f'#q{t["n"]} [data-uid="{uid}"]').count() == 1

@@ -123,7 +123,9 @@ def room_view(a: Assignment, hidden: set[str], editor: bool = False) -> dict[str
     }
 
 
-def _context(request: Request, slug: str) -> dict[str, Any]:
+def _context(request: Request, slug: str, *, full: bool = True) -> dict[str, Any]:
+    """The page's context; ``full=False`` (the room alone) skips the figures and the series,
+    which the room does not show: it is fetched again on every change during a chat."""
     arc = svc(request).reader()
     chat = _chat_or_404(request, slug)
     editor = user_of(request) is not None
@@ -149,8 +151,8 @@ def _context(request: Request, slug: str) -> dict[str, Any]:
         "question_times": [t.astimezone(tz).strftime("%H:%M") for t in chat.question_times()],
         "hosts": hosts,
         "room": room_view(a, hidden, editor),
-        "stats": chat_report(arc, chat) if state != "before" else None,
-        "series": [c for c in series_chats(arc, chat) if c.slug != chat.slug],
+        "stats": chat_report(arc, chat) if full and state != "before" else None,
+        "series": [c for c in series_chats(arc, chat) if c.slug != chat.slug] if full else [],
         "version": svc(request).version,
         "editor": editor,
         "with_csrf": editor,
@@ -221,7 +223,9 @@ async def chat_page(request: Request, slug: str) -> Response:
 @router.get("/chats/{slug}/room", response_class=HTMLResponse)
 async def room_fragment(request: Request, slug: str) -> Response:
     """The live room alone (what the page's script swaps in on each change)."""
-    return await run_in_threadpool(lambda: render(request, "_chat_room.html", **_context(request, slug)))
+    return await run_in_threadpool(
+        lambda: render(request, "_chat_room.html", **_context(request, slug, full=False))
+    )
 
 
 @router.get("/api/chats/{slug}/stream")
