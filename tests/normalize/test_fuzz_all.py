@@ -37,12 +37,30 @@ HINTS: dict[str, list[str]] = {
     "x_v1": ["id_str", "text", "full_text", "user", "entities", "created_at", "retweeted_status"],
     "mastodon": ["uri", "account", "content", "created_at", "tags", "event", "payload", "reblog", "instance"],
     "jetstream": ["did", "time_us", "kind", "commit", "operation", "collection", "rkey", "record"],
+    "jetstream_events": [
+        "$type",
+        "payload",
+        "seq",
+        "did",
+        "time",
+        "operation",
+        "collection",
+        "rkey",
+        "identity",
+    ],
     "bluesky": ["uri", "cid", "record", "author", "value", "thread", "post", "posts", "feed", "$type"],
     "zeeschuimer": ["item_id", "data", "source_platform", "timestamp_collected"],
     "tags_csv": ["id_str", "from_user", "text", "created_at", "time", "entities_str"],
 }
 VALUES = JSON | st.sampled_from(
-    ["did:plc:abc", "at://did:plc:abc/app.bsky.feed.post/x", "2024-01-01T00:00:00Z"]
+    [
+        "did:plc:abc",
+        "at://did:plc:abc/app.bsky.feed.post/x",
+        "2024-01-01T00:00:00Z",
+        "message",
+        "network.bsky.jetstream.subscribeEvents#commit",
+        "network.bsky.jetstream.subscribeEvents#identity",
+    ]
 )
 
 
