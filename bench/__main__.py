@@ -9,6 +9,8 @@ BENCHMARKS = {
     "tally": "bench.tally_bench",
     "web": "bench.web_bench",
     "live": "bench.live_bench",
+    "spark": "bench.spark_bench",
+    "exports": "bench.exports_bench",
 }
 
 

@@ -51,7 +51,7 @@ def test_truncated_gzip_keeps_what_was_read(tmp_path: Path, archive_path: Path) 
     report = import_paths([str(f)], archive_path)
     assert report.posts_new > 0
     assert any("truncated or corrupt" in p.reason for p in report.problems)
-    assert report.ok
+    assert not report.ok and report.incomplete  # kept what was read, but says the file was cut
 
 
 def test_utf8_bom_is_skipped(tmp_path: Path, archive_path: Path) -> None:

@@ -60,4 +60,6 @@ def test_default_archive_follows_dir_and_is_recreated(tmp_path: Path, served: li
     live = folder / "live.duckdb"
     assert served == [str(live), str(live)]
     with open_archive(live, read_only=True) as arc:
-        assert arc.scalar("SELECT count(*) FROM campaigns") == 1
+        # The sample campaign and the #musesocial chat series (salon.demo.chats), once each.
+        slugs = [r[0] for r in arc.query("SELECT slug FROM campaigns ORDER BY slug")]
+        assert len(slugs) == 2 and "musesocial" in slugs

@@ -195,7 +195,7 @@ def test_x_account_archive_names_are_matched_in_any_case(tmp_path: Path) -> None
 def test_x_archive_member_rule_is_one_rule_in_any_case() -> None:
     """Which archive ``.js`` files are read and which get the owner from manifest.js: the same
     names, compared case-insensitively."""
-    from salon.sources.files import InputFile, _wanted_member, x_archive_owner
+    from salon.sources.inputs import InputFile, _wanted_member, x_archive_owner
 
     manifest = b'window.__THAR_CONFIG = {"userInfo": {"accountId": "42", "userName": "me"}}'
     posts = [

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from salon import __version__
-from salon.commands.common import ArchiveOpt, console, err, note
+from salon.commands.common import ArchiveOpt, ask_server, console, err, note, printable, served
 from salon.commands.common import fail as _fail
 
 app = typer.Typer(
@@ -74,6 +74,16 @@ def import_cmd(
             "--batch-size", min=1, help="Records per transaction (a crash loses at most one batch)."
         ),
     ] = 20_000,
+    max_record_mb: Annotated[
+        float | None,
+        typer.Option(
+            "--max-record-mb",
+            min=0.001,
+            help="Quarantine, unread, any record (line, array element, document, CSV row) larger"
+            " than this; memory stays bounded. Default: $SALON_MAX_RECORD_MB or 32.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Import exports and archives into the archive, detecting each file's format.
 
@@ -81,13 +91,23 @@ def import_cmd(
     TAGS CSV, Mastodon statuses and streaming events, Bluesky post views, records and
     Jetstream events, and Zeeschuimer NDJSON. Re-importing the same data changes no count; bad
     records are reported with file and line and quarantined, and the rest is imported.
-    The exit code is 1 only when nothing could be read."""
+    The exit code is 1 when nothing could be read, when a file was cut short (a truncated or
+    corrupt gzip, zstd or zip: what came before is kept, the import is recorded incomplete) or
+    when the import failed (disk full: recorded as failed, committed batches kept)."""
+    import contextlib
+
+    import duckdb
+
     from salon import normalize
-    from salon.importer import import_paths, summary
+    from salon.importer import import_failure, import_paths, summary
     from salon.sources.files import InputError, iter_inputs
 
     if fmt is not None and fmt not in normalize.formats():
         _fail(f"unknown format {fmt!r}; known: {', '.join(normalize.formats())}", 2)
+    if max_record_mb is not None:
+        import os
+
+        os.environ["SALON_MAX_RECORD_MB"] = str(max_record_mb)  # read by salon.sources.streams
     try:
         total = sum(i.size or 0 for i in iter_inputs(paths))
     except InputError as exc:
@@ -105,6 +125,10 @@ def import_cmd(
             "[yellow]interrupted:[/] what was imported so far is kept; run the same command again to finish."
         )
         raise typer.Exit(130) from None
+    except (duckdb.Error, OSError, MemoryError) as exc:
+        with contextlib.suppress(Exception):
+            arc.close()
+        _fail(import_failure(exc, arc.path))
     arc.close()
     for problem in report.problems[:50]:
         note(problem, "warning")
@@ -154,7 +178,7 @@ def _import_with_progress(
             bar.update(task, advance=nbytes, posts=posts, rate=posts / elapsed)
 
         def on_file(inp: Any) -> None:
-            bar.update(task, description=Path(inp.label.split("!")[-1]).name[:40])
+            bar.update(task, description=printable(Path(inp.label.split("!")[-1]).name[:40]))
 
         return import_paths(paths, arc, fmt=fmt, batch_size=batch_size, progress=advance, on_file=on_file)
 
@@ -168,10 +192,16 @@ def info(
     """What the archive holds: posts by platform and kind, dates, authors, top hashtags,
     imports history and quarantined records."""
     from salon.info import archive_info
+    from salon.store.archive import default_archive_path
 
-    arc = _open(archive, read_only=True)
-    data = archive_info(arc, top=top)
-    arc.close()
+    server = served(archive)
+    if server is not None:  # the server holds the archive: it answers
+        data = ask_server(server, {"op": "info", "top": top})
+        data["archive"] = archive or default_archive_path()
+    else:
+        arc = _open(archive, read_only=True)
+        data = archive_info(arc, top=top)
+        arc.close()
     if as_json:
         print(json.dumps(data, default=str, indent=2))
         return
@@ -185,34 +215,50 @@ def sql(
     query: Annotated[str, typer.Argument(help="A read-only SQL query over the archive's tables.")],
     archive: ArchiveOpt = None,
     output: Annotated[str, typer.Option("--output", "-o", help="table, csv or json.")] = "table",
+    out: Annotated[
+        str | None,
+        typer.Option(
+            "--out",
+            help="Write the result to this file (csv or json, by --output or the file's extension) "
+            "instead of printing it. The query itself can never write or read a file.",
+        ),
+    ] = None,
 ) -> None:
-    """Run a read-only SQL query (the schema is documented in docs/schema.md)."""
-    import duckdb
+    """Run a read-only SQL query (the schema is documented in docs/schema.md).
+
+    Only SELECT/WITH/DESCRIBE/SHOW/EXPLAIN statements run, in a transaction that is rolled
+    back, with DuckDB's external access off: COPY ... TO, EXPORT DATABASE, ATTACH, INSTALL and
+    read_text()/read_csv() of other files are refused. Use --out to save a result. While
+    `salon serve` holds the archive, the server answers."""
+    from salon.store.query import QueryError, read_query
 
     if output not in ("table", "csv", "json"):
         _fail("--output must be table, csv or json", 2)
-    arc = _open(archive, read_only=True)
-    try:
-        cur = arc.con.execute(query)
-    except duckdb.Error as exc:
-        _fail(str(exc).splitlines()[0])
-    if cur.description is None:
+    if out is not None and output == "table":
+        output = "json" if out.lower().endswith(".json") else "csv"
+    server = served(archive)
+    if server is not None:
+        res = ask_server(server, {"op": "sql", "query": query})
+        names, rows = res["names"], [tuple(r) for r in res["rows"]]
+    else:
+        arc = _open_query(archive)
+        try:
+            names, rows = read_query(arc.con, query)
+        except QueryError as exc:
+            _fail(str(exc))
+        finally:
+            arc.close()
+    if not names:
         return
-    names = [d[0] for d in cur.description]
-    rows = cur.fetchall()
-    arc.close()
-    if output == "json":
-        print(
-            json.dumps(
-                [dict(zip(names, r, strict=True)) for r in rows], default=str, ensure_ascii=False, indent=2
-            )
-        )
-    elif output == "csv":
-        import csv
-
-        w = csv.writer(sys.stdout)
-        w.writerow(names)
-        w.writerows(rows)
+    if out is not None:
+        try:
+            with open(out, "w", encoding="utf-8", newline="") as fh:
+                _write_rows(fh, output, names, rows)
+        except OSError as exc:
+            _fail(f"{out}: {exc.strerror or exc}")
+        err.print(f"{len(rows):,} rows written to {printable(out)}", markup=False, highlight=False)
+    elif output in ("csv", "json"):
+        _write_rows(sys.stdout, output, names, rows)
     else:
         t = Table()
 
@@ -224,6 +270,32 @@ def sql(
         for r in rows:
             t.add_row(*[cell(v) for v in r])
         console.print(t)
+
+
+def _open_query(archive: str | None) -> Any:
+    """The archive opened read-only with DuckDB's external access off (``salon sql``)."""
+    from salon.store.archive import ArchiveError, open_archive
+
+    try:
+        return open_archive(archive, read_only=True, external_access=False)
+    except ArchiveError as exc:
+        _fail(str(exc))
+
+
+def _write_rows(fh: Any, output: str, names: list[str], rows: list[tuple[Any, ...]]) -> None:
+    if output == "json":
+        fh.write(
+            json.dumps(
+                [dict(zip(names, r, strict=True)) for r in rows], default=str, ensure_ascii=False, indent=2
+            )
+            + "\n"
+        )
+    else:
+        import csv
+
+        w = csv.writer(fh)
+        w.writerow(names)
+        w.writerows(rows)
 
 
 @app.command()
@@ -255,6 +327,10 @@ def export_raw_cmd(
     err.print(f"{n:,} raw records written")
 
 
+from salon.commands import parquet as _parquet  # noqa: E402  (salon export parquet)
+
+_parquet.register(export_app)
+
 from salon.commands import campaign as _campaign  # noqa: E402  (campaigns, tally, compare)
 
 app.add_typer(_campaign.app, name="campaign")
@@ -276,6 +352,14 @@ _web.register(app)
 from salon.commands import collect as _collect  # noqa: E402  (collect, coverage, auth)
 
 _collect.register(app)
+
+from salon.commands import export as _export  # noqa: E402  (export csv, xlsx, network, ids)
+
+_export.register(export_app)
+
+from salon.commands.report import report_cmd  # noqa: E402  (campaign and institution reports)
+
+app.command("report")(report_cmd)
 
 from salon.commands.authors import app as _authors_app  # noqa: E402  (names of Bluesky DIDs)
 

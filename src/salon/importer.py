@@ -41,6 +41,7 @@ __all__ = [
     "ImportReport",
     "Problem",
     "import_arguments",
+    "import_failure",
     "import_paths",
     "ingest_batch",
     "record_from_payload",
@@ -74,6 +75,8 @@ class FileReport:
     records_bad: int = 0
     posts_new: int = 0
     notes: list[str] = field(default_factory=list)
+    # Why the file could not be read to its end (a truncated or corrupt container), or None.
+    incomplete: str | None = None
 
     def add(self, out: BatchOutcome, problems: list[Problem], formats: dict[str, int]) -> None:
         """Count one batch's outcome in this file's report, its problems in ``problems`` and the
@@ -94,6 +97,9 @@ class FileReport:
         self.format = max(formats, key=formats.__getitem__) if formats else None
         if self.records_in == 0 and "empty file" in inp.notes:
             problems.append(Problem(inp.label, 0, "empty file: nothing to import"))
+        if inp.broken is not None and self.incomplete is None:
+            self.incomplete = inp.broken
+            problems.append(Problem(inp.label, 0, f"incomplete: {inp.broken}"))
         return {
             "in": self.records_in,
             "new": self.records_new,
@@ -145,7 +151,15 @@ class ImportReport:
         }
 
     @property
+    def incomplete(self) -> bool:
+        """Whether a file could not be read to its end (see ``FileReport.incomplete``)."""
+        return any(f.incomplete for f in self.files)
+
+    @property
     def ok(self) -> bool:
+        """False when nothing at all could be read, or when a file was cut short."""
+        if self.incomplete:
+            return False
         return self.records_in - self.records_bad > 0 or (self.records_in == 0 and not self.problems)
 
 
@@ -200,16 +214,23 @@ def import_paths(
             report.files.append(
                 _import_file(writer, report, inp, fmt, batch_size, progress, fast, batch_bytes)
             )
+        if report.incomplete:
+            status = "incomplete"
     except KeyboardInterrupt:
         status = "interrupted"
         report.interrupted = True
         raise
+    except BaseException:
+        status = "failed"  # out of memory, disk full, ...: never recorded as done
+        raise
     finally:
         # The campaign indexes refreshed when the import finishes are large statements, which
         # DuckDB's threads do speed up.
-        arc.con.execute(f"SET threads = '{previous['threads']}'")
-        writer.finish_import(report.import_id, status, report.counts())
-        if status == "done":
+        with contextlib.suppress(duckdb.Error):
+            arc.con.execute(f"SET threads = '{previous['threads']}'")
+        with contextlib.suppress(duckdb.Error):  # the failure may be the archive's own (disk full)
+            writer.finish_import(report.import_id, status, report.counts())
+        if status in ("done", "incomplete"):
             refresh_after_import(arc)
         # Checkpoint within the import's memory budget: the checkpoint DuckDB makes when the
         # archive is closed would use its default budget (900 MB file: peak RSS 625-683 MB
@@ -273,10 +294,30 @@ def _import_file(
         status = "done"
     finally:
         counts = fr.close(inp, report.problems, formats_seen)
-        writer.finish_file(file_id, inp.sha256, fr.format, status, counts)
+        if status == "done" and fr.incomplete:
+            status = "incomplete"
+        with contextlib.suppress(duckdb.Error):  # the failure may be the archive's own (disk full)
+            writer.finish_file(file_id, inp.sha256, fr.format, status, counts)
         if progress and inp.bytes_read > last_bytes:
             progress(inp.bytes_read - last_bytes, 0)
     return fr
+
+
+def import_failure(exc: BaseException, archive: str) -> str:
+    """One line saying why an import stopped (disk full, out of memory, another failure of the
+    archive), that it is recorded as failed, and that the committed batches are kept."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    low = text.lower()
+    if (isinstance(exc, OSError) and exc.errno == 28) or "no space left" in low or "disk full" in low:
+        why = f"the disk is full (writing {archive})"
+    elif isinstance(exc, MemoryError) or "out of memory" in low:
+        why = f"out of memory ({text})"
+    else:
+        why = text
+    return (
+        f"import stopped: {why}. It is recorded as failed in the imports table; the batches committed"
+        " before are kept, and running the same command again imports the rest."
+    )
 
 
 def summary(report: ImportReport) -> dict[str, Any]:

@@ -63,8 +63,13 @@ def delivered(events: list[str]) -> list[str]:
     ]
 
 
-def sources(url: str, extra: str = "") -> str:
-    return f'[sources.bluesky]\njetstream = "{url}"\nappview = ""\nprofiles = ""\nbatch_seconds = 0.05\nstall_seconds = 2\n{extra}'
+def sources(url: str, extra: str = "", window_hours: float = 1e6) -> str:
+    """The test server replays every event it has from any cursor: its replay window is
+    unbounded, and said so (``replay_window_hours``), unlike a real Jetstream's."""
+    return (
+        f'[sources.bluesky]\njetstream = "{url}"\nappview = ""\nprofiles = ""\nbatch_seconds = 0.05\n'
+        f"stall_seconds = 2\nreplay_window_hours = {window_hours:g}\n{extra}"
+    )
 
 
 def raw_payloads(c: Collector) -> list[bytes]:

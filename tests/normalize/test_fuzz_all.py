@@ -46,7 +46,9 @@ HINTS: dict[str, list[str]] = {
         "operation",
         "collection",
         "rkey",
+        "record",
         "identity",
+        "handle",
     ],
     "bluesky": ["uri", "cid", "record", "author", "value", "thread", "post", "posts", "feed", "$type"],
     "zeeschuimer": ["item_id", "data", "source_platform", "timestamp_collected"],
@@ -65,7 +67,7 @@ VALUES = JSON | st.sampled_from(
 
 
 def objects(fmt: str) -> Any:
-    keys = st.sampled_from(HINTS[fmt])
+    keys = st.sampled_from(HINTS.get(fmt) or ["id", "text", "data", "payload", "uri", "did"])
     return st.dictionaries(keys, VALUES, min_size=1, max_size=6)
 
 

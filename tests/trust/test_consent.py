@@ -206,3 +206,50 @@ def test_takedown_request_by_url_and_account(tmp_path: Path) -> None:
             == 0
         )
         assert [r["action"] for r in log.history(arc)] == ["takedown", "takedown"]
+
+
+def test_subscribe_events_account_frame(tmp_path: Path) -> None:
+    """A subscribeEvents ``#account`` frame, built from the lexicon in the corpus (no captured
+    frame exists there): an account taken down has its posts tombstoned."""
+    lexicon = json.loads(
+        corpus_path("bluesky-jetstream", "lexicons", "subscribeEvents.json").read_text(encoding="utf-8")
+    )
+    assert lexicon["defs"]["account"]["required"] == ["seq", "did", "time", "account"]
+    events = _lines(_jetstream())
+    post = next(
+        e for e in events if e["kind"] == "commit" and e["commit"]["collection"] == "app.bsky.feed.post"
+    )
+    did = post["did"]
+    frame = {
+        "$type": "message",
+        "payload": {
+            "$type": "network.bsky.jetstream.subscribeEvents#account",
+            "seq": 1,
+            "did": did,
+            "time": "2030-01-01T00:00:00.000000Z",
+            "account": {
+                "seq": 9,
+                "did": did,
+                "time": "2030-01-01T00:00:00.000Z",
+                "active": False,
+                "status": "takendown",
+            },
+        },
+    }
+    path = _write(tmp_path / "js.jsonl", [post])
+    frames = _write(tmp_path / "frames.jsonl", [frame])
+    with open_archive(tmp_path / "a.duckdb") as arc:
+        import_paths([str(path)], arc)
+        import_paths([str(frames)], arc)
+        assert arc.scalar("SELECT format FROM raw WHERE format = 'jetstream-events'") == "jetstream-events"
+        assert takedown.scan_account_events(arc) == 1
+        assert (
+            arc.scalar(
+                "SELECT count(*) FROM posts WHERE author_uid = ? AND deleted_at IS NULL", [f"bluesky:{did}"]
+            )
+            == 0
+        )
+        assert (
+            arc.scalar("SELECT status FROM account_status WHERE author_uid = ?", [f"bluesky:{did}"])
+            == "takendown"
+        )

@@ -15,7 +15,7 @@ from salon.campaigns.registry import participant_activity
 from salon.campaigns.tally import resolve_campaign, tally
 from salon.store.archive import Archive
 
-__all__ = ["compare"]
+__all__ = ["compare", "compare_figures"]
 
 FIGURES = ("posts", "reposts", "participants", "institutions", "countries")
 
@@ -38,8 +38,16 @@ def compare(archive: Archive, a: Campaign | str, b: Campaign | str) -> dict[str,
     themes with the same name."""
     ca, cb = resolve_campaign(archive, a), resolve_campaign(archive, b)
     ta, tb = tally(archive, ca), tally(archive, cb)
-    act_a = [p for p in participant_activity(archive, ca) if p["posts"] > 0]
-    act_b = [p for p in participant_activity(archive, cb) if p["posts"] > 0]
+    return compare_figures(ta, tb, participant_activity(archive, ca), participant_activity(archive, cb))
+
+
+def compare_figures(
+    ta: dict[str, Any], tb: dict[str, Any], activity_a: list[dict[str, Any]], activity_b: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The comparison from each edition's tally and participant activity (whichever engine
+    computed them: ``compare`` on DuckDB, ``salon.campaigns.spark.compare_spark``)."""
+    act_a = [p for p in activity_a if p["posts"] > 0]
+    act_b = [p for p in activity_b if p["posts"] > 0]
     ids_a: dict[str, int] = {}
     for i, p in enumerate(act_a):
         for k in _ids(p):

@@ -12,10 +12,10 @@ from datetime import datetime
 from typing import Any
 
 from salon.campaigns.config import Campaign
-from salon.campaigns.tally import POSTS, REPOSTS, scope
+from salon.campaigns.tally import POSTS, REPOSTS, Scope, scope
 from salon.store.archive import Archive
 
-__all__ = ["candidates", "participant_activity", "silent_participants"]
+__all__ = ["activity_of_scope", "candidates", "participant_activity", "silent_participants"]
 
 
 def participant_activity(
@@ -24,14 +24,19 @@ def participant_activity(
     """Every registered participant with its campaign posts and reposts (0 when none), its
     accounts and the account ids known."""
     with scope(archive, campaign, at) as s:
-        counts = {
-            int(pid): (int(p), int(r))
-            for pid, p, r in s.q(
-                f"SELECT m.participant_id, {POSTS}, {REPOSTS} FROM {s.m} m"
-                " WHERE m.participant_id IS NOT NULL GROUP BY m.participant_id"
-            )
-        }
-        c = s.campaign
+        return activity_of_scope(s)
+
+
+def activity_of_scope(s: Scope) -> list[dict[str, Any]]:
+    """``participant_activity`` over a scope (whichever engine computed it)."""
+    counts = {
+        int(pid): (int(p), int(r))
+        for pid, p, r in s.q(
+            f"SELECT m.participant_id, {POSTS}, {REPOSTS} FROM {s.m} m"
+            " WHERE m.participant_id IS NOT NULL GROUP BY m.participant_id"
+        )
+    }
+    c = s.campaign
     out = []
     for i, p in enumerate(c.participants):
         posts, reposts = counts.get(i, (0, 0))

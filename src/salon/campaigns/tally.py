@@ -29,6 +29,7 @@ import pyarrow as pa
 from salon.campaigns import index
 from salon.campaigns.config import Campaign, load_campaign
 from salon.campaigns.definitions import author_match_sql, member_tags_sql, members_sql
+from salon.campaigns.engine import DuckDBEngine, Engine
 from salon.campaigns.stored import get_campaign
 from salon.campaigns.trust import pipeline
 from salon.campaigns.trust import spam as trust_spam
@@ -39,8 +40,10 @@ __all__ = [
     "CampaignNotFound",
     "Scope",
     "resolve_campaign",
+    "scan_scope",
     "scope",
     "tally",
+    "tally_of_scope",
 ]
 
 _ids = itertools.count(1)
@@ -97,7 +100,7 @@ class Scope:
     derives them from ``m`` and ``tags`` with GROUP BY. The tally reads only these.
     """
 
-    archive: Archive
+    archive: Archive | None  # None: over a Parquet export (``salon.campaigns.spark``)
     campaign: Campaign
     at: datetime | None
     m: str
@@ -108,12 +111,17 @@ class Scope:
     counts: str = ""
     tag_counts: str = ""
     authors: str = ""
+    engine: Engine | None = None
 
-    def q(self, sql: str) -> list[tuple[Any, ...]]:
-        return self.archive.con.execute(sql).fetchall()
+    def q(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Rows of ``sql`` (DuckDB dialect) run by the scope's engine."""
+        if self.engine is None:
+            assert self.archive is not None
+            self.engine = DuckDBEngine(self.archive.con)
+        return self.engine.query(sql, params)
 
-    def one(self, sql: str) -> Any:
-        rows = self.archive.con.execute(sql).fetchall()
+    def one(self, sql: str, params: list[Any] | None = None) -> Any:
+        rows = self.q(sql, params)
         return rows[0][0] if rows else None
 
 
@@ -144,58 +152,81 @@ def scope(
     """The members of ``campaign`` (as of ``at``) ready to be counted (``refreshed``: the
     caller has just refreshed the campaign's index)."""
     c = resolve_campaign(archive, campaign)
+    _check(at, basis)
+    engine = DuckDBEngine(archive.con)
+    indexed = False
+    if use_index and at is None and c.campaign_id is not None:
+        if not archive.read_only:
+            if not refreshed:
+                index.refresh(archive, c)
+            indexed = True
+        else:
+            indexed = index.is_fresh(archive, c)
+    if not indexed:
+        with scan_scope(engine, c, at, basis=basis, archive=archive) as s:
+            yield s
+        return
+    reg = f"_t_reg{next(_ids)}"
+    engine.register(reg, _registry_table(c))
+    try:
+        cid = int(c.campaign_id)  # type: ignore[arg-type]
+        m = (
+            "(SELECT uid, is_repost, platform, author_uid, participant_id, created_at, day, hour, likes,"
+            f" reposts, replies, quotes FROM campaign_posts WHERE campaign_id = {cid})"
+        )
+        tags = (
+            "(SELECT uid, unnest(tags) AS tag_key, day FROM campaign_posts"
+            f" WHERE campaign_id = {cid} AND NOT is_repost)"
+        )
+        counts = (
+            "(SELECT day, hour, platform, participant_id, is_repost, n, likes, reposts, replies, quotes"
+            f" FROM campaign_counts WHERE campaign_id = {cid})"
+        )
+        tag_counts = f"(SELECT tag_key, day, n FROM campaign_tag_counts WHERE campaign_id = {cid})"
+        authors = f"(SELECT author_uid, posts FROM campaign_authors WHERE campaign_id = {cid})"
+        yield Scope(archive, c, at, m, tags, reg, "index", [reg], counts, tag_counts, authors, engine)
+    finally:
+        engine.drop(reg)
+
+
+def _check(at: datetime | None, basis: str) -> None:
     if at is not None and at.tzinfo is None:
         raise ValueError("at must be timezone-aware")
     if basis not in ("created", "collected"):
         raise ValueError("basis is 'created' or 'collected'")
-    con = archive.con
+
+
+@contextmanager
+def scan_scope(
+    engine: Engine,
+    c: Campaign,
+    at: datetime | None = None,
+    *,
+    basis: str = "created",
+    archive: Archive | None = None,
+) -> Iterator[Scope]:
+    """The members of ``c`` computed from the archive tables by ``engine`` (the definitions'
+    SQL, on DuckDB or, transpiled, on Spark over the Parquet export)."""
+    _check(at, basis)
     n = next(_ids)
-    reg = f"_t_reg{n}"
-    con.register(reg, _registry_table(c))
-    names = [reg]
+    reg, acc, raw_m, mm, tg = (f"_t_{k}{n}" for k in ("reg", "acc", "raw", "m", "tags"))
+    names: list[str] = []
     try:
-        indexed = False
-        if use_index and at is None and c.campaign_id is not None:
-            if not archive.read_only:
-                if not refreshed:
-                    index.refresh(archive, c)
-                indexed = True
-            else:
-                indexed = index.is_fresh(archive, c)
-        if indexed:
-            cid = int(c.campaign_id)  # type: ignore[arg-type]
-            m = (
-                "(SELECT uid, is_repost, platform, author_uid, participant_id, created_at, day, hour, likes,"
-                f" reposts, replies, quotes FROM campaign_posts WHERE campaign_id = {cid})"
-            )
-            tags = (
-                "(SELECT uid, unnest(tags) AS tag_key, day FROM campaign_posts"
-                f" WHERE campaign_id = {cid} AND NOT is_repost)"
-            )
-            counts = (
-                "(SELECT day, hour, platform, participant_id, is_repost, n, likes, reposts, replies, quotes"
-                f" FROM campaign_counts WHERE campaign_id = {cid})"
-            )
-            tag_counts = f"(SELECT tag_key, day, n FROM campaign_tag_counts WHERE campaign_id = {cid})"
-            authors = f"(SELECT author_uid, posts FROM campaign_authors WHERE campaign_id = {cid})"
-            yield Scope(archive, c, at, m, tags, reg, "index", names, counts, tag_counts, authors)
-            return
-        acc, raw_m, mm, tg = f"_t_acc{n}", f"_t_raw{n}", f"_t_m{n}", f"_t_tags{n}"
-        con.register(acc, index.accounts_table(c))
+        engine.register(reg, _registry_table(c))
+        names.append(reg)
+        engine.register(acc, index.accounts_table(c))
         names.append(acc)
-        con.register(raw_m, con.sql(members_sql(c, at, basis)).to_arrow_table())
+        engine.materialize(raw_m, members_sql(c, at, basis))
         names.append(raw_m)
-        match = con.sql(author_match_sql(raw_m, acc)).to_arrow_table()
-        am = f"_t_am{n}"
-        con.register(am, match)
-        names.append(am)
-        members = con.sql(
-            f"SELECT m.uid, m.is_repost, m.platform, m.author_uid, am.participant_id, m.created_at, m.day, m.hour,"
-            f" m.likes, m.reposts, m.replies, m.quotes FROM {raw_m} m LEFT JOIN {am} am ON am.author_uid = m.author_uid"
-        ).to_arrow_table()
-        con.register(mm, members)
+        # The registry match joined in place (one computation less: a job less on Spark).
+        engine.materialize(
+            mm,
+            "SELECT m.uid, m.is_repost, m.platform, m.author_uid, am.participant_id, m.created_at, m.day, m.hour,"
+            f" m.likes, m.reposts, m.replies, m.quotes FROM {raw_m} m"
+            f" LEFT JOIN ({author_match_sql(raw_m, acc)}) am ON am.author_uid = m.author_uid",
+        )
         names.append(mm)
-        con.register(tg, con.sql(member_tags_sql(c, mm)).to_arrow_table())
+        engine.materialize(tg, member_tags_sql(c, mm))
         names.append(tg)
         counts = (
             "(SELECT day, hour, platform, participant_id, is_repost, count(*) AS n, coalesce(sum(likes), 0) AS likes,"
@@ -207,10 +238,10 @@ def scope(
             "(SELECT author_uid, count(CASE WHEN NOT is_repost THEN 1 END) AS posts FROM"
             f" {mm} WHERE author_uid IS NOT NULL GROUP BY author_uid)"
         )
-        yield Scope(archive, c, at, mm, tg, reg, "scan", names, counts, tag_counts, authors)
+        yield Scope(archive, c, at, mm, tg, reg, "scan", names, counts, tag_counts, authors, engine)
     finally:
-        for name in names:
-            con.unregister(name)
+        for name in reversed(names):
+            engine.drop(name)
 
 
 # -- the definitions as SQL aggregates -----------------------------------------------------------
@@ -282,6 +313,7 @@ def tally(
 
 def _spam(s: Scope) -> dict[str, Any]:
     """The ``spam`` part (DESIGN.md, Spam) from its one function, over the scope's members."""
+    assert s.archive is not None  # the DuckDB archive's trust tables
     try:
         return spam_part(s.archive, s.campaign, f"(SELECT uid, is_repost, author_uid FROM {s.m})")
     except Exception as exc:  # an archive from before the trust tables (read-only, not migrated)
@@ -298,28 +330,31 @@ _CACHE: dict[tuple[Any, ...], dict[str, Any]] = {}
 _CACHE_SIZE = 32
 
 
+def tally_of_scope(s: Scope, top: int = 10) -> dict[str, Any]:
+    """The tally of a scope (whichever engine computed it): every figure from its aggregates
+    (the ``spam`` part, read from the archive's trust tables, is ``tally``'s)."""
+    return _tally(s, top)
+
+
 def _tally(s: Scope, top: int) -> dict[str, Any]:
     c = s.campaign
-    con = s.archive.con
     # Figures and breakdowns from the aggregates (the same for the index and a scan).
     posts_n = "coalesce(sum(CASE WHEN NOT k.is_repost THEN k.n END), 0)"
     reposts_n = "coalesce(sum(CASE WHEN k.is_repost THEN k.n END), 0)"
-    row = con.execute(
+    row = s.q(
         f"SELECT {posts_n}, {reposts_n}, coalesce(sum(k.likes), 0), coalesce(sum(k.reposts), 0),"
         f" coalesce(sum(k.replies), 0), coalesce(sum(k.quotes), 0) FROM {s.counts} k"
-    ).fetchall()[0]
+    )[0]
     n_posts, n_reposts = int(row[0]), int(row[1])
     eng = {k: int(v) for k, v in zip(ENGAGEMENT, row[2:6], strict=True)}
-    n_participants = int(
-        con.execute(f"SELECT count(*) FROM {s.authors} a WHERE a.posts > 0").fetchall()[0][0]
-    )
+    n_participants = int(s.one(f"SELECT count(*) FROM {s.authors} a WHERE a.posts > 0"))
 
     # Breakdowns in one pass: per day, platform, hour and participant (groups that exist).
-    groups = con.execute(
+    groups = s.q(
         "SELECT k.day, k.platform, k.hour, k.participant_id, GROUPING(k.day, k.platform, k.hour, k.participant_id),"
         f" {posts_n}, {reposts_n} FROM {s.counts} k"
         " GROUP BY GROUPING SETS ((k.day), (k.platform), (k.hour), (k.participant_id)) HAVING sum(k.n) <> 0"
-    ).fetchall()
+    )
     by_day_p: dict[Any, int] = {}
     by_day_r: dict[Any, int] = {}
     by_platform: dict[str, dict[str, int]] = {}
@@ -336,9 +371,9 @@ def _tally(s: Scope, top: int) -> dict[str, Any]:
             by_part[int(pid)] = (int(p), int(r))
 
     # Hashtags and themes.
-    tag_rows = con.execute(
+    tag_rows = s.q(
         f"SELECT tag_key, day, sum(n) FROM {s.tag_counts} GROUP BY tag_key, day HAVING sum(n) <> 0"
-    ).fetchall()
+    )
     tag_day: dict[str, dict[Any, int]] = {}
     for k, d, n in tag_rows:
         tag_day.setdefault(k, {})[d] = int(n)
@@ -354,11 +389,11 @@ def _tally(s: Scope, top: int) -> dict[str, Any]:
         else:  # a post may carry several of the theme's tags: count it once
             dlist = ", ".join("CAST(? AS DATE)" for _ in dates)
             klist = ", ".join("?" for _ in keys)
-            total, on_day = con.execute(
+            total, on_day = s.q(
                 f"SELECT count(DISTINCT uid), count(DISTINCT CASE WHEN day IN ({dlist}) THEN uid END)"
                 f" FROM {s.tags} WHERE tag_key IN ({klist})",
                 [*dates, *keys],
-            ).fetchall()[0]
+            )[0]
         themes[name] = {
             "dates": [d.isoformat() for d in dates],
             "hashtags": t["hashtags"],
@@ -369,9 +404,7 @@ def _tally(s: Scope, top: int) -> dict[str, Any]:
     # Institutions and countries (from the registry).
     reg = {
         int(pid): (name, country, pkey)
-        for pid, name, country, pkey in con.execute(
-            f"SELECT participant_id, name, country, pkey FROM {s.reg}"
-        ).fetchall()
+        for pid, name, country, pkey in s.q(f"SELECT participant_id, name, country, pkey FROM {s.reg}")
     }
     active = {pid: pr for pid, pr in by_part.items() if pr[0] > 0}
     # Institutions: participants with a campaign post; countries: theirs, in the registry.

@@ -20,7 +20,7 @@ from salon.collect import state
 from salon.collect.config import BlueskyConfig
 from salon.collect.context import Ctx
 from salon.collect.credentials import Secret
-from salon.collect.http import Backoff, GiveUp, request
+from salon.collect.http import Backoff, GiveUp, request, same_origin
 from salon.collect.paging import store_pages
 from salon.collect.status import SourceStatus
 
@@ -153,7 +153,9 @@ def register_backfill(ctx: Ctx, cfg: BlueskyConfig) -> None:
         )
         return
     client = httpx.AsyncClient(
-        timeout=httpx.Timeout(30.0), headers={"User-Agent": "salon (campaign archiver)"}
+        timeout=httpx.Timeout(30.0),
+        headers={"User-Agent": "salon (campaign archiver)"},
+        event_hooks={"request": [same_origin(cfg.auth_service, cfg.appview)]},
     )
     st = ctx.board.get(SOURCE)
     session = BskySession(client, cfg.auth_service, handle, password, ctx.stop, st)

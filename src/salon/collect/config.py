@@ -19,6 +19,7 @@ design's example, all optional::
     compress = false                      # zstd frames, dictionary fetched from the server (salon.collect.jetstream)
     zstd_dictionary = "legacy.zdict"      # /subscribe only: the legacy dictionary when the server does not hand it out
     overlap_seconds = 5                   # replay this much before the saved cursor on resume
+    replay_window_hours = 24              # what the server still replays: older gaps stay partial
     stall_seconds = 60                    # a connection silent this long is reopened
     appview = "https://api.bsky.app"      # searchPosts backfill (needs a login)
     auth_service = "https://bsky.social"  # where com.atproto.server.createSession goes
@@ -68,6 +69,9 @@ class BlueskyConfig:
     compress: bool = False
     zstd_dictionary: str | None = None
     overlap_seconds: float = 5.0
+    # How far back the Jetstream server replays (its retention, hours to days): a gap older than
+    # this is not covered by the cursor replay. 24 h is below the public instances' retention.
+    replay_window_hours: float = 24.0
     stall_seconds: float = 60.0
     appview: str | None = "https://api.bsky.app"
     auth_service: str = "https://bsky.social"

@@ -106,16 +106,26 @@ class Ctx:
             self.board.say(f"{source}: backfilling again {len(gaps)} gap(s) an earlier run left pending")
         return len(gaps)
 
-    async def resumed(self, source: str, note: str, backfill_source: str) -> None:
-        """A poller of ``source`` polled again from its saved cursor, which covers every gap of
-        the source still pending: its new connection's, and any a failed poll or a killed run
-        left open."""
+    async def resumed(
+        self, source: str, note: str, backfill_source: str, *, records: int = 0, posts_new: int = 0
+    ) -> None:
+        """A poller of ``source`` has polled again from its saved cursor (call it only once that
+        poll ran), which covers every gap of the source still pending: its new connection's, and
+        any a failed poll or a killed run left open. ``records``/``posts_new``: what that poll
+        brought, credited to each gap it covered."""
         slug, now = self.slug, now_utc()
 
         def close(arc: Archive) -> None:
             for gap in state.pending_gaps(arc, slug, source):
                 state.finish_backfill(
-                    arc, gap.gap_id, "backfilled", now, note=note, backfill_source=backfill_source
+                    arc,
+                    gap.gap_id,
+                    "backfilled",
+                    now,
+                    records,
+                    posts_new,
+                    note=note,
+                    backfill_source=backfill_source,
                 )
 
         await self.sink.call(close)

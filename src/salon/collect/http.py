@@ -7,6 +7,11 @@
 - ``request``: one HTTP request retried on network errors, 429 and 5xx, waiting out rate limits
   with a visible status ("waiting 4m12s for the rate limit").
 - ``pause``: an interruptible sleep that shows what it waits for.
+- ``same_origin``: a client request hook that refuses any request (a ``Link`` header's page, a
+  redirect) off the configured origin, so another host's posts are never stored as the
+  configured one's and an internal address is never reached by a redirect.
+- Pages are bounded: ``request`` reads at most ``MAX_PAGE_BYTES`` (after decompression) and
+  gives up on a larger response, which no limit-sized page of any API comes near.
 
 Nothing here logs or raises a request's headers, so credentials sent in them never leak.
 """
@@ -24,20 +29,30 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidHandshake
 
 from salon.collect.status import SourceStatus
 
 __all__ = [
+    "MAX_PAGE_BYTES",
     "Backoff",
     "GiveUp",
+    "OffOrigin",
+    "StayOnOrigin",
     "pause",
     "rate_limit_wait",
     "request",
     "respect_quota",
+    "same_origin",
     "wake_or_stop",
 ]
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+# A timeline page of 40 statuses is ~0.1-2 MB, an X search page of 100 tweets with expansions a
+# few MB: 32 MB is far above any of them and bounds the memory a broken or hostile server takes.
+MAX_PAGE_BYTES = 32 * 1024 * 1024
 
 
 class GiveUp(Exception):
@@ -46,6 +61,82 @@ class GiveUp(Exception):
     def __init__(self, message: str, status_code: int | None = None) -> None:
         super().__init__(message)
         self.status_code = status_code
+
+
+class OffOrigin(GiveUp):
+    """A request (a ``Link`` header's next page, a redirect) to another origin than the
+    configured one: refused, never followed."""
+
+
+def origin(url: str | httpx.URL) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of a URL, the default port made explicit."""
+    u = httpx.URL(str(url))
+    port = u.port or {"http": 80, "https": 443, "ws": 80, "wss": 443}.get(u.scheme)
+    return u.scheme, u.host.lower(), port
+
+
+def same_origin(*bases: str) -> Callable[[httpx.Request], Any]:
+    """An ``httpx`` request hook (``event_hooks={"request": [same_origin(base)]}``) raising
+    ``OffOrigin`` for any request off the origins of ``bases``. httpx calls it for every request
+    it sends, redirects included, so neither a ``Link`` header nor a redirect leaves them."""
+    allowed = {origin(b) for b in bases}
+    shown = " or ".join(f"{httpx.URL(b).scheme}://{httpx.URL(b).netloc.decode()}" for b in bases)
+
+    async def hook(req: httpx.Request) -> None:
+        if origin(req.url) not in allowed:
+            raise OffOrigin(
+                f"refused to go to {req.url.scheme}://{req.url.netloc.decode()} (a redirect or a next-page "
+                f"link off the configured {shown}): Salon stays on the configured origin"
+            )
+
+    return hook
+
+
+async def read_bounded(resp: httpx.Response, limit: int | None, url: str) -> None:
+    """Read a streamed response's body, at most ``limit`` bytes (decoded); larger raises GiveUp
+    without reading the rest."""
+    if limit is None:
+        await resp.aread()
+        return
+    declared = resp.headers.get("content-length")
+    if (
+        declared is not None
+        and declared.isdigit()
+        and int(declared) > limit
+        and "content-encoding" not in resp.headers
+    ):
+        await resp.aclose()
+        raise GiveUp(
+            f"a page of {int(declared):,} bytes on {_path(url)} (over the {limit:,}-byte bound): refused"
+        )
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            await resp.aclose()
+            raise GiveUp(f"a page over {limit:,} bytes on {_path(url)}: refused")
+        chunks.append(chunk)
+    resp._content = b"".join(chunks)  # what ``aread`` would have set
+    await resp.aclose()
+
+
+class StayOnOrigin(connect):
+    """``websockets``' connect (``await StayOnOrigin(url, ...)``), refusing a redirect off the
+    endpoint's origin (websockets follows any by default): another host's events must not be
+    stored as this endpoint's (Jetstream, Mastodon's WebSocket streaming)."""
+
+    def __init__(self, uri: str, **kw: Any) -> None:
+        super().__init__(uri, **kw)
+        self.first_uri = uri
+
+    def process_redirect(self, exc: Exception) -> Exception | str:
+        new = super().process_redirect(exc)
+        if isinstance(new, str) and origin(new) != origin(self.first_uri):
+            return InvalidHandshake(
+                f"refused a redirect to {origin(new)[1]} (off the configured {origin(self.first_uri)[1]})"
+            )
+        return new
 
 
 @dataclass
@@ -164,6 +255,7 @@ async def request(
     backoff: Backoff | None = None,
     max_attempts: int | None = None,
     ok_statuses: tuple[int, ...] = (),
+    max_bytes: int | None = MAX_PAGE_BYTES,
     **kwargs: Any,
 ) -> httpx.Response:
     """Send one request until it succeeds (2xx, or a status in ``ok_statuses``).
@@ -179,7 +271,9 @@ async def request(
             raise GiveUp("stopped")
         attempts += 1
         try:
-            resp = await client.request(method, url, **kwargs)
+            req = client.build_request(method, url, **kwargs)
+            resp = await client.send(req, stream=True)
+            await read_bounded(resp, max_bytes, url)
         except httpx.TransportError as exc:
             if status is not None:
                 status.problem(f"{type(exc).__name__} on {_path(url)}")
@@ -194,7 +288,6 @@ async def request(
             if wait is not None and wait > 0 and status is not None:
                 status.rate_limited_until = time.time() + wait
             return resp
-        await resp.aread()
         if resp.status_code not in RETRY_STATUSES:
             raise GiveUp(f"HTTP {resp.status_code} on {_path(url)}: {resp.text[:200]}", resp.status_code)
         if max_attempts is not None and attempts >= max_attempts:
@@ -204,10 +297,18 @@ async def request(
         if status is not None:
             status.problem(f"HTTP {resp.status_code} on {_path(url)}")
         if wait is not None:
+            if status is not None and resp.status_code == 429:
+                # The limit is the server's, per address: every request sharing this status (the
+                # other hashtags of the same instance) waits it out too, not only this one.
+                status.rate_limited_until = max(status.rate_limited_until or 0.0, time.time() + wait)
             if await pause(wait, stop, status, "for the rate limit"):
                 raise GiveUp("stopped")
-        elif await pause(backoff.next(), stop, status, f"to retry (HTTP {resp.status_code})"):
-            raise GiveUp("stopped")
+        else:
+            delay = backoff.next()
+            if status is not None and resp.status_code == 429:
+                status.rate_limited_until = max(status.rate_limited_until or 0.0, time.time() + delay)
+            if await pause(delay, stop, status, f"to retry (HTTP {resp.status_code})"):
+                raise GiveUp("stopped")
 
 
 async def respect_quota(stop: asyncio.Event, status: SourceStatus | None) -> bool:
@@ -215,9 +316,10 @@ async def respect_quota(stop: asyncio.Event, status: SourceStatus | None) -> boo
     if status is None or status.rate_limited_until is None:
         return False
     wait = status.rate_limited_until - time.time()
-    status.rate_limited_until = None
     if wait <= 0:
+        status.rate_limited_until = None
         return False
+    # Left set until it passes: every request sharing ``status`` waits, not only the first.
     return await pause(wait, stop, status, "for the rate limit")
 
 

@@ -36,19 +36,18 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import aclosing
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 import zstandard
-from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from salon.collect import jetstream_wire as wire
 from salon.collect import state
 from salon.collect.config import BlueskyConfig
 from salon.collect.context import Ctx
-from salon.collect.http import Backoff
+from salon.collect.http import Backoff, StayOnOrigin
 from salon.collect.reconnect import Link, keep_connected, read_events
 from salon.collect.sink import Page
 from salon.collect.status import SourceStatus
@@ -395,7 +394,7 @@ async def collect_jetstream(ctx: Ctx, cfg: BlueskyConfig) -> None:
                 compress=legacy_compress,
             )
             try:
-                ws = await connect(
+                ws = await StayOnOrigin(
                     url,
                     subprotocols=[wire.SUBPROTOCOL] if endpoint == wire.EVENTS else None,  # type: ignore[list-item]
                     max_size=2**24,
@@ -427,7 +426,7 @@ async def collect_jetstream(ctx: Ctx, cfg: BlueskyConfig) -> None:
 
             async def on_gap(gap: state.Gap) -> None:
                 stream.gaps.append(gap)
-                await _replayed(ctx, gap, cursor_us, plan.note)
+                await _replayed(ctx, gap, cursor_us, plan.note, window_hours=cfg.replay_window_hours)
 
             stream.connection_id = await link.opened(
                 stream.url, "replaying" if replaying else "", on_gap=on_gap
@@ -453,17 +452,31 @@ async def collect_jetstream(ctx: Ctx, cfg: BlueskyConfig) -> None:
 
 
 async def _replayed(
-    ctx: Ctx, gap: state.Gap, cursor_us: int | None, note: str = "", search: bool = True
+    ctx: Ctx,
+    gap: state.Gap,
+    cursor_us: int | None,
+    note: str = "",
+    search: bool = True,
+    *,
+    window_hours: float | None = None,
 ) -> None:
     """Record that the cursor replay covers ``gap`` (``partial`` when the replay starts after the
     gap start, or when the server says it cannot go back that far: ``note``), and backfill it
     by search when possible. A partial gap left without a search (no Bluesky login) stays
-    pending: the next run with a login backfills it (``Ctx.backfill_pending``)."""
+    pending: the next run with a login backfills it (``Ctx.backfill_pending``).
+
+    ``window_hours``: how far back the server replays (its retention). The legacy endpoint
+    replays silently from the oldest event it still has, so a cursor before that window covers
+    only what is inside it, never a gap that began earlier."""
     now = datetime.now(UTC)
     if cursor_us is None:
         covered, said = False, note
     else:
         start = datetime.fromtimestamp(cursor_us / 1_000_000, UTC)
+        if window_hours is not None and start < now - timedelta(hours=window_hours):
+            start = now - timedelta(hours=window_hours)
+            if start > gap.start:
+                note = note or f"the server keeps about {window_hours:g} h of events"
         covered = start <= gap.start and not note
         said = f"replayed from cursor {start.isoformat()}" + (
             "" if start <= gap.start else " (after the gap start)"

@@ -30,6 +30,7 @@ timelines' forward poll from their cursors.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import aclosing
@@ -45,7 +46,7 @@ from salon.collect import state
 from salon.collect.config import MastodonConfig
 from salon.collect.context import Ctx
 from salon.collect.credentials import Secret
-from salon.collect.http import Backoff, GiveUp, pause, request, wake_or_stop
+from salon.collect.http import Backoff, GiveUp, pause, request, same_origin, wake_or_stop
 from salon.collect.mastodon_envelope import envelope
 from salon.collect.mastodon_ws import stream_instance
 from salon.collect.reconnect import Link, Refusal, keep_connected, read_events
@@ -61,7 +62,7 @@ _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},]', re.DOTALL)
 def split_json_array(text: str) -> list[str]:
     """The exact texts of the elements of a top-level JSON array (whitespace trimmed)."""
     start = text.find("[")
-    if start < 0:
+    if start < 0 or text[:start].strip():
         raise ValueError("not a JSON array")
     out: list[str] = []
     depth = 0
@@ -125,6 +126,7 @@ class _Wake:
     done: asyncio.Future[None]
     records: int = 0
     posts_new: int = 0
+    note: str | None = None
 
 
 @dataclass
@@ -172,6 +174,21 @@ class TagTimeline:
         )
         return resp
 
+    async def _page(self, resp: httpx.Response) -> tuple[list[RawRecord], list[dict[str, Any]]]:
+        """The records and statuses of a timeline page. A body that is not a JSON array (an
+        ``{"error": ...}`` with status 200, an HTML page, garbage) is quarantined as received
+        (nothing lost) and this attempt ends: the timeline backs off, says so and tries again;
+        its cursor does not move."""
+        try:
+            return _page_records(self.host, resp.text)
+        except ValueError as exc:
+            why = f"not a Mastodon timeline page ({exc}) from {self.host}"
+            bad = RawRecord(resp.content, 0, error=why)
+            await self.ctx.sink.put(
+                Page(self.source, str(resp.url), [bad], connection_id=self.connection_id), self.st
+            )
+            raise GiveUp(f"{why}: {resp.text[:120]!r}") from None
+
     async def _store(self, url: str, recs: list[RawRecord], cursor: dict[str, str | None]) -> None:
         out = await self.ctx.sink.put(
             Page(self.source, url, recs, cursor=cursor, connection_id=self.connection_id), self.st
@@ -190,7 +207,7 @@ class TagTimeline:
         self.st.set("backfilling", f"#{self.tag} on {self.host}")
         while True:
             resp = await self._get(url)
-            recs, statuses = _page_records(self.host, resp.text)
+            recs, statuses = await self._page(resp)
             nxt = resp.links.get("next", {}).get("url")
             if statuses and top is None:
                 top = max((str(s["id"]) for s in statuses if "id" in s), key=_id, default=None)
@@ -219,7 +236,7 @@ class TagTimeline:
         while url is not None:
             resp = await self._get(url, params)
             params = None  # the Link URLs carry their own query
-            recs, statuses = _page_records(self.host, resp.text)
+            recs, statuses = await self._page(resp)
             ids = [str(s["id"]) for s in statuses if "id" in s]
             if ids:
                 top = max(ids, key=_id)
@@ -236,15 +253,23 @@ class TagTimeline:
         while not ctx.stop.is_set():
             try:
                 self.connection_id, _gap = await ctx.open_connection(f"{self.source}:{self.key}", self.url())
+                # The gaps left pending (this connection's, a failed poll's, a killed run's) are
+                # covered by the sweep and the next poll from the cursor: what they store is
+                # credited to the gaps, which are marked backfilled only once that poll has run
+                # (``_settle``), never before.
+                waits = {w.gap.gap_id: w for w in self.active + self.pending}
+                for gap in await ctx.sink.call(
+                    lambda arc: state.pending_gaps(arc, ctx.slug, f"{self.source}:{self.key}")
+                ):
+                    if gap.gap_id not in waits:
+                        fut = asyncio.get_running_loop().create_future()
+                        waits[gap.gap_id] = _Wake(gap, fut, note="tag timeline resumed from its cursor")
+                self.active, self.pending = list(waits.values()), []
                 cur = await ctx.sink.cursors(self.source)
                 await self.sweep(cur)
+                self.pending, self.active = self.active + self.pending, []
                 cur = await ctx.sink.cursors(self.source)
                 newest = cur.get(self._c("newest"))
-                await ctx.resumed(
-                    f"{self.source}:{self.key}",
-                    "tag timeline resumed from its cursor",
-                    f"{self.source} tag timeline",
-                )
                 while not ctx.stop.is_set():
                     self.st.set("polling", f"#{self.tag} on {self.host}")
                     self.wake.clear()
@@ -260,10 +285,14 @@ class TagTimeline:
                     if self.pending:
                         continue
                     await wake_or_stop(ctx.stop, self.wake, self.cfg.poll_seconds)
-            except GiveUp as exc:
+            except Exception as exc:
+                # Whatever goes wrong on this timeline (a refused request, a bad page, an
+                # unexpected answer) is this timeline's: shown, backed off, tried again; the
+                # other hashtags, instances and sources go on.
                 if ctx.stop.is_set():
                     break
-                self.st.problem(ctx.creds.redact(str(exc)))
+                why = str(exc) if isinstance(exc, GiveUp) else f"{type(exc).__name__}: {exc}"
+                self.st.problem(ctx.creds.redact(why))
                 if self.connection_id is not None:
                     await ctx.close_connection(self.connection_id, str(exc))
                     self.connection_id = None
@@ -286,6 +315,7 @@ class TagTimeline:
                     now,
                     w.records,
                     w.posts_new,
+                    note=w.note,
                     backfill_source=f"{self.source} tag timeline",
                 )
             )
@@ -381,13 +411,19 @@ async def collect_mastodon(ctx: Ctx, cfg: MastodonConfig) -> None:
         )
         streaming = False
     tags = [display for display, _key, _day in ctx.campaign.official_tags()]
-    async with httpx.AsyncClient(
-        timeout=httpx.Timeout(30.0),
-        follow_redirects=True,
-        headers={"User-Agent": "salon (campaign archiver)"},
-    ) as client:
+    async with contextlib.AsyncExitStack() as stack:
         jobs: list[Coroutine[Any, Any, None]] = []
         for base in cfg.instances:
+            # One client per instance, held to its origin: a Link header or a redirect to
+            # another host is refused (its statuses would be stored as this instance's).
+            client = await stack.enter_async_context(
+                httpx.AsyncClient(
+                    timeout=httpx.Timeout(30.0),
+                    follow_redirects=True,
+                    headers={"User-Agent": "salon (campaign archiver)"},
+                    event_hooks={"request": [same_origin(base)]},
+                )
+            )
             st = ctx.board.get(f"mastodon:{_host(base)}")
             timelines = [TagTimeline(ctx, cfg, client, base, tag, st) for tag in tags]
             jobs.extend(tl.run() for tl in timelines)

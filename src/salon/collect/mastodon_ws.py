@@ -25,13 +25,12 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import orjson
-from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from salon.collect.config import MastodonConfig
 from salon.collect.context import Ctx
 from salon.collect.credentials import Secret
-from salon.collect.http import Backoff, GiveUp
+from salon.collect.http import Backoff, GiveUp, StayOnOrigin
 from salon.collect.mastodon_envelope import envelope
 from salon.collect.reconnect import Link, Refusal, keep_connected, read_events
 from salon.collect.sink import Page
@@ -85,7 +84,7 @@ async def stream_instance(
 
     async def attempt(link: Link) -> None:
         try:
-            ws = await connect(
+            ws = await StayOnOrigin(
                 url,
                 additional_headers=headers,
                 open_timeout=10,

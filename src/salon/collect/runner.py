@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import shlex
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +25,7 @@ from salon.collect.bluesky_search import register_backfill
 from salon.collect.config import Sources, sources_of
 from salon.collect.context import Ctx
 from salon.collect.credentials import Credentials
+from salon.collect.http import Backoff, pause
 from salon.collect.jetstream import collect_jetstream
 from salon.collect.mastodon import collect_mastodon
 from salon.collect.profiles import collect_profiles
@@ -156,14 +157,35 @@ async def run_async(
 def _jobs(ctx: Ctx, cfg: Sources, chosen: list[str]) -> list[Coroutine[Any, Any, None]]:
     jobs: list[Coroutine[Any, Any, None]] = []
     if "mastodon" in chosen and cfg.mastodon is not None:
-        jobs.append(collect_mastodon(ctx, cfg.mastodon))
+        m = cfg.mastodon
+        jobs.append(_isolated(ctx, "mastodon", lambda: collect_mastodon(ctx, m)))
     if "bluesky" in chosen and cfg.bluesky is not None:
         register_backfill(ctx, cfg.bluesky)
-        jobs.append(collect_jetstream(ctx, cfg.bluesky))
-        jobs.append(collect_profiles(ctx, cfg.bluesky))
+        b = cfg.bluesky
+        jobs.append(_isolated(ctx, "bluesky", lambda: collect_jetstream(ctx, b)))
+        jobs.append(_isolated(ctx, "bluesky profiles", lambda: collect_profiles(ctx, b)))
     if "x" in chosen and cfg.x is not None:
-        jobs.append(collect_x(ctx, cfg.x))
+        x = cfg.x
+        jobs.append(_isolated(ctx, "x", lambda: collect_x(ctx, x)))
     return jobs
+
+
+async def _isolated(ctx: Ctx, name: str, job: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run a source's collector; an error it did not handle is that source's only: it is shown,
+    the source starts again after a backoff, and the other sources go on (one misbehaving
+    server must not end the whole run)."""
+    backoff = Backoff(base=2.0, cap=600.0)
+    while not ctx.stop.is_set():
+        try:
+            await job()
+            return
+        except Exception as exc:
+            msg = ctx.creds.redact(f"{type(exc).__name__}: {exc}")
+            ctx.board.say(
+                f"{name}: stopped by an error, starting again after a pause (other sources go on): {msg}"
+            )
+            if await pause(backoff.next(), ctx.stop):
+                return
 
 
 def run(

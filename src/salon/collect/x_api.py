@@ -18,7 +18,7 @@ import httpx
 from salon.collect import state
 from salon.collect.config import XConfig
 from salon.collect.context import Ctx
-from salon.collect.http import Backoff, GiveUp, pause, request, wake_or_stop
+from salon.collect.http import Backoff, GiveUp, pause, request, same_origin, wake_or_stop
 from salon.collect.paging import Cursor, store_pages
 from salon.collect.reconnect import Link, Refusal, keep_connected, read_events
 from salon.collect.sink import Page
@@ -96,8 +96,9 @@ class RecentSearch:
             connection_id=self.connection_id,
         )
 
-    async def sweep(self) -> None:
-        """One resumable sweep of everything newer than the saved ``since_id``."""
+    async def sweep(self) -> tuple[int, int]:
+        """One resumable sweep of everything newer than the saved ``since_id``: (records, new
+        posts) it stored."""
         cur = await self.ctx.sink.cursors(SEARCH)
         params: dict[str, Any] = {"query": query_of(self.ctx), "max_results": 100, **FIELDS}
         since = cur.get("since_id")
@@ -119,12 +120,12 @@ class RecentSearch:
             return {"since_id": top or since, "sweep_newest": None, "next_token": None}
 
         try:
-            await self._pages(params, cursor_of)
+            return await self._pages(params, cursor_of)
         except GiveUp as exc:
             if exc.status_code == 400 and "next_token" in params:
                 # an expired pagination token: sweep again from since_id (duplicates are skipped)
                 await self.ctx.sink.put(Page(SEARCH, self.url, [], cursor={"next_token": None}))
-                return
+                return 0, 0
             raise
 
     async def backfill(self, gap: state.Gap) -> None:
@@ -160,9 +161,15 @@ class RecentSearch:
                 if self.connection_id is None:
                     self.connection_id, _gap = await ctx.open_connection(SEARCH, self.url)
                 self.st.set("polling", query_of(ctx))
-                await self.sweep()
+                records, posts = await self.sweep()
                 if not resumed:  # the first sweep resumed from since_id: it covers the gaps
-                    await ctx.resumed(SEARCH, "recent search resumed from since_id", SEARCH)
+                    await ctx.resumed(
+                        SEARCH,
+                        "recent search resumed from since_id",
+                        SEARCH,
+                        records=records,
+                        posts_new=posts,
+                    )
                     resumed = True
                 backoff.reset()
                 self.wake.clear()
@@ -251,7 +258,9 @@ async def collect_x(ctx: Ctx, cfg: XConfig) -> None:
         ctx.board.get(SEARCH).set("failed", "no bearer token")
         return
     headers = {"Authorization": f"Bearer {token.reveal()}", "User-Agent": "salon (campaign archiver)"}
-    async with httpx.AsyncClient(timeout=httpx.Timeout(30.0), headers=headers) as client:
+    async with httpx.AsyncClient(
+        timeout=httpx.Timeout(30.0), headers=headers, event_hooks={"request": [same_origin(cfg.api)]}
+    ) as client:
         search = RecentSearch(ctx, cfg, client)
         jobs = [search.run()] if cfg.search else []
         if cfg.stream:

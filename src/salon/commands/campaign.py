@@ -15,7 +15,15 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from salon.commands.common import ArchiveOpt, console, fail_issues, open_archive_or_fail, print_json
+from salon.commands.common import (
+    ArchiveOpt,
+    ask_server,
+    console,
+    fail_issues,
+    open_archive_or_fail,
+    print_json,
+    served,
+)
 from salon.commands.common import fail as _fail
 
 app = typer.Typer(
@@ -25,6 +33,16 @@ app = typer.Typer(
 
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
+EngineOpt = Annotated[
+    str,
+    typer.Option(
+        help="duckdb, or spark (PySpark local[2] over --parquet DIR; the 'spark' extra and Java 17)."
+    ),
+]
+ParquetOpt = Annotated[
+    Path | None,
+    typer.Option(help="Compute over this Parquet export (salon export parquet) instead of the archive."),
+]
 
 
 def _load(file: str) -> Any:
@@ -491,6 +509,8 @@ def tally_cmd(
         typer.Option(help="With --at: 'created' (platform time) or 'collected' (also collected by then)."),
     ] = "created",
     top: Annotated[int, typer.Option(help="How many institutions to list.")] = 10,
+    engine: EngineOpt = "duckdb",
+    parquet: ParquetOpt = None,
 ) -> None:
     """The campaign's exact figures: posts, reposts, engagement, participants, institutions,
     countries, per hashtag, day, theme, platform and country, top institutions, hourly."""
@@ -498,13 +518,23 @@ def tally_cmd(
 
     if basis not in ("created", "collected"):
         _fail("--basis is created or collected", 2)
-    arc = open_archive_or_fail(archive, read_only=False, fallback=True)
-    c = _resolve(arc, campaign)
-    at_dt = _parse_at(at, c.tz) if at else None
-    try:
-        t = tally(arc, c, at_dt, basis=basis, top=top)
-    finally:
-        arc.close()
+    if parquet is not None or engine != "duckdb":
+        from salon.commands.engines import tally_over_export
+
+        t = tally_over_export(campaign, engine, parquet, at, basis, top, _parse_at)
+    elif (server := served(archive)) is not None:  # the server holds the archive: it tallies
+        from pathlib import Path
+
+        where = str(Path(campaign).resolve()) if Path(campaign).is_file() else campaign
+        t = ask_server(server, {"op": "tally", "campaign": where, "at": at, "basis": basis, "top": top})
+    else:
+        arc = open_archive_or_fail(archive, read_only=False, fallback=True)
+        c = _resolve(arc, campaign)
+        at_dt = _parse_at(at, c.tz) if at else None
+        try:
+            t = tally(arc, c, at_dt, basis=basis, top=top)
+        finally:
+            arc.close()
     if as_json:
         print_json(t)
         return
@@ -516,16 +546,23 @@ def compare_cmd(
     b: Annotated[str, typer.Argument(help="Later edition: stored slug or campaign file.")],
     archive: ArchiveOpt = None,
     as_json: JsonOpt = False,
+    engine: EngineOpt = "duckdb",
+    parquet: ParquetOpt = None,
 ) -> None:
     """Two editions year over year: figures, new and returning institutions, matching themes."""
     from salon.campaigns.compare import compare
 
-    arc = open_archive_or_fail(archive, read_only=False, fallback=True)
-    ca, cb = _resolve(arc, a), _resolve(arc, b)
-    try:
-        r = compare(arc, ca, cb)
-    finally:
-        arc.close()
+    if parquet is not None or engine != "duckdb":
+        from salon.commands.engines import compare_over_export
+
+        r = compare_over_export(a, b, engine, parquet)
+    else:
+        arc = open_archive_or_fail(archive, read_only=False, fallback=True)
+        ca, cb = _resolve(arc, a), _resolve(arc, b)
+        try:
+            r = compare(arc, ca, cb)
+        finally:
+            arc.close()
     if as_json:
         print_json(r)
         return

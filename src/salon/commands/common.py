@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ArchiveOpt",
+    "ask_server",
     "console",
     "err",
     "fail",
@@ -28,6 +29,8 @@ __all__ = [
     "note",
     "open_archive_or_fail",
     "print_json",
+    "printable",
+    "served",
 ]
 
 console = Console()
@@ -44,10 +47,35 @@ ArchiveOpt = Annotated[
 ]
 
 
+_BIDI = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def printable(text: object) -> str:
+    """``text`` safe to print on a terminal, on one line: control characters (newlines, escape
+    sequences, a file name's ``\\x1b[2J``) and bidirectional overrides are shown escaped
+    (``\\n``, ``\\x1b``, ``\\u202e``), never sent to the terminal."""
+    s = str(text)
+    if s.isprintable():
+        return s
+    out = []
+    for ch in s:
+        if ch.isprintable() and ch not in _BIDI:
+            out.append(ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        else:
+            out.append(ch.encode("unicode_escape").decode("ascii"))
+    return "".join(out)
+
+
 def labelled(label: str, style: str, message: object) -> Text:
     """``label: message`` with the label (and its colon) in ``style`` and the message as plain
-    text: no markup, no emoji codes."""
-    return Text.assemble((f"{label}:", style), " ", str(message))
+    text: no markup, no emoji codes, no control characters (see ``printable``)."""
+    return Text.assemble((f"{label}:", style), " ", printable(message))
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -90,3 +118,25 @@ def open_archive_or_fail(path: str | None, *, read_only: bool = False, fallback:
         return open_archive(path, read_only=read_only)
     except ArchiveError as exc:
         fail(str(exc))
+
+
+def served(path: str | None) -> dict[str, Any] | None:
+    """The running ``salon serve`` that holds the archive at ``path`` (its
+    ``<archive>.serve.json``, checked to answer), or None: read commands then ask it, since
+    DuckDB lets only one process open the archive."""
+    from salon.store.archive import default_archive_path
+    from salon.web.ingest import read_server_file
+
+    return read_server_file(path or default_archive_path())
+
+
+def ask_server(server: dict[str, Any], op: dict[str, Any]) -> Any:
+    """``salon.web.remote.remote_read`` or exit with ``error: <why>``."""
+    import httpx
+
+    from salon.web.remote import RemoteError, remote_read
+
+    try:
+        return remote_read(server, op)
+    except (RemoteError, httpx.HTTPError, OSError) as exc:
+        fail(str(exc) or type(exc).__name__)

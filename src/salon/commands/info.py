@@ -8,6 +8,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from salon.commands.common import printable
+
 __all__ = ["print_info"]
 
 
@@ -15,7 +17,7 @@ def print_info(data: dict[str, Any], console: Console) -> None:
     """Print ``salon.info.archive_info`` output: totals, posts by platform and kind, top
     hashtags, imports and quarantine. Values from the archive (its path, hashtags, quarantined
     files' paths and reasons) are printed literally, never read as Rich markup."""
-    console.print(Text(str(data["archive"]), style="bold"))
+    console.print(Text(printable(data["archive"]), style="bold"))
     console.print(
         f"{data['posts']:,} posts ({data['context_posts']:,} more seen only as context, "
         f"{data['deleted_posts']:,} deleted) by {data['authors']:,} authors, "
@@ -58,5 +60,5 @@ def print_info(data: dict[str, Any], console: Console) -> None:
         t.add_column("where")
         t.add_column("reason")
         for row in data["quarantine"]:
-            t.add_row(Text(f"{row['path']}:{row['line']}"), Text(str(row["reason"])))
+            t.add_row(Text(printable(f"{row['path']}:{row['line']}")), Text(printable(row["reason"])))
         console.print(t)

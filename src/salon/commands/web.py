@@ -198,6 +198,8 @@ def _remote_import(server: dict[str, Any], **kw: Any) -> None:
     from salon.web.remote import RemoteError, remote_import
 
     quiet, as_json = kw.get("quiet", False), kw.get("as_json", False)
+    if kw.get("max_record_mb") is not None:
+        os.environ["SALON_MAX_RECORD_MB"] = str(kw["max_record_mb"])  # read by salon.sources.streams
     if not quiet and not as_json:
         err.print(
             f"the archive is served by `salon serve` (pid {server['pid']}): streaming to {server['url']}",

@@ -23,7 +23,15 @@ from salon import __version__
 from salon.store import rawstore
 from salon.store.relations import registered
 
-__all__ = ["DEFAULT_ARCHIVE", "Archive", "ArchiveError", "default_archive_path", "open_archive", "registered"]
+__all__ = [
+    "DEFAULT_ARCHIVE",
+    "Archive",
+    "ArchiveError",
+    "check_archive_path",
+    "default_archive_path",
+    "open_archive",
+    "registered",
+]
 
 DEFAULT_ARCHIVE = "salon.duckdb"
 
@@ -139,25 +147,109 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
 def _close_dead_runs(con: duckdb.DuckDBPyConnection) -> None:
     """Opening read-write takes the archive's only write lock, so an import still marked running
     belongs to a process that died (kill -9, power loss): say so rather than leave it running.
-    (Not at each import's start: a server runs several imports and collections at once.)"""
+    (Not at each import's start: a server runs several imports and collections at once.)
+
+    Its counts are only written when it finishes, so they are 0 here though batches were
+    committed: they are counted from what the archive kept (raw records and quarantined ones
+    carry their file and import), so the row says what the killed import left."""
+    kept_raw = "(SELECT count(*) FROM raw r WHERE r.file_id = f.file_id)"
+    kept_bad = "(SELECT count(*) FROM quarantine q WHERE q.file_id = f.file_id)"
+    con.execute(
+        f"UPDATE import_files f SET status = 'interrupted', records_new = {kept_raw}, records_bad = {kept_bad},"
+        f" records_in = greatest(records_in, {kept_raw} + {kept_bad}) WHERE status = 'reading'"
+    )
+    files = "(SELECT file_id FROM import_files f WHERE f.import_id = i.import_id)"
+    new = f"(SELECT count(*) FROM raw r WHERE r.file_id IN {files})"
+    bad = "(SELECT count(*) FROM quarantine q WHERE q.import_id = i.import_id)"
+    posts = f"(SELECT count(*) FROM posts p JOIN raw r ON p.raw_id = r.raw_id WHERE r.file_id IN {files})"
+    con.execute(
+        f"UPDATE imports i SET status = 'interrupted', records_new = {new}, records_bad = {bad},"
+        f" posts_new = {posts}, records_in = greatest(records_in, {new} + {bad})"
+        " WHERE status = 'running' AND kind = 'import'"
+    )
     con.execute("UPDATE imports SET status = 'interrupted' WHERE status = 'running'")
-    con.execute("UPDATE import_files SET status = 'interrupted' WHERE status = 'reading'")
+
+
+# A DuckDB database file: an 8-byte checksum, then these magic bytes (DuckDB's MainHeader).
+_DUCKDB_MAGIC = b"DUCK"
+
+
+def check_archive_path(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` exists; raises ``ArchiveError`` when it exists but is not a DuckDB
+    database file (a JSON-lines file given as ``--archive``, a folder, a FIFO, an empty file).
+
+    Why here: DuckDB opens some existing files that are not databases (``data.jsonl``) as an
+    empty in-memory database, so an import "succeeds" and keeps nothing. Every command opens
+    its archive through ``open_archive``, which calls this first."""
+    p = Path(path)
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise ArchiveError(f"{path}: cannot open archive: {exc.strerror or exc}") from None
+    import stat
+
+    if stat.S_ISDIR(st.st_mode):
+        raise ArchiveError(
+            f"{path}: is a folder, not a Salon archive (give the archive's file, e.g. salon.duckdb)"
+        )
+    if not stat.S_ISREG(st.st_mode):
+        # Never open a FIFO or a device: reading it could block forever.
+        raise ArchiveError(f"{path}: not a regular file, so not a Salon archive")
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(12)
+    except OSError as exc:
+        raise ArchiveError(f"{path}: cannot read archive: {exc.strerror or exc}") from None
+    if head[8:12] != _DUCKDB_MAGIC:
+        what = "an empty file" if not head else "not a DuckDB database file"
+        raise ArchiveError(
+            f"{path}: not a Salon archive ({what}); give a Salon archive or a path where one will be "
+            "created (did you mean to import this file? `salon import FILE -a ARCHIVE`)"
+        )
+    return True
+
+
+def _check_salon_schema(con: duckdb.DuckDBPyConnection, p: str, read_only: bool) -> None:
+    """A DuckDB file made by another program is not an archive: refuse it rather than add
+    Salon's tables to it (or fail later on a missing table)."""
+    tables = {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+        ).fetchall()
+    }
+    if "schema_migrations" in tables or (not tables and not read_only):
+        return
+    con.close()
+    raise ArchiveError(f"{p}: a DuckDB database but not a Salon archive (it has no schema_migrations table)")
 
 
 def open_archive(
-    path: str | os.PathLike[str] | None = None, *, read_only: bool = False, create: bool = True
+    path: str | os.PathLike[str] | None = None,
+    *,
+    read_only: bool = False,
+    create: bool = True,
+    external_access: bool = True,
 ) -> Archive:
     """Open (and create/migrate unless ``read_only``) the archive at ``path``.
 
-    Read-only opens never create a file; a missing file raises ``ArchiveError``."""
+    Read-only opens never create a file; a missing file raises ``ArchiveError``, and so does an
+    existing file that is not a Salon archive. ``external_access=False`` opens it so that SQL
+    cannot touch any other file or the network (no ``COPY TO``, ``read_text``, ``ATTACH``,
+    ``INSTALL``): ``salon sql`` and the server run with it."""
     p = str(path or default_archive_path())
-    exists = Path(p).exists()
+    exists = check_archive_path(p)
     if read_only and not exists:
         raise ArchiveError(f"{p}: no archive here (run `salon import` first)")
     if not exists and not create:
         raise ArchiveError(f"{p}: no archive here")
     try:
-        con = duckdb.connect(p, read_only=read_only)
+        config: dict[str, str | bool | int | float | list[str]] = {}
+        if not external_access:
+            config["enable_external_access"] = False
+        con = duckdb.connect(p, read_only=read_only, config=config)
     except duckdb.IOException as exc:
         msg = str(exc)
         if "lock" in msg.lower():
@@ -165,10 +257,15 @@ def open_archive(
                 f"{p}: the archive is in use by another Salon process ({msg.splitlines()[0]})"
             ) from None
         raise ArchiveError(f"{p}: cannot open archive: {msg.splitlines()[0]}") from None
+    except duckdb.ConnectionException as exc:
+        # This process already has the archive open with other settings.
+        raise ArchiveError(f"{p}: cannot open archive: {str(exc).splitlines()[0]}") from None
     except duckdb.Error as exc:
         raise ArchiveError(f"{p}: not a Salon archive ({str(exc).splitlines()[0]})") from None
     # Sessions see timestamps in UTC whatever the machine's zone; campaigns convert explicitly.
     con.execute("SET TimeZone = 'UTC'")
+    if exists:
+        _check_salon_schema(con, p, read_only)
     if not read_only:
         _migrate(con)
         _close_dead_runs(con)

@@ -19,10 +19,12 @@ import pyarrow as pa
 from salon import __version__
 from salon.store import rawstore
 from salon.store.archive import Archive
-from salon.store.batch import AUTHOR_FIELDS, TS, Batch
+from salon.store.batch import AUTHOR_FIELDS, TS, Batch, raw_id
 from salon.store.relations import registered
 
-__all__ = ["BatchResult", "Writer", "finish_import_row"]
+# Batch and raw_id live in salon.store.batch; still importable from here for one release (code
+# written before the split imports them from the writer).
+__all__ = ["Batch", "BatchResult", "Writer", "finish_import_row", "raw_id"]
 
 
 @dataclass

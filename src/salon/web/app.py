@@ -7,8 +7,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -20,7 +21,7 @@ from starlette.exceptions import HTTPException
 
 from salon import __version__
 from salon.store.archive import default_archive_path
-from salon.web import api, chat_pages, editor, explorer, ingest, pages, trust
+from salon.web import api, chat_pages, editor, explorer, ingest, pages, reports, served, trust
 from salon.web.deps import HERE, render
 from salon.web.hardening import BodyLimit, SecurityHeaders
 from salon.web.replay import Replay
@@ -72,7 +73,9 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(api.router)
     app.include_router(ingest.router)
+    app.include_router(served.router)
     app.include_router(editor.router)
+    app.include_router(reports.router)
     app.include_router(chat_pages.router)
     app.include_router(trust.router)
     app.include_router(pages.router)
@@ -154,27 +157,56 @@ def serve(
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # small responses without Nagle delays
     sock.bind((host, port))
     port = sock.getsockname()[1]
-    info = ingest.write_server_file(path, host, port)
-    app = create_app(service=svc, local_token=info["token"])
-    svc.start()
-    rep = Replay(svc, replay, replay_rate).start() if replay else None
-    config = uvicorn.Config(
-        app, log_level=log_level, access_log=False, lifespan="off", timeout_graceful_shutdown=2
-    )
-    server = uvicorn.Server(config)
-    url = f"http://{host if host not in ('0.0.0.0', '::') else '127.0.0.1'}:{port}"
-    if on_ready is not None:
-        orig_startup = server.startup
+    rep = None
+    with _stop_on_sigterm():
+        info = ingest.write_server_file(path, host, port)
+        try:
+            app = create_app(service=svc, local_token=info["token"])
+            svc.start()
+            rep = Replay(svc, replay, replay_rate).start() if replay else None
+            config = uvicorn.Config(
+                app, log_level=log_level, access_log=False, lifespan="off", timeout_graceful_shutdown=2
+            )
+            server = uvicorn.Server(config)
+            url = f"http://{host if host not in ('0.0.0.0', '::') else '127.0.0.1'}:{port}"
+            if on_ready is not None:
+                orig_startup = server.startup
 
-        async def startup(sockets: Any = None) -> None:
-            await orig_startup(sockets=sockets)
-            on_ready(url)
+                async def startup(sockets: Any = None) -> None:
+                    await orig_startup(sockets=sockets)
+                    on_ready(url)
 
-        server.startup = startup  # type: ignore[method-assign]
+                server.startup = startup  # type: ignore[method-assign]
+            server.run(sockets=[sock])
+        except KeyboardInterrupt:
+            pass  # Ctrl-C or SIGTERM: uvicorn has shut down gracefully; a stop, not an error
+        finally:
+            if rep is not None:
+                rep.stop()
+            ingest.remove_server_file(path)
+            svc.close()
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm() -> Iterator[None]:
+    """SIGTERM (``kill``, ``docker stop``, systemd) stops the server as Ctrl-C does.
+
+    uvicorn catches both signals, shuts down, then re-raises the signal it caught against the
+    handler that was in place before it started. Python's default for SIGTERM ends the process
+    at once (exit 143), skipping the clean-up (``<archive>.serve.json`` stayed behind); this
+    handler turns it into the KeyboardInterrupt that SIGINT gives, so both take the same path."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
     try:
-        server.run(sockets=[sock])
+        yield
     finally:
-        if rep is not None:
-            rep.stop()
-        ingest.remove_server_file(path)
-        svc.close()
+        signal.signal(signal.SIGTERM, previous)

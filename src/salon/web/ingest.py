@@ -90,15 +90,38 @@ def remove_server_file(archive: str) -> None:
             path.unlink()
 
 
-def read_server_file(archive: str) -> ServerFile | None:
-    """The advertised server of ``archive`` if its process is alive, else None."""
+PROBE_TIMEOUT = 3.0  # seconds a live server has to answer the probe
+
+
+def read_server_file(archive: str, *, probe: bool = True) -> ServerFile | None:
+    """The advertised server of ``archive`` if it is there, else None.
+
+    There means: the file names a live process and (with ``probe``) a server at its URL answers
+    with its token. A file left behind by a server killed with -9 whose pid now belongs to
+    another process (a container's PID 1 is always alive) is then treated as absent, and the
+    command opens the archive itself (DuckDB's lock still refuses it if a hung server holds it)."""
     path = server_file_path(archive)
     try:
         info: ServerFile = json.loads(path.read_text(encoding="utf-8"))
         os.kill(int(info["pid"]), 0)
-    except (OSError, ValueError, KeyError, TypeError):
+        url, token = str(info["url"]), str(info["token"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if probe and not _answers(url, token):
         return None
     return info
+
+
+def _answers(url: str, token: str) -> bool:
+    import httpx
+
+    try:
+        r = httpx.get(
+            f"{url}/api/local/ping", headers={TOKEN_HEADER: token}, timeout=PROBE_TIMEOUT, trust_env=False
+        )
+    except (httpx.HTTPError, ValueError):
+        return False
+    return r.status_code == 200
 
 
 def encode_records(records: list[RawRecord]) -> bytes:
@@ -154,6 +177,13 @@ def _check(request: Request) -> None:
     if header.lower().startswith("bearer ") and "ingest" in auth.token_scopes(s.reader(), header[7:].strip()):
         return
     raise HTTPException(401, "ingest needs the server's local token or an API token with the ingest scope")
+
+
+@router.get("/ping")
+async def ping(request: Request) -> dict[str, Any]:
+    """Whether this is the server ``<archive>.serve.json`` advertises (see ``read_server_file``)."""
+    _check(request)
+    return {"archive": svc(request).path, "pid": os.getpid()}
 
 
 @router.post("/imports")

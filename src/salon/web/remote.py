@@ -21,7 +21,7 @@ from salon.sources.files import (
 )
 from salon.web.ingest import TOKEN_HEADER, ServerFile, encode_records
 
-__all__ = ["RemoteError", "remote_admin", "remote_import"]
+__all__ = ["RemoteError", "remote_admin", "remote_import", "remote_read"]
 
 # Records per request: small enough that live pages update often during a large import.
 REMOTE_BATCH = 5_000
@@ -54,6 +54,20 @@ def remote_admin(server: ServerFile, op: dict[str, Any]) -> Any:
         return body["result"]
 
 
+def remote_read(server: ServerFile, op: dict[str, Any]) -> Any:
+    """``salon info``, ``salon tally`` or ``salon sql`` answered by the server
+    (``salon.web.served``); its refusal (a bad query, an unknown campaign) raises RemoteError."""
+    with _client(server) as c:
+        r = c.post("/api/local/read", json=op)
+        try:
+            body = r.json()
+        except ValueError:
+            body = {}
+        if r.status_code >= 400:
+            raise RemoteError(body.get("error") or body.get("detail") or f"HTTP {r.status_code}")
+        return body
+
+
 def remote_import(
     paths: list[str],
     server: ServerFile,
@@ -78,9 +92,14 @@ def remote_import(
                 if on_file:
                     on_file(inp)
                 report.files.append(_file(c, report, inp, fmt, batch, progress))
+            if report.incomplete:
+                status = "incomplete"
         except KeyboardInterrupt:
             status = "interrupted"
             report.interrupted = True
+            raise
+        except BaseException:
+            status = "failed"
             raise
         finally:
             _post(
@@ -140,6 +159,8 @@ def _file(
         status = "done"
     finally:
         counts = fr.close(inp, report.problems, formats)
+        if status == "done" and fr.incomplete:
+            status = "incomplete"
         _post(
             c,
             f"/api/local/imports/{iid}/files/{fid}/finish",

@@ -62,7 +62,8 @@ class ArchiveService:
     """Owns the archive while the server runs. Start with ``start()``; stop with ``close()``."""
 
     def __init__(self, path: str) -> None:
-        self.archive = open_archive(path)  # creates and migrates
+        # creates and migrates; no SQL run here may touch another file (``salon sql`` is answered here)
+        self.archive = open_archive(path, external_access=False)
         self.path = self.archive.path
         self.version = 0
         # (job, its future, whether it may change the archive); None stops the thread

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from salon.campaigns.trust import log
 from salon.store.archive import Archive
@@ -98,7 +99,7 @@ def scan_account_events(archive: Archive) -> int:
     mark = archive.scalar("SELECT value FROM trust_marks WHERE name = 'account_events'")
     # Only the end of `raw` past the mark is read (zone maps on received_at skip the rest).
     newest = archive.scalar(
-        "SELECT max(received_at)::VARCHAR FROM raw WHERE format = 'jetstream'"
+        "SELECT max(received_at)::VARCHAR FROM raw WHERE format IN ('jetstream', 'jetstream-events')"
         + (" AND received_at > CAST(? AS TIMESTAMPTZ)" if mark is not None else ""),
         [mark] if mark is not None else [],
     )
@@ -106,7 +107,7 @@ def scan_account_events(archive: Archive) -> int:
         return 0
     if newest is None or newest == mark:
         return 0
-    where = "format = 'jetstream' AND received_at <= CAST(? AS TIMESTAMPTZ)" + (
+    where = "format IN ('jetstream', 'jetstream-events') AND received_at <= CAST(? AS TIMESTAMPTZ)" + (
         " AND received_at > CAST(? AS TIMESTAMPTZ)" if mark is not None else ""
     )
     params = [newest] + ([mark] if mark is not None else [])
@@ -118,14 +119,14 @@ def scan_account_events(archive: Archive) -> int:
             ev = json.loads(payload)
         except ValueError:
             continue
-        acc = ev.get("account") if isinstance(ev, dict) and ev.get("kind") == "account" else None
-        if not isinstance(acc, dict) or not isinstance(acc.get("active"), bool):
+        acc = _account_event(ev)
+        if acc is None:
             continue
         did = acc.get("did") or ev.get("did")
         if not isinstance(did, str):
             continue
         t = ev.get("time_us")
-        seen = datetime.fromtimestamp(t / 1e6, UTC) if isinstance(t, int) else datetime.now(UTC)
+        seen = datetime.fromtimestamp(t / 1e6, UTC) if isinstance(t, int) else _time(acc.get("time"))
         status = acc.get("status") if isinstance(acc.get("status"), str) else None
         events[f"bluesky:{did}"] = (acc["active"], status, seen)  # the latest event of each account wins
     with archive.transaction():
@@ -146,3 +147,33 @@ def scan_account_events(archive: Archive) -> int:
             [newest],
         )
     return len(events)
+
+
+def _account_event(ev: Any) -> dict[str, Any] | None:
+    """The account part of a Jetstream v1 ``account`` event (``{"kind": "account", "account":
+    {...}}``) or of a subscribeEvents ``#account`` frame (``{"$type": "message", "payload":
+    {"$type": "...#account", "seq", "did", "time", "account": {"active", "status", ...}}}``);
+    None for anything else."""
+    if not isinstance(ev, dict):
+        return None
+    acc = ev.get("account") if ev.get("kind") == "account" else None
+    if acc is None and ev.get("$type") == "message":
+        p = ev.get("payload")
+        if (
+            isinstance(p, dict)
+            and str(p.get("$type", "")).endswith("#account")
+            and isinstance(p.get("account"), dict)
+        ):
+            # the upstream #account event, wrapped verbatim; Jetstream's own witnessed time
+            acc = {**p["account"], "did": p["account"].get("did") or p.get("did"), "time": p.get("time")}
+    if not isinstance(acc, dict) or not isinstance(acc.get("active"), bool):
+        return None
+    return acc
+
+
+def _time(value: Any) -> datetime:
+    try:
+        t = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        return t if t.tzinfo else t.replace(tzinfo=UTC)
+    except ValueError:
+        return datetime.now(UTC)

@@ -1,0 +1,56 @@
+"""Pseudonyms for ``--pseudonymise``: authors and @mentions replaced by salted hashes.
+
+A pseudonym is ``u_`` + the first 16 hex digits of HMAC-SHA256(salt, key). Handles are keyed
+case-insensitively (``@Louvre`` in a text and the author ``louvre`` get the same pseudonym) and
+account ids by their own value, so a network or a table keeps who talks to whom without saying
+who. The salt is random unless given: two exports with the same salt can be joined, with
+different salts they cannot. Post ids stay (they are how X datasets are shared), so whoever
+re-hydrates them learns the authors again: a pseudonymised export is for sharing analyses, not
+for hiding from the platform.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+
+__all__ = ["Pseudonymiser"]
+
+# @user, @user@instance (Mastodon), @handle.bsky.social (Bluesky): what a mention looks like in text.
+MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_][A-Za-z0-9_.\-]*(?:@[A-Za-z0-9.\-]+[A-Za-z0-9])?)")
+
+
+class Pseudonymiser:
+    """Salted hashes of handles and account ids (``salt``: text; random when None)."""
+
+    def __init__(self, salt: str | None = None) -> None:
+        self.key = (salt if salt is not None else secrets.token_hex(16)).encode()
+        self._cache: dict[str, str] = {}
+
+    def _hash(self, value: str) -> str:
+        hit = self._cache.get(value)
+        if hit is None:
+            hit = "u_" + hmac.new(self.key, value.encode(), hashlib.sha256).hexdigest()[:16]
+            if len(self._cache) < 1_000_000:
+                self._cache[value] = hit
+        return hit
+
+    def handle(self, handle: str | None) -> str | None:
+        """The pseudonym of a handle (with or without its leading @), case-insensitive."""
+        if handle is None or handle == "":
+            return handle
+        return self._hash("h:" + handle.lstrip("@").lower())
+
+    def account(self, uid: str | None) -> str | None:
+        """The pseudonym of an account id (``x:123``, ``bluesky:did:...``, a bare X user id)."""
+        if uid is None or uid == "":
+            return uid
+        return self._hash("a:" + uid)
+
+    def text(self, text: str | None) -> str | None:
+        """``text`` with every @mention replaced by ``@`` + the handle's pseudonym."""
+        if not text:
+            return text
+        return MENTION.sub(lambda m: "@" + str(self.handle(m.group(1))), text)

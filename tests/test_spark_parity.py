@@ -1,0 +1,171 @@
+"""Parity: the campaign figures computed by Spark (PySpark ``local[2]``) over the Parquet export
+equal DuckDB's over the archive (the tally through the campaign index, the tally as of a moment,
+editions compared), on the bundled synthetic sample and on real X API v2 pages.
+
+One SparkSession for the whole test session. Marked ``spark``: skip them locally with
+``pytest -m "not spark"``; CI runs them (``make test`` installs PySpark and Java 17)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from salon.campaigns.compare import compare
+from salon.campaigns.config import parse_campaign
+from salon.campaigns.spark import main as spark_main
+from salon.campaigns.spark import tally_export, to_spark_sql
+from salon.campaigns.stored import save_campaign
+from salon.campaigns.tally import resolve_campaign, tally
+from salon.cli import app
+from salon.demo.run import add_campaign, import_demo, sample
+from salon.importer import import_paths
+from salon.publish.exports.parquet import export_parquet
+from salon.store.archive import open_archive
+from tests.conftest import twarc
+
+SLUG = "museumweek-2025-demo"
+# ``spam`` (held posts by trust rule) reads the archive's trust tables, which the export leaves out.
+DROP = ("source", "computed_at", "spam")
+
+
+def same(a: dict[str, Any], b: dict[str, Any]) -> None:
+    assert {k: v for k, v in a.items() if k not in DROP} == {k: v for k, v in b.items() if k not in DROP}
+
+
+def test_transpiled_sql() -> None:
+    """The two rules Salon adds to sqlglot's DuckDB → Spark dialect."""
+    sql = to_spark_sql(
+        "SELECT GROUPING(k.a, k.b), count(DISTINCT CASE WHEN d IN (CAST(? AS DATE)) THEN u END)"
+        " FROM k WHERE t IN (?) AND c >= TIMESTAMPTZ '2015-03-22 23:00:00+00:00'"
+        " GROUP BY GROUPING SETS ((k.a), (k.b))",
+        [datetime(2015, 3, 23, tzinfo=UTC).date(), "museumweek"],
+    )
+    assert "GROUPING_ID(k.a, k.b)" in sql
+    assert "'2015-03-23'" in sql and "'museumweek'" in sql and "?" not in sql
+    assert "CAST('2015-03-22 23:00:00+00:00' AS TIMESTAMP)" in sql
+
+
+@pytest.fixture(scope="session")
+def spark() -> Any:
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("PySpark not installed (pip install -e '.[spark]')")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        if os.environ.get("CI"):
+            pytest.fail("Java 17 missing: make system installs openjdk-17-jre-headless")
+        pytest.skip("no Java (openjdk-17-jre-headless)")
+    from salon.campaigns.spark import spark_session
+
+    s = spark_session()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def sample_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The bundled sample with its campaign and a second edition (a day later, same registry),
+    exported to Parquet."""
+    tmp = tmp_path_factory.mktemp("spark")
+    path = tmp / "a.duckdb"
+    with sample() as data:
+        import_demo(data, str(path))
+        with open_archive(path) as arc:
+            c = add_campaign(data, arc)
+            b = dataclasses.replace(
+                c,
+                slug="museumweek-2025-demo-b",
+                name="MuseumWeek 2025 (later)",
+                edition="b",
+                start=c.start + timedelta(days=1),
+                campaign_id=None,
+            )
+            save_campaign(arc, b)
+            tally(arc, b.slug)  # learns the registry's account ids, as any tally does
+            export_parquet(arc, tmp / "pq")
+    return path, tmp / "pq"
+
+
+@pytest.mark.spark
+def test_tally_parity_sample(spark: Any, sample_export: tuple[Path, Path]) -> None:
+    path, pq = sample_export
+    with open_archive(path, read_only=True) as arc:
+        want = tally(arc, SLUG)
+        c = resolve_campaign(arc, SLUG)
+        at = c.start_utc + timedelta(days=2, hours=13)
+        want_at = tally(arc, c, at)
+    assert want["posts"] > 0 and want["institutions"] > 0 and want["reposts"] > 0
+    # The command: `salon tally SLUG --engine spark --parquet DIR` (the session is reused).
+    r = CliRunner().invoke(app, ["tally", SLUG, "--engine", "spark", "--parquet", str(pq), "--json"])
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.stdout)
+    assert got["source"] == "spark"
+    same(got, json.loads(json.dumps(want, default=str)))
+    # As the counter stood at a moment (deletions after it still count, engagement observed by then).
+    same(tally_export(pq, SLUG, engine="spark", spark=spark, at=at), want_at)
+
+
+@pytest.mark.spark
+def test_compare_parity_sample(
+    spark: Any, sample_export: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Editions compared, through the spark-submit entry point (``python .../spark.py DIR A B``;
+    the test session's SparkSession is reused)."""
+    path, pq = sample_export
+    with open_archive(path, read_only=True) as arc:
+        want = compare(arc, SLUG, "museumweek-2025-demo-b")
+    assert want["institutions"]["returning"]
+    spark_main([str(pq), SLUG, "museumweek-2025-demo-b"])
+    assert json.loads(capsys.readouterr().out) == json.loads(json.dumps(want, default=str))
+
+
+BREXIT = """
+[campaign]
+name = "Brexit week"
+slug = "brexit-2021"
+timezone = "Europe/London"
+start = 2021-09-14
+end = 2021-09-23
+hashtags = ["Brexit"]
+
+[[days]]
+date = 2021-09-21
+theme = "Johnson"
+hashtags = ["JohnsonOut", "BorisJohnson"]
+"""
+
+
+@pytest.mark.spark
+def test_tally_parity_real_corpus(spark: Any, tmp_path: Path) -> None:
+    """Real X API v2 pages (docnow twarc-csv test data), three registered authors."""
+    files = [twarc(f) for f in ("brexit.jsonl", "2sets.jsonl")]  # skips without ../shared
+    path = tmp_path / "a.duckdb"
+    import_paths([str(f) for f in files], str(path))
+    with open_archive(path) as arc:
+        c0 = parse_campaign(BREXIT)
+        sql = (
+            "SELECT a.handle FROM posts p JOIN post_hashtags h USING (uid) JOIN authors a ON a.uid = p.author_uid"
+            " WHERE h.tag_key = 'brexit' AND p.kind <> 'repost' GROUP BY a.handle ORDER BY count(*) DESC, a.handle LIMIT 3"
+        )
+        handles = [r[0] for r in arc.query(sql)]
+        reg = "name,country,city,kind,x\n" + "".join(
+            f"Inst {i},{cc},,museum,{h.upper() if i == 0 else h}\n"
+            for i, (h, cc) in enumerate(zip(handles, ["FR", "FR", "DE"], strict=False))
+        )
+        c = parse_campaign(BREXIT, participants_csv=reg)
+        assert c.slug == c0.slug
+        save_campaign(arc, c)
+        want = tally(arc, c.slug)
+        export_parquet(arc, tmp_path / "pq")
+    assert want["posts"] > 0 and want["institutions"] > 0
+    same(tally_export(tmp_path / "pq", c.slug, engine="spark", spark=spark), want)
