@@ -122,3 +122,29 @@ def test_trailing_garbage_after_an_array_is_quarantined_not_dropped(
     report = import_paths([str(f)], str(archive_path))
     assert counts(archive_path)[:2] == (5, 5)
     assert [p.line for p in report.problems] == [len(json.dumps(statuses[:5], indent=2).splitlines()) + 1]
+
+
+def test_x_v1_timeline_pages_one_per_line_import_every_status(tmp_path: Path, archive_path: Path) -> None:
+    """The same class for X v1.1: the real timeline pages (JSON arrays of statuses) of tweepy's
+    recorded responses, one page per line."""
+    src = corpus_path("tweepy", "extracted", "cassette_bodies.jsonl")
+    bodies = [json.loads(line)["body"] for line in src.read_text().splitlines() if line.strip()]
+    timeline = [
+        b
+        for b in bodies
+        if isinstance(b, list) and b and isinstance(b[0], dict) and ("text" in b[0] or "full_text" in b[0])
+    ]
+    assert len(timeline) >= 5
+    f = tmp_path / "x_v1_pages.jsonl"
+    f.write_text("".join(json.dumps(p) + "\n" for p in timeline))
+    statuses = sum(len(p) for p in timeline)
+    report = import_paths([str(f)], str(archive_path))
+    assert report.records_in == statuses and report.records_bad == 0
+    ids = {s["id_str"] for p in timeline for s in p}
+    con = duckdb.connect(str(archive_path), read_only=True)
+    stored = {r[0] for r in con.execute("SELECT native_id FROM posts WHERE platform = 'x'").fetchall()}
+    con.close()
+    assert ids <= stored  # every status of every page, not only the first page's
+    before = counts(archive_path)
+    import_paths([str(f)], str(archive_path))
+    assert counts(archive_path) == before
