@@ -48,9 +48,21 @@ def report_data(
     imports = archive.query(
         "SELECT count(*), coalesce(sum(records_in), 0) FROM imports WHERE kind IS DISTINCT FROM 'collect'"
     )[0]
+    # Public figures headline the campaign with spam excluded and say what is held beside them
+    # (DESIGN.md, Spam): the tally's own ``spam.shown``, when trust rules hold anything.
+    spam = t.get("spam") or {}
+    shown = spam.get("shown")
+    headline = {
+        "posts": shown["posts"] if shown else t["posts"],
+        "reposts": shown["reposts"] if shown else t["reposts"],
+        "participants": shown["participants"] if shown else t["participants"],
+        "spam_excluded": bool(shown),
+    }
     return {
         "campaign": c,
         "tally": t,
+        "headline": headline,
+        "spam": spam,
         "tops": top_entities(archive, c, top=top),
         "languages": languages(archive, c),
         "reach": potential_reach(archive, c),
