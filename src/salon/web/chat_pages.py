@@ -29,6 +29,7 @@ from salon.publish.chat_ics import chats_ics
 from salon.publish.chat_transcript import placeholder_code, post_link
 from salon.publish.chat_transcript import render as render_transcript
 from salon.web.api import KEEPALIVE
+from salon.web.chat_runs import start_run, status_of
 from salon.web.deps import csrf_ok, render, svc, user_of
 
 __all__ = ["room_view", "router"]
@@ -153,6 +154,7 @@ def _context(request: Request, slug: str, *, full: bool = True) -> dict[str, Any
         "editor": editor,
         "with_csrf": editor,
         "posting": intents(arc, chat.slug) if editor else [],
+        "run": status_of(svc(request), chat.slug) if editor else None,
     }
 
 
@@ -312,3 +314,19 @@ async def hide(request: Request, slug: str) -> Response:
         lambda arc, w: hide_post(arc, slug, uid, u.username, hidden=hidden, reason=data.get("reason") or None)
     )
     return RedirectResponse(f"/chats/{slug}#room", status_code=303)
+
+
+@router.post("/chats/{slug}/run")
+async def run_questions(request: Request, slug: str) -> Response:
+    """An editor posts the chat's questions: ``run_chat`` (as ``salon chat run``) in the server's
+    background; its status is on the chat page."""
+    u = user_of(request)
+    if u is None:
+        raise HTTPException(401, "log in first")
+    form = await request.form()
+    token = str(form.get("csrf") or "") or request.headers.get("x-csrf-token")
+    if not csrf_ok(request, token):
+        raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
+    chat = await run_in_threadpool(_chat_or_404, request, slug)
+    await run_in_threadpool(start_run, svc(request), chat, u.username)
+    return RedirectResponse(f"/chats/{slug}#h-posting", status_code=303)
