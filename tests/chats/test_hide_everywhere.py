@@ -1,5 +1,5 @@
 """A post an editor hides in a chat room is the trust rules' post hide: gone from every public
-surface (search API, explorer, post page and its API, the wall, exports, chats' transcripts,
+surface (search API, explorer, post page and its API, the wall, exports, stories, chats' transcripts,
 ``publicly_visible``), kept in the archive, logged with who and when; "show" brings it back."""
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClien
 
 def _surfaces(c: TestClient, uid: str, author: str) -> dict[str, bool]:
     """Where ``uid`` shows publicly now."""
+    from salon.campaigns import shown
     from salon.campaigns.trust.visibility import publicly_visible
     from salon.publish.exports.select import Filters, selection
     from salon.web import explorer
@@ -62,6 +63,7 @@ def _surfaces(c: TestClient, uid: str, author: str) -> dict[str, bool]:
         "export": uid in exported,
         "transcript": uid in {x["uid"] for q in transcript["questions"] for x in q["answers"]},
         "visible": bool(publicly_visible(arc, [uid])),
+        "story": uid not in shown.hidden_posts(arc, [uid]),  # a story's placeholder rule
     }
 
 
