@@ -23,6 +23,7 @@ from salon.campaigns.chat_store import chat_by_slug, hidden_uids
 from salon.campaigns.config import Campaign
 from salon.campaigns.optout import listable
 from salon.campaigns.tally import resolve_campaign, scope
+from salon.campaigns.trust.posts import post_hidden_sql
 from salon.campaigns.trust.spam import held_sql
 from salon.store.archive import Archive
 
@@ -95,7 +96,8 @@ def selection(archive: Archive, filters: Filters | None = None) -> Iterator[Sele
     con = archive.con
     n = next(_ids)
     name = f"_x_sel{n}"
-    conds: list[str] = ["p.deleted_at IS NULL"]
+    # Posts an editor hid (a chat room's or a campaign's hide: trust.posts) are never exported.
+    conds: list[str] = ["p.deleted_at IS NULL", f"NOT {post_hidden_sql('p.uid')}"]
     params: list[Any] = []
     if f.since is not None:
         conds.append("p.created_at >= ?")
