@@ -82,9 +82,9 @@ class PeakRSS:
 
 
 def _clean(t: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(
-        json.dumps({k: v for k, v in t.items() if k not in ("source", "computed_at")}, default=str)
-    )
+    # spam: read from the archive's trust tables, which the export does not carry
+    drop = ("source", "computed_at", "spam")
+    return json.loads(json.dumps({k: v for k, v in t.items() if k not in drop}, default=str))
 
 
 def child(kind: str, archive: str, export: str, cores: int, memory: str, partition: str) -> dict[str, Any]:

@@ -96,6 +96,8 @@ LAZY: dict[str, str] = {
     "salon.commands.trust": "CLI start-up: loads DuckDB and the trust rules only when a command runs",
     "salon.commands.parquet": "CLI start-up: loads DuckDB and the Parquet export only when it runs",
     "salon.commands.engines": "CLI start-up: loads the Spark engine (sqlglot, PySpark) only when asked",
+    "salon.commands.story": "CLI start-up: loads DuckDB, Jinja2, the Markdown and WACZ libraries and"
+    " httpx only when a story or media command runs",
     "salon.clidocs": "builds docs/cli.md from the Typer app, which it loads only when called",
     "salon.collect": "the package's facade (run, run_async, coverage): importing any module of"
     " salon.collect (the web app reads salon.collect.state) must not load every collector",

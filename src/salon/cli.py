@@ -369,6 +369,11 @@ from salon.commands import trust as _trust  # noqa: E402  (spam, moderation, tak
 
 _trust.register(app)
 
+from salon.commands import story as _story  # noqa: E402  (stories: curate, publish; media fetch)
+
+app.add_typer(_story.app, name="story")
+app.add_typer(_story.media_app, name="media")
+
 
 def main() -> None:
     """Console entry point."""

@@ -19,7 +19,7 @@ from salon.campaigns.chat_store import intents
 from salon.campaigns.chats import Chat, question_text
 from salon.campaigns.config import parse_campaign
 from salon.campaigns.stored import save_campaign
-from salon.collect.chat_post import BlueskyPoster, MastodonPoster, XPoster, bluesky_facets
+from salon.collect.chat_post import BlueskyPoster, MastodonPoster, Poster, XPoster, bluesky_facets
 from salon.collect.chat_run import run_chat
 from salon.collect.credentials import Secret
 from salon.store.archive import open_archive
@@ -81,7 +81,7 @@ def test_run_posts_each_question_once_with_exact_payloads(tmp_path: Path, server
         slept.append(s)
         clock[0] += timedelta(seconds=s)
 
-    posters = {
+    posters: dict[str, Poster] = {
         "mastodon": MastodonPoster(m.url, Secret("m-token")),
         "bluesky": BlueskyPoster(b.url, "erin.test", Secret("app-pass")),
         "x": XPoster(x.url, Secret("x-user-token")),

@@ -40,12 +40,14 @@ HINTS: dict[str, list[str]] = {
     "jetstream_events": [
         "$type",
         "payload",
+        "seq",
         "did",
         "time",
         "operation",
         "collection",
         "rkey",
         "record",
+        "identity",
         "handle",
     ],
     "bluesky": ["uri", "cid", "record", "author", "value", "thread", "post", "posts", "feed", "$type"],
@@ -53,7 +55,14 @@ HINTS: dict[str, list[str]] = {
     "tags_csv": ["id_str", "from_user", "text", "created_at", "time", "entities_str"],
 }
 VALUES = JSON | st.sampled_from(
-    ["did:plc:abc", "at://did:plc:abc/app.bsky.feed.post/x", "2024-01-01T00:00:00Z"]
+    [
+        "did:plc:abc",
+        "at://did:plc:abc/app.bsky.feed.post/x",
+        "2024-01-01T00:00:00Z",
+        "message",
+        "network.bsky.jetstream.subscribeEvents#commit",
+        "network.bsky.jetstream.subscribeEvents#identity",
+    ]
 )
 
 

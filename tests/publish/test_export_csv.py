@@ -246,3 +246,112 @@ def test_twarc_layout_for_x_posts_of_other_formats(needs_shared: Path, tmp_path:
         assert r["text"] == (text or "").replace("\r", "").replace("\n", "\\n")
         assert r["author.username"] == (handle or "")
         assert r["created_at"].endswith("Z")
+
+
+def test_spam_marked_or_excluded(demo_archive: Path, tmp_path: Path) -> None:
+    """Posts held as spam are exported marked (`spam`: the reason codes) in the default layout and
+    xlsx, never in the twarc layout; `--exclude-spam` leaves them out and says how many."""
+    import shutil
+
+    from salon.campaigns.tally import resolve_campaign, tally
+    from salon.campaigns.trust import spam
+
+    arc_path = tmp_path / "a.duckdb"
+    shutil.copy(demo_archive, arc_path)
+    with open_archive(str(arc_path)) as arc:
+        c = resolve_campaign(arc, DEMO_SLUG)
+        uid = arc.query(
+            "SELECT uid FROM campaign_posts WHERE campaign_id = ? AND NOT is_repost ORDER BY uid LIMIT 1",
+            [c.campaign_id],
+        )[0][0]
+        spam.decide(arc, c, uid, "spam", by="editor1")
+        t = tally(arc, c)  # refreshes the verdicts
+        held = {
+            u: r for u, r in arc.query(f"SELECT uid, reasons FROM {spam.held_sql(int(c.campaign_id or 0))}")
+        }
+    assert "editor" in held[uid] and t["spam"]["posts"] >= 1
+    r = CliRunner()
+    res = r.invoke(
+        app, ["export", "csv", "-a", str(arc_path), "-c", DEMO_SLUG, "-o", str(tmp_path / "all.csv")]
+    )
+    assert res.exit_code == 0, res.output
+    rows = {row["uid"]: row for row in _rows(tmp_path / "all.csv")}
+    assert rows[uid]["spam"] == " ".join(held[uid])
+    marked = {u for u, row in rows.items() if row["spam"]}
+    assert marked == set(held) & set(rows)
+    res = r.invoke(
+        app,
+        [
+            "export",
+            "csv",
+            "-a",
+            str(arc_path),
+            "-c",
+            DEMO_SLUG,
+            "-o",
+            str(tmp_path / "clean.csv"),
+            "--exclude-spam",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    clean = {row["uid"] for row in _rows(tmp_path / "clean.csv")}
+    assert clean == set(rows) - marked and uid not in clean
+    assert f"{len(marked):,} posts left out (spam)" in res.output
+    # the twarc layout keeps exactly twarc-csv's columns
+    res = r.invoke(
+        app,
+        ["export", "csv", "-a", str(arc_path), "-c", DEMO_SLUG, "-l", "twarc", "-o", str(tmp_path / "t.csv")],
+    )
+    assert res.exit_code == 0, res.output
+    with open(tmp_path / "t.csv", encoding="utf-8") as fh:
+        assert next(csv.reader(fh)) == list(TWARC_COLUMNS)
+    openpyxl = pytest.importorskip("openpyxl")
+    with open_archive(str(arc_path), read_only=True) as arc:
+        export_xlsx(arc, tmp_path / "p.xlsx", filters=Filters(campaign=DEMO_SLUG))
+    xrows = list(
+        openpyxl.load_workbook(tmp_path / "p.xlsx", read_only=True)["posts"].iter_rows(values_only=True)
+    )
+    i_uid, i_spam = COLUMNS.index("uid"), COLUMNS.index("spam")
+    assert {r[i_uid] for r in xrows[1:] if r[i_spam]} == marked
+
+
+def test_pseudonym_of_mastodon_short_mention_is_the_accounts(demo_archive: Path, tmp_path: Path) -> None:
+    """Mastodon writes `@user` in the text and `user@instance` in the mention list (and the author
+    table): the pseudonym in the text is the mentioned account's, the one its own posts carry."""
+    from salon.publish.exports.pseudo import Pseudonymiser
+
+    ps = Pseudonymiser("s1")
+    text = ps.text(
+        "@awmuseum Precioso @other and @Twin", ["awmuseum@mastodon.social", "twin@a.b", "twin@c.d"]
+    )
+    assert text is not None
+    words = text.split()
+    assert words[0] == "@" + str(ps.handle("awmuseum@mastodon.social"))
+    assert words[2] == "@" + str(ps.handle("other"))  # not listed: keyed by what is written
+    assert words[4] == "@" + str(ps.handle("twin"))  # two accounts of that name: ambiguous, left as written
+    with open_archive(str(demo_archive), read_only=True) as arc:
+        export_csv(
+            arc, tmp_path / "p.csv", pseudonymise=True, salt="s1", filters=Filters(platforms=("mastodon",))
+        )
+        expected = {
+            uid: {"@" + str(ps.handle(h)) for h in hs}
+            for uid, hs in arc.query(
+                "SELECT p.uid, list(m.handle) FROM posts p JOIN post_mentions m ON m.uid = p.uid"
+                " WHERE p.platform = 'mastodon' AND p.text LIKE '@%' GROUP BY p.uid"
+            )
+        }
+        authors = {
+            str(ps.handle(h)) for (h,) in arc.query("SELECT handle FROM authors WHERE platform = 'mastodon'")
+        }
+    rows = {r["uid"]: r for r in _rows(tmp_path / "p.csv")}
+    checked = 0
+    for uid, want in expected.items():
+        if uid not in rows:
+            continue
+        in_text = {w for w in rows[uid]["text"].split() if w.startswith("@u_")}
+        assert in_text and in_text <= want, uid  # the text's pseudonyms are the listed accounts'
+        assert {m for m in rows[uid]["mentions"].split()} == {w[1:] for w in want}
+        checked += 1
+        if any(w[1:] in authors for w in in_text):
+            checked += 1_000  # at least one mentioned account also posts: same pseudonym as its posts
+    assert checked > 1_000

@@ -124,3 +124,47 @@ def test_ids_per_platform(demo_archive: Path, tmp_path: Path) -> None:
         assert len(got) == len(set(got)) and set(got) == want[p]
     df = pd.read_csv(tmp_path / "ids" / "ids.csv", dtype=str)
     assert set(df[df.platform == "x"].native_id) == want["x"]  # 19-digit ids exactly, as text
+
+
+@pytest.mark.parametrize("kind", ["network", "ids"])
+def test_network_and_ids_progress(
+    demo_archive: Path, tmp_path: Path, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`salon export network` and `ids` drive a progress bar: the total announced is the rows
+    written (nodes + edges; posts) and the advances add up to it; on a terminal the bar shows."""
+    import io
+
+    from rich.console import Console
+
+    from salon.commands import export as export_cmds
+    from salon.publish.exports.ids import export_ids
+
+    totals: list[int] = []
+    done: list[int] = []
+    with open_archive(str(demo_archive), read_only=True) as arc:
+        if kind == "network":
+            res = export_network(
+                arc,
+                tmp_path / "n.gexf",
+                filters=Filters(campaign=DEMO_SLUG),
+                on_start=totals.append,
+                progress=done.append,
+            )
+            written = res["nodes"] + res["edges"]
+        else:
+            res = export_ids(
+                arc,
+                tmp_path / "ids",
+                filters=Filters(campaign=DEMO_SLUG),
+                on_start=totals.append,
+                progress=done.append,
+            )
+            written = sum(res["by_platform"].values())
+    assert written > 0 and totals == [written] and sum(done) == written
+    term = io.StringIO()
+    monkeypatch.setattr(export_cmds, "err", Console(file=term, force_terminal=True, width=100))
+    out = str(tmp_path / ("cli.gexf" if kind == "network" else "cli-ids"))
+    r = CliRunner().invoke(app, ["export", kind, "-a", str(demo_archive), "-c", DEMO_SLUG, "-o", out])
+    assert r.exit_code == 0, r.output
+    label = "writing network" if kind == "network" else "exporting ids"
+    assert label in term.getvalue() and f"{written}/{written}" in term.getvalue()

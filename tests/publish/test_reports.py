@@ -70,7 +70,9 @@ def test_institution_reports(demo_archive: Path, tmp_path: Path) -> None:
     files = sorted((tmp_path / "i").glob("0*.html"))
     assert len(files) == len(figs) == t["campaign"]["registered_participants"]
     # the institutions' posts add up to the tally's institution posts
-    assert sum(f["posts"] for f in figs) == sum(v["posts"] for v in t["by_country"].values())
+    assert sum(f["posts"] + f["spam"]["posts"] for f in figs) == sum(
+        v["posts"] for v in t["by_country"].values()
+    )
     top = max(figs, key=lambda f: f["posts"])
     assert (
         top["name"] == t["top_institutions"][0]["name"] and top["posts"] == t["top_institutions"][0]["posts"]
@@ -123,3 +125,49 @@ def test_chat_report_and_chat_export(demo_archive: Path, tmp_path: Path) -> None
     assert uids == roles - opted
     res = r.invoke(app, ["export", "csv", "-a", str(demo_archive), "--chat", "no-such-chat"])
     assert res.exit_code == 1 and "no chat" in res.output
+
+
+def test_institution_reports_leave_spam_out(demo_archive: Path, tmp_path: Path) -> None:
+    """An institution's figures headline its posts with spam excluded, as the campaign report
+    does (DESIGN.md, Spam): equal to the tally's spam part (``shown``) over its members."""
+    from salon.campaigns.tally import resolve_campaign
+    from salon.campaigns.trust import spam
+
+    arc_path = tmp_path / "a.duckdb"
+    shutil.copy(demo_archive, arc_path)
+    with open_archive(str(arc_path)) as arc:
+        c = resolve_campaign(arc, DEMO_SLUG)
+        before = {f["participant_id"]: f for f in institution_figures(arc, c)}
+        top = max(before.values(), key=lambda f: f["posts"])
+        pid = top["participant_id"]
+        members = (
+            "(SELECT uid, is_repost, author_uid FROM campaign_posts"
+            f" WHERE campaign_id = {int(c.campaign_id or 0)} AND participant_id = {pid})"
+        )
+        uids = [
+            r[0] for r in arc.query(f"SELECT uid FROM {members} m WHERE NOT is_repost ORDER BY uid LIMIT 3")
+        ]
+        held_before = spam.spam_part(arc, c, members)["posts"]
+        for u in uids:  # an editor holds three of its posts
+            spam.decide(arc, c, u, "spam", by="editor1")
+        after = {f["participant_id"]: f for f in institution_figures(arc, c)}
+        part = spam.spam_part(arc, c, members)
+        t = tally(arc, c)
+    inst = after[pid]
+    assert part["posts"] == held_before + 3
+    assert inst["posts"] == part["shown"]["posts"] == top["posts"] - 3
+    assert inst["reposts"] == part["shown"]["reposts"]
+    assert inst["spam"] == {"posts": part["posts"], "reposts": part["reposts"]}
+    assert sum(inst["by_day"].values()) == inst["posts"]
+    assert all(p["uid"] not in uids for p in inst["top_posts"])
+    # all institutions together: shown + held = the tally's institution posts
+    assert sum(f["posts"] + f["spam"]["posts"] for f in after.values()) == sum(
+        v["posts"] for v in t["by_country"].values()
+    )
+    res = CliRunner().invoke(
+        app, ["report", DEMO_SLUG, "-a", str(arc_path), "-o", str(tmp_path / "i"), "-i", inst["name"]]
+    )
+    assert res.exit_code == 0, res.output
+    page = next((tmp_path / "i").glob("0*.html")).read_text("utf-8")
+    assert f'id="inst-posts">{inst["posts"]:,}</b>' in page
+    assert f'<span id="inst-spam">{inst["spam"]["posts"]:,}</span>' in page

@@ -15,8 +15,11 @@ from tests.web.data import SLUG
 
 
 def test_a_deletion_event_clears_the_wall_within_one_refresh(live: LiveServer, page: Any) -> None:
+    from playwright.sync_api import expect
+
     page.goto(f"{live.url}/wall/{SLUG}")
-    page.wait_for_function("document.documentElement.getAttribute('data-live-version')")  # SSE connected
+    # SSE connected (locators, not wait_for_function: the page's CSP forbids eval)
+    page.locator("html[data-live-version]:not([data-live-version=''])").wait_for(state="attached")
     newest = "(n°39)"  # tests/web/data.py: status 100039 is the newest post
     assert newest in page.locator("#latest").inner_text()
     before = page.locator('.counters [data-k="spam.shown.posts"]').inner_text()
@@ -29,13 +32,12 @@ def test_a_deletion_event_clears_the_wall_within_one_refresh(live: LiveServer, p
     res = live.salon("import", str(event), "-a", str(live.archive))
     assert "streaming to" in res.stderr
     imported = time.monotonic()
-    page.wait_for_function("!document.querySelector('#latest').textContent.includes('(n°39)')", timeout=5000)
+    expect(page.locator("#latest")).not_to_contain_text(newest, timeout=5000)
     cleared = time.monotonic() - imported
     assert cleared < 2.5, f"the wall cleared {cleared:.2f}s after the import returned"
     # The figures follow: a deleted post is no campaign post (the tombstone stays in the archive).
-    page.wait_for_function(
-        f"document.querySelector('.counters [data-k=\"spam.shown.posts\"]').textContent === '{int(before) - 1}'",
-        timeout=5000,
+    expect(page.locator('.counters [data-k="spam.shown.posts"]')).to_have_text(
+        str(int(before) - 1), timeout=5000
     )
     shot(page, "wall-after-deletion", full=False)
     assert not [u for u in page.requests if urlparse(u).hostname != "127.0.0.1"]

@@ -38,6 +38,8 @@ from datetime import datetime
 from typing import Any
 
 from salon.campaigns.chats import Chat, host_handle_matches
+from salon.campaigns.trust.consent import author_visible_sql
+from salon.campaigns.trust.posts import post_hidden_sql
 from salon.store.archive import Archive
 
 __all__ = [
@@ -106,7 +108,8 @@ class ChatPost:
     tag_keys: frozenset[str] = frozenset()
     url: str | None = None
     deleted: bool = False
-    opted_out: bool = False
+    opted_out: bool = False  # its author may not be shown (trust.consent: opted out, hidden, inactive)
+    hidden: bool = False  # an editor hid the post itself (trust.posts)
     is_host: bool = False
 
 
@@ -306,7 +309,7 @@ def load_chat_posts(archive: Archive, chat: Chat, uids: Iterable[str] = ()) -> l
                (SELECT list(DISTINCT h.tag_key) FROM post_hashtags h WHERE h.uid = p.uid),
                p.url,
                p.deleted_at IS NOT NULL OR EXISTS (SELECT 1 FROM tombstones t WHERE t.uid = p.uid),
-               coalesce(a.indexable = false, false)
+               NOT ({author_visible_sql("p.author_uid")}), {post_hidden_sql("p.uid")}
         FROM posts p
         LEFT JOIN authors a ON a.uid = p.author_uid
         LEFT JOIN post_aliases ar ON ar.alias_uid = p.reply_to_uid
@@ -339,6 +342,7 @@ def load_chat_posts(archive: Archive, chat: Chat, uids: Iterable[str] = ()) -> l
                 url=r[13],
                 deleted=bool(r[14]),
                 opted_out=bool(r[15]),
+                hidden=bool(r[16]),
             )
         )
     return out

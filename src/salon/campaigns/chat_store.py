@@ -13,6 +13,7 @@ from typing import Any
 
 from salon.campaigns.chats import Chat, chats_of, sync_chats
 from salon.campaigns.stored import get_campaign
+from salon.campaigns.trust.posts import decide, hidden_posts
 from salon.store.archive import Archive
 
 __all__ = [
@@ -61,8 +62,13 @@ def series_chats(archive: Archive, chat_or_key: Chat | str) -> list[Chat]:
 def hide_post(
     archive: Archive, slug: str, uid: str, by_user: str, *, hidden: bool = True, reason: str | None = None
 ) -> None:
-    """Hide (or show again) post ``uid`` on chat ``slug``'s public surfaces; logged with who and
-    when. The post stays in the archive and in every figure."""
+    """An editor hides post ``uid`` seen in chat ``slug``'s room (or shows it again). The decision
+    is the trust rules' post hide (``salon.campaigns.trust.posts.decide``, moderation log family
+    ``post``, on the chat's campaign): the post leaves EVERY public surface (wall, explorer, post
+    page, search, API, exports, stories, chats), stays in the archive and in every figure.
+    ``chat_hidden_posts`` keeps which chat it was decided in."""
+    cid = archive.scalar("SELECT campaign_id FROM chats WHERE slug = ?", [slug])
+    decide(archive, uid, by=by_user, hidden=hidden, reason=reason, campaign_id=cid)
     archive.con.execute(
         "INSERT INTO chat_hidden_posts VALUES (?, ?, ?, ?, ?, ?)",
         [slug, uid, hidden, by_user, datetime.now(UTC), reason],
@@ -70,13 +76,10 @@ def hide_post(
 
 
 def hidden_uids(archive: Archive, slug: str) -> set[str]:
-    """Posts currently hidden on chat ``slug`` (the latest decision for each post wins)."""
-    rows = archive.query(
-        "SELECT uid, hidden FROM (SELECT uid, hidden, row_number() OVER (PARTITION BY uid ORDER BY decided_at DESC) AS r"
-        " FROM chat_hidden_posts WHERE slug = ?) WHERE r = 1",
-        [slug],
-    )
-    return {r[0] for r in rows if r[1]}
+    """Posts hidden now from the public surfaces (the trust rules' post hides, whatever page they
+    were decided on; ``slug`` kept for callers of a chat)."""
+    del slug  # a hide is global: trust.posts
+    return hidden_posts(archive)
 
 
 def hidden_log(archive: Archive, slug: str) -> list[dict[str, Any]]:

@@ -19,7 +19,9 @@ from salon.campaigns.compare import compare
 from salon.campaigns.config import Campaign
 from salon.campaigns.definitions import latest_engagement_sql
 from salon.campaigns.optout import listable
-from salon.campaigns.tally import scope
+from salon.campaigns.tally import resolve_campaign, scope
+from salon.campaigns.trust import pipeline
+from salon.campaigns.trust.spam import held_sql
 from salon.store.archive import Archive
 
 __all__ = ["institution_figures"]
@@ -28,11 +30,29 @@ __all__ = ["institution_figures"]
 def institution_figures(
     archive: Archive, campaign: Campaign | str, *, previous: Campaign | str | None = None, top: int = 5
 ) -> list[dict[str, Any]]:
-    """One dict per registered participant (registry order), see the module docstring."""
-    with scope(archive, campaign) as s:
+    """One dict per registered participant (registry order), see the module docstring.
+
+    Like the campaign report's headline (DESIGN.md, Spam), every figure leaves out the members
+    the trust rules hold as spam (``salon.campaigns.trust.spam.held_sql``, the relation the
+    tally's ``spam`` part reads, so an institution's ``posts`` is ``spam_part(...)["shown"]``
+    over its members); ``spam`` says what is held beside them (posts, reposts)."""
+    c0 = resolve_campaign(archive, campaign)
+    pipeline.refresh(archive, c0)  # the spam verdicts up to date, as the tally does (writable only)
+    with scope(archive, c0, refreshed=not archive.read_only and c0.campaign_id is not None) as s:
         c = s.campaign
         con = archive.con
+        held: dict[int, tuple[int, int]] = {}
         m = s.m
+        if c.campaign_id is not None and _has_spam_table(archive):
+            h = held_sql(int(c.campaign_id))
+            held = {
+                int(pid): (int(p), int(r))
+                for pid, p, r in s.q(
+                    "SELECT participant_id, count(*) FILTER (WHERE NOT m.is_repost), count(*) FILTER (WHERE m.is_repost)"
+                    f" FROM {m} m SEMI JOIN {h} h ON h.uid = m.uid WHERE participant_id IS NOT NULL GROUP BY ALL"
+                )
+            }
+            m = f"(SELECT * FROM {s.m} m ANTI JOIN {h} h ON h.uid = m.uid)"
         counts = {
             int(pid): (int(p), int(r))
             for pid, p, r in s.q(
@@ -150,6 +170,7 @@ def institution_figures(
                 "accounts": [f"{a.platform}:{a.handle}" for a in p.accounts],
                 "posts": posts,
                 "reposts": reposts,
+                "spam": {"posts": held.get(i, (0, 0))[0], "reposts": held.get(i, (0, 0))[1]},
                 "by_day": {d.isoformat(): by_day.get(i, {}).get(d.isoformat(), 0) for d in c.local_dates()},
                 "by_theme": {name: by_theme.get(i, {}).get(name, 0) for name in themes},
                 "engagement": eng.get(
@@ -164,6 +185,11 @@ def institution_figures(
             }
         )
     return out
+
+
+def _has_spam_table(archive: Archive) -> bool:
+    """An archive from before the trust tables (read-only, not migrated) holds nothing."""
+    return bool(archive.query("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'trust_spam'")[0][0])
 
 
 def _kt(pairs: list[tuple[str, str]]) -> Any:

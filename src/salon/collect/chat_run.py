@@ -26,15 +26,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from salon.campaigns.chat_store import get_intent, record_intent, update_intent
 from salon.campaigns.chats import Chat, question_text
-from salon.collect.chat_post import BlueskyPoster, Poster, Retryable
+from salon.collect.chat_post import BlueskyPoster, MastodonPoster, Poster, Retryable, XPoster
+from salon.collect.credentials import Credentials
 from salon.collect.http import Backoff, GiveUp
 from salon.store.archive import Archive
 
-__all__ = ["RunReport", "host_for", "intent_key", "post_question", "run_chat"]
+__all__ = ["RunReport", "host_for", "intent_key", "post_question", "posters_for", "run_chat"]
 
 
 @dataclass
@@ -121,9 +123,19 @@ def run_chat(
     sleep: Callable[[float], None] = time.sleep,
     log: Callable[[str], None] = lambda _m: None,
     max_attempts: int = 6,
+    locked: Callable[[Callable[[Archive], Any]], Any] | None = None,
 ) -> RunReport:
     """Post every question of ``chat`` at its time on every platform of ``posters`` (each a
-    platform of ``post_questions``); returns what happened. Safe to run again at any time."""
+    platform of ``post_questions``); returns what happened. Safe to run again at any time.
+
+    ``locked``: how to run a step that touches the archive (the web app passes its single
+    writer's ``submit``, so the waits between questions hold nothing); by default the step runs
+    on ``archive`` directly (``salon chat run``)."""
+
+    def direct(step: Callable[[Archive], Any]) -> Any:
+        return step(archive)
+
+    do = locked or direct
     report = RunReport()
     for n, at in enumerate(chat.question_times(), 1):
         for platform, poster in posters.items():
@@ -131,7 +143,7 @@ def run_chat(
             if host is None:
                 continue
             key = intent_key(chat, n, platform, host)
-            before = get_intent(archive, key)
+            before: dict[str, Any] | None = do(partial(get_intent, key=key))
             if before is not None and before["state"] == "posted":
                 report.already.append(key)
                 continue
@@ -143,6 +155,45 @@ def run_chat(
                 report.skipped.append(key)
                 log(f"Q{n} on {platform}: the chat has ended, not posted")
                 continue
-            intent = post_question(archive, chat, n, poster, max_attempts=max_attempts, sleep=sleep, log=log)
+            step = partial(
+                post_question, chat=chat, n=n, poster=poster, max_attempts=max_attempts, sleep=sleep, log=log
+            )
+            intent: dict[str, Any] = do(step)
             (report.posted if intent["state"] == "posted" else report.failed).append(intent)
     return report
+
+
+def posters_for(campaign: Any, chat: Chat, creds: Any = None) -> tuple[dict[str, Poster], list[str]]:
+    """A poster per platform of the chat's ``post_questions``, with the endpoints of the
+    campaign's ``[sources.*]`` and the credentials ``salon auth`` saved; and the ``salon auth``
+    commands still to run for the platforms without credentials."""
+    creds = creds or Credentials()
+    sources = (campaign.extra.get("sources") if campaign is not None else None) or {}
+    out: dict[str, Poster] = {}
+    missing = []
+    for platform in chat.post_questions:
+        conf = sources.get(platform) or {}
+        host = host_for(chat, platform) or ""
+        if platform == "mastodon":
+            token = creds.get(conf.get("token_env") or "SALON_MASTODON_TOKEN")
+            base = conf.get("post_instance") or "https://" + host.split("@")[-1]
+            if token is None:
+                missing.append("salon auth mastodon")
+            else:
+                out[platform] = MastodonPoster(base, token)
+        elif platform == "bluesky":
+            handle = creds.get(conf.get("handle_env") or "SALON_BSKY_HANDLE")
+            password = creds.get(conf.get("password_env") or "SALON_BSKY_APP_PASSWORD")
+            if handle is None or password is None:
+                missing.append("salon auth bluesky")
+            else:
+                out[platform] = BlueskyPoster(
+                    conf.get("auth_service") or "https://bsky.social", handle, password
+                )
+        elif platform == "x":
+            token = creds.get(conf.get("user_token_env") or "SALON_X_USER_TOKEN")
+            if token is None:
+                missing.append("salon auth x-user")
+            else:
+                out[platform] = XPoster(conf.get("api") or "https://api.x.com", token)
+    return out, missing

@@ -204,41 +204,9 @@ def stats_cmd(chat: ChatArg, archive: ArchiveOpt = None, as_json: JsonOpt = Fals
 
 
 def _posters(campaign: Any, chat: Any) -> dict[str, Any]:
-    """A poster per platform of the chat's ``post_questions``, with the endpoints of the
-    campaign's ``[sources.*]`` and the credentials `salon auth` saved."""
-    from salon.collect.chat_post import BlueskyPoster, MastodonPoster, XPoster
-    from salon.collect.chat_run import host_for
-    from salon.collect.credentials import Credentials
+    from salon.collect.chat_run import posters_for
 
-    creds = Credentials()
-    sources = campaign.extra.get("sources") or {}
-    out: dict[str, Any] = {}
-    missing = []
-    for platform in chat.post_questions:
-        conf = sources.get(platform) or {}
-        host = host_for(chat, platform) or ""
-        if platform == "mastodon":
-            token = creds.get(conf.get("token_env") or "SALON_MASTODON_TOKEN")
-            base = conf.get("post_instance") or "https://" + host.split("@")[-1]
-            if token is None:
-                missing.append("salon auth mastodon")
-            else:
-                out[platform] = MastodonPoster(base, token)
-        elif platform == "bluesky":
-            handle = creds.get(conf.get("handle_env") or "SALON_BSKY_HANDLE")
-            password = creds.get(conf.get("password_env") or "SALON_BSKY_APP_PASSWORD")
-            if handle is None or password is None:
-                missing.append("salon auth bluesky")
-            else:
-                out[platform] = BlueskyPoster(
-                    conf.get("auth_service") or "https://bsky.social", handle, password
-                )
-        elif platform == "x":
-            token = creds.get(conf.get("user_token_env") or "SALON_X_USER_TOKEN")
-            if token is None:
-                missing.append("salon auth x-user")
-            else:
-                out[platform] = XPoster(conf.get("api") or "https://api.x.com", token)
+    out, missing = posters_for(campaign, chat)
     if missing:
         _fail("no credentials to post the questions: run " + ", ".join(missing))
     return out

@@ -48,6 +48,13 @@ PlatformOpt = Annotated[
     list[str] | None,
     typer.Option("--platform", "-p", help="Only this platform (x, mastodon, bluesky); repeat for several."),
 ]
+ExcludeSpamOpt = Annotated[
+    bool,
+    typer.Option(
+        "--exclude-spam",
+        help="Leave out posts held as spam by the trust rules (else exported, marked in the `spam` column).",
+    ),
+]
 PseudoOpt = Annotated[
     bool,
     typer.Option(
@@ -72,10 +79,18 @@ def _filters(
     since: datetime | None,
     until: datetime | None,
     platform: list[str] | None,
+    exclude_spam: bool = False,
 ) -> Any:
     from salon.publish.exports import Filters
 
-    f = Filters(campaign=campaign, chat=chat, since=since, until=until, platforms=tuple(platform or ()))
+    f = Filters(
+        campaign=campaign,
+        chat=chat,
+        since=since,
+        until=until,
+        platforms=tuple(platform or ()),
+        exclude_spam=exclude_spam,
+    )
     try:
         f.check()
     except ValueError as exc:
@@ -142,6 +157,7 @@ def csv_cmd(
     since: SinceOpt = None,
     until: UntilOpt = None,
     platform: PlatformOpt = None,
+    exclude_spam: ExcludeSpamOpt = False,
     pseudonymise: PseudoOpt = False,
     salt: SaltOpt = None,
     quiet: QuietOpt = False,
@@ -154,7 +170,7 @@ def csv_cmd(
         _fail("--layout must be posts or twarc", 2)
     if excel and out == "-":
         _fail("--excel needs --out FILE (it may be split into several files)", 2)
-    f = _filters(campaign, chat, since, until, platform)
+    f = _filters(campaign, chat, since, until, platform, exclude_spam)
     arc = open_archive_or_fail(archive, read_only=True)
     try:
         with _progress("exporting", quiet or out == "-") as (start, advance):
@@ -186,6 +202,7 @@ def xlsx_cmd(
     since: SinceOpt = None,
     until: UntilOpt = None,
     platform: PlatformOpt = None,
+    exclude_spam: ExcludeSpamOpt = False,
     pseudonymise: PseudoOpt = False,
     salt: SaltOpt = None,
     quiet: QuietOpt = False,
@@ -196,7 +213,7 @@ def xlsx_cmd(
 
     if layout not in ("posts", "twarc"):
         _fail("--layout must be posts or twarc", 2)
-    f = _filters(campaign, chat, since, until, platform)
+    f = _filters(campaign, chat, since, until, platform, exclude_spam)
     arc = open_archive_or_fail(archive, read_only=True)
     try:
         with _progress("exporting", quiet) as (start, advance):
@@ -243,6 +260,7 @@ def network_cmd(
     since: SinceOpt = None,
     until: UntilOpt = None,
     platform: PlatformOpt = None,
+    exclude_spam: ExcludeSpamOpt = False,
     pseudonymise: PseudoOpt = False,
     salt: SaltOpt = None,
     quiet: QuietOpt = False,
@@ -253,22 +271,25 @@ def network_cmd(
     from salon.campaigns.networks import INTERACTIONS
     from salon.publish.exports.network import export_network
 
-    f = _filters(campaign, chat, since, until, platform)
+    f = _filters(campaign, chat, since, until, platform, exclude_spam)
     arc = open_archive_or_fail(archive, read_only=True)
     try:
-        res = _run(
-            lambda: export_network(
-                arc,
-                out,
-                network=network,
-                fmt=fmt,
-                interactions=tuple(interaction or INTERACTIONS),
-                dynamic=dynamic,
-                filters=f,
-                pseudonymise=pseudonymise,
-                salt=salt,
+        with _progress("writing network", quiet) as (start, advance):
+            res = _run(
+                lambda: export_network(
+                    arc,
+                    out,
+                    network=network,
+                    fmt=fmt,
+                    interactions=tuple(interaction or INTERACTIONS),
+                    dynamic=dynamic,
+                    filters=f,
+                    pseudonymise=pseudonymise,
+                    salt=salt,
+                    on_start=start,
+                    progress=advance,
+                )
             )
-        )
     finally:
         arc.close()
     for why, n in res["left_out"].items():
@@ -288,16 +309,18 @@ def ids_cmd(
     since: SinceOpt = None,
     until: UntilOpt = None,
     platform: PlatformOpt = None,
+    exclude_spam: ExcludeSpamOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Write post ids and URIs per platform, for re-hydration (x-ids.txt, mastodon-uris.txt,
     bluesky-uris.txt, and ids.csv with all of them)."""
     from salon.publish.exports.ids import export_ids
 
-    f = _filters(campaign, chat, since, until, platform)
+    f = _filters(campaign, chat, since, until, platform, exclude_spam)
     arc = open_archive_or_fail(archive, read_only=True)
     try:
-        res = _run(lambda: export_ids(arc, out, filters=f))
+        with _progress("exporting ids", quiet) as (start, advance):
+            res = _run(lambda: export_ids(arc, out, filters=f, on_start=start, progress=advance))
     finally:
         arc.close()
     for why, n in res["left_out"].items():

@@ -18,7 +18,17 @@ from typing import Any
 
 from salon.campaigns.chat_answers import Assignment, ChatPost
 
-__all__ = ["FORMATS", "Entry", "by_question", "by_time", "placeholder", "post_link", "render"]
+__all__ = [
+    "FORMATS",
+    "Entry",
+    "by_question",
+    "by_time",
+    "placeholder",
+    "placeholder_code",
+    "post_link",
+    "public_json",
+    "render",
+]
 
 FORMATS = ("md", "html", "csv", "json")
 
@@ -32,15 +42,53 @@ def post_link(p: ChatPost) -> str | None:
     return None
 
 
+PLACEHOLDER_TEXT = {
+    "deleted": "deleted post",
+    "opted_out": "post by an account that opted out of indexing",
+    "hidden": "post hidden by the editors",
+}
+
+
+def placeholder_code(p: ChatPost, hidden: set[str]) -> str | None:
+    """Why a public surface may not show the post (``deleted``, ``opted_out``, ``hidden``), or
+    None when it may be shown. The one rule every transcript format and the web room follow."""
+    if p.deleted:
+        return "deleted"
+    if p.opted_out:
+        return "opted_out"
+    if p.hidden or p.uid in hidden:
+        return "hidden"
+    return None
+
+
 def placeholder(p: ChatPost, hidden: set[str]) -> str | None:
     """What a public surface shows instead of the post, or None when it may be shown."""
-    if p.deleted:
-        return "deleted post"
-    if p.opted_out:
-        return "post by an account that opted out of indexing"
-    if p.uid in hidden:
-        return "post hidden by the editors"
-    return None
+    code = placeholder_code(p, hidden)
+    return PLACEHOLDER_TEXT[code] if code else None
+
+
+def public_json(a: Assignment, hidden: set[str]) -> dict[str, Any]:
+    """THE transcript JSON (docs/chats.md) as every surface publishes it -- ``salon chat
+    transcript --format json``, ``/chats/SLUG/transcript.json``: a post no public surface may
+    show (deleted, opted out, hidden by an editor) keeps its place as a placeholder without its
+    uid (DESIGN.md, Opted out / Deleted): an answer becomes ``{"uid": null, "rule": ..., "flag":
+    ..., "placeholder": "deleted"|"opted_out"|"hidden"}``, a conversation or untagged entry
+    ``null``, a question post ``"uid": null`` with the question as written in the campaign file
+    and ``"placeholder"``. Counts and order stay those of ``Assignment.to_json``."""
+    j = a.to_json()
+    code = {u: placeholder_code(p, hidden) for u, p in a.posts.items()}
+    for q in j["questions"]:
+        if q["uid"] is not None and code.get(q["uid"]):
+            q["placeholder"] = code[q["uid"]]
+            q["uid"] = None
+            q["text"] = a.chat.questions[q["n"] - 1]
+        for x in q["answers"]:
+            if code.get(x["uid"]):
+                x["placeholder"] = code[x["uid"]]
+                x["uid"] = None
+    j["conversation"] = [None if code.get(u) else u for u in j["conversation"]]
+    j["untagged"] = [None if code.get(u) else u for u in j["untagged"]]
+    return j
 
 
 @dataclass
@@ -285,7 +333,7 @@ def render(a: Assignment, *, by: str = "question", fmt: str = "md", hidden: set[
         raise ValueError("by must be question or time")
     hidden = hidden or set()
     if fmt == "json":
-        return json.dumps(a.to_json(), ensure_ascii=False, indent=2) + "\n"
+        return json.dumps(public_json(a, hidden), ensure_ascii=False, indent=2) + "\n"
     if fmt == "md":
         return _md(a, by, hidden)
     if fmt == "html":

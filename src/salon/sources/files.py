@@ -232,6 +232,9 @@ def _json_lines(stream: IO[bytes]) -> Iterator[RawRecord]:
             continue
         if not payload.strip():
             continue
+        if payload.lstrip()[:1] == b"[":
+            yield from _line_array(payload, lineno)
+            continue
         try:
             yield RawRecord(payload, lineno, loads(payload))
         except orjson.JSONDecodeError as exc:
@@ -247,7 +250,19 @@ def _json_lines_lazy(stream: IO[bytes]) -> Iterator[RawRecord]:
             continue
         if not payload.strip():
             continue
+        if payload.lstrip()[:1] == b"[":
+            yield from _line_array(payload, lineno)
+            continue
         yield RawRecord(payload, lineno, parsed=False, eol=eol)
+
+
+def _line_array(payload: bytes, lineno: int) -> Iterator[RawRecord]:
+    """A JSON lines line that is an array (an API page: ``GET /api/v1/timelines/tag/X``, X
+    v1.1 search, a Bluesky page of records): each element one record of that line, sliced
+    byte-exactly, never the page as one record of no known format."""
+    for rec in _json_array(io.BytesIO(payload), lineno, None):
+        rec.line = lineno  # one line: an element's newlines are escaped, its line is the page's
+        yield rec
 
 
 def _json_documents(stream: IO[bytes]) -> Iterator[RawRecord]:
@@ -292,7 +307,11 @@ def _json_documents(stream: IO[bytes]) -> Iterator[RawRecord]:
                 error=f"malformed or truncated JSON: {exc.msg} at line {exc.lineno}",
             )
             return
-        yield RawRecord(text[pos:end].encode(), line, obj)
+        if isinstance(obj, list):
+            # An array among concatenated documents: its elements are the records.
+            yield from _json_array(io.BytesIO(text[pos:end].encode()), line, None)
+        else:
+            yield RawRecord(text[pos:end].encode(), line, obj)
         pos = end
 
 
@@ -305,12 +324,17 @@ def _js_assignment(stream: IO[bytes], inp: InputFile) -> Iterator[RawRecord]:
             yield RawRecord(prefix, 1, error="X archive file without '=' assignment")
             return
         prefix += chunk
-    yield from _json_array(stream, 1 + prefix.count(b"\n"), "x-archive")
+    yield from _json_array(stream, 1 + prefix.count(b"\n"), "x-archive", ";")
 
 
-def _json_array(stream: IO[bytes], start_line: int, hint: str | None) -> Iterator[RawRecord]:
+def _json_array(
+    stream: IO[bytes], start_line: int, hint: str | None, trailer: str = ""
+) -> Iterator[RawRecord]:
     """Stream the elements of a top-level JSON array, each sliced byte-exactly, using the C
-    decoder's ``raw_decode`` on a sliding window (no whole-file load)."""
+    decoder's ``raw_decode`` on a sliding window (no whole-file load), then every top-level
+    value after it: each further array's elements, each other value as one record (a bad one
+    quarantined to the end of its line). ``trailer``: characters skipped after an array (the
+    ``;`` closing an X archive's JS assignment)."""
     decoder = json.JSONDecoder()
     # Bytes that are not UTF-8 become lone surrogates, so an element holding some is found,
     # quarantined with its exact bytes (``surrogateescape`` gives them back), and the next read.
@@ -350,16 +374,30 @@ def _json_array(stream: IO[bytes], start_line: int, hint: str | None) -> Iterato
         if pos < len(buf) and buf[pos] == "[":
             pos += 1
             started = True
+        array_line = line  # where the array being read opened
         if not started:
             yield RawRecord(buf[:65536].encode(), line, error="expected a JSON array")
             return
         while True:
             skip(" \t\r\n,")
             if pos >= len(buf) and eof:
-                yield RawRecord(b"", line, error="truncated JSON array: missing closing ']'")
+                if started:
+                    yield RawRecord(b"", line, error="truncated JSON array: missing closing ']'")
                 return
-            if buf[pos] == "]":
-                return
+            if started and buf[pos] == "]":
+                # The array ends, the file may not: API pages one per line, an array then
+                # object lines, concatenated documents. Every top-level value that follows is
+                # read (an array's elements as records, anything else as one record), so
+                # nothing after the first array is dropped unseen.
+                pos += 1
+                started = False
+                skip(" \t\r\n" + trailer)
+                continue
+            if not started and buf[pos] == "[":
+                pos += 1
+                started = True
+                array_line = line
+                continue
             obj: Any = None
             end: int | None = None
             error: str | None = None
@@ -381,14 +419,35 @@ def _json_array(stream: IO[bytes], start_line: int, hint: str | None) -> Iterato
                     if len(buf) - pos > limit:
                         end = None  # too large to hold: streamed past below
                         break
-                    if not eof and fill():
+                    # At top level a value broken before the window's end (not a string the
+                    # window cut) is malformed: no need to read on to know it.
+                    cut_off = exc.pos >= len(buf) - 1 or exc.msg.startswith("Unterminated")
+                    if (started or cut_off) and not eof and fill():
                         continue
+                    if not started or (array_line == line and not cut_off):
+                        # A bad top-level value (a line between pages), or a bad element of
+                        # a one-line page: quarantined up to the end of its line, and reading
+                        # goes on at the next line (the next page), at top level.
+                        started = False
+                        cut = buf.find("\n", pos)
+                        cut = len(buf) if cut < 0 else cut + 1
+                        yield RawRecord(
+                            buf[pos:cut].encode("utf-8", "surrogateescape"),
+                            line,
+                            error=f"malformed or truncated JSON: {exc.msg}",
+                        )
+                        line += buf.count("\n", pos, cut)
+                        pos = cut
+                        obj = _RESYNC
+                        break
                     yield RawRecord(
                         buf[pos:].encode("utf-8", "surrogateescape"),
                         line,
                         error=f"malformed or truncated JSON element: {exc.msg}",
                     )
                     return
+            if obj is _RESYNC:
+                continue
             if end is None:
                 big, rest, newlines = _skip_element(buf[pos:], reader)
                 yield RawRecord(big.head, line, error=big.reason(limit))
@@ -410,6 +469,9 @@ def _json_array(stream: IO[bytes], start_line: int, hint: str | None) -> Iterato
 
 class _Stop(Exception):
     pass
+
+
+_RESYNC = object()  # a bad top-level value was quarantined: go on at the next line
 
 
 def _has_surrogates(text: str) -> bool:

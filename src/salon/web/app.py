@@ -21,7 +21,19 @@ from starlette.exceptions import HTTPException
 
 from salon import __version__
 from salon.store.archive import default_archive_path
-from salon.web import api, chat_pages, editor, explorer, ingest, pages, reports, served, trust
+from salon.web import (
+    api,
+    chat_pages,
+    editor,
+    explorer,
+    ingest,
+    pages,
+    report_pages,
+    reports,
+    served,
+    stories,
+    trust,
+)
 from salon.web.deps import HERE, render
 from salon.web.hardening import BodyLimit, SecurityHeaders
 from salon.web.replay import Replay
@@ -74,8 +86,10 @@ def create_app(
     app.include_router(api.router)
     app.include_router(ingest.router)
     app.include_router(served.router)
+    app.include_router(stories.router)  # before editor: /edit/stories is not a campaign slug
     app.include_router(editor.router)
     app.include_router(reports.router)
+    app.include_router(report_pages.router)
     app.include_router(chat_pages.router)
     app.include_router(trust.router)
     app.include_router(pages.router)

@@ -58,6 +58,10 @@ CHAT_MESSAGES: dict[str, dict[str, str]] = {
         "chat.posting": "Posting the questions",
         "chat.top": "Top contributors",
         "chat.posting.none": "Nothing posted yet.",
+        "chat.run.button": "Post the questions at their times",
+        "chat.run.state.running": "Posting: running in the background",
+        "chat.run.state.done": "Posting: finished",
+        "chat.run.state.failed": "Posting: stopped with a problem",
     },
     "fr": {
         "chat.chats": "Discussions",
@@ -112,5 +116,9 @@ CHAT_MESSAGES: dict[str, dict[str, str]] = {
         "chat.posting": "Publication des questions",
         "chat.top": "Participants les plus actifs",
         "chat.posting.none": "Rien de publié pour l'instant.",
+        "chat.run.button": "Publier les questions à leur heure",
+        "chat.run.state.running": "Publication : en cours en arrière-plan",
+        "chat.run.state.done": "Publication : terminée",
+        "chat.run.state.failed": "Publication : arrêtée sur un problème",
     },
 }

@@ -26,9 +26,10 @@ from salon.campaigns.chat_store import chat_by_slug, hidden_uids, hide_post, int
 from salon.campaigns.chats import Chat
 from salon.hashtags import tag_key
 from salon.publish.chat_ics import chats_ics
-from salon.publish.chat_transcript import post_link
+from salon.publish.chat_transcript import placeholder_code, post_link
 from salon.publish.chat_transcript import render as render_transcript
 from salon.web.api import KEEPALIVE
+from salon.web.chat_runs import start_run, status_of
 from salon.web.deps import csrf_ok, render, svc, user_of
 
 __all__ = ["room_view", "router"]
@@ -65,13 +66,9 @@ def profile_url(platform: str, handle: str) -> str:
 
 
 def _placeholder(p: ChatPost, hidden: set[str]) -> str | None:
-    if p.deleted:
-        return "chat.placeholder.deleted"
-    if p.opted_out:
-        return "chat.placeholder.opted_out"
-    if p.uid in hidden:
-        return "chat.placeholder.hidden"
-    return None
+    # The one rule of the transcripts (publish.chat_transcript.placeholder_code), as an i18n key.
+    code = placeholder_code(p, hidden)
+    return f"chat.placeholder.{code}" if code else None
 
 
 def _post(a: Assignment, uid: str, hidden: set[str], editor: bool) -> dict[str, Any]:
@@ -157,6 +154,7 @@ def _context(request: Request, slug: str, *, full: bool = True) -> dict[str, Any
         "editor": editor,
         "with_csrf": editor,
         "posting": intents(arc, chat.slug) if editor else [],
+        "run": status_of(svc(request), chat.slug) if editor else None,
     }
 
 
@@ -254,17 +252,6 @@ async def room_stream(request: Request, slug: str) -> StreamingResponse:
     )
 
 
-def _public_json(a: Assignment, hidden: set[str]) -> dict[str, Any]:
-    """The transcript JSON without the posts no public surface may show."""
-    gone = {u for u, p in a.posts.items() if _placeholder(p, hidden)}
-    j = a.to_json()
-    for q in j["questions"]:
-        q["answers"] = [x for x in q["answers"] if x["uid"] not in gone]
-    j["conversation"] = [u for u in j["conversation"] if u not in gone]
-    j["untagged"] = [u for u in j["untagged"] if u not in gone]
-    return j
-
-
 @router.get("/chats/{slug}/transcript", response_class=HTMLResponse)
 async def transcript_page(request: Request, slug: str, by: str = "question") -> Response:
     """The transcript on the web: by question (answers, each followed by its threaded replies)
@@ -284,8 +271,8 @@ async def transcript_page(request: Request, slug: str, by: str = "question") -> 
 
 @router.get("/chats/{slug}/transcript.{fmt}")
 async def transcript_file(request: Request, slug: str, fmt: str, by: str = "question") -> Response:
-    """The transcript as md, csv or json (the documented shape, public posts only)."""
-    import json
+    """The transcript as md, csv or json (the documented shape; deleted, opted-out and hidden
+    posts as placeholders, exactly as ``salon chat transcript``)."""
 
     types = {"md": "text/markdown", "csv": "text/csv", "json": "application/json"}
     if fmt not in types or by not in ("question", "time"):
@@ -296,10 +283,8 @@ async def transcript_file(request: Request, slug: str, fmt: str, by: str = "ques
         chat = _chat_or_404(request, slug)
         a = chat_assignment(arc, chat)
         hidden = hidden_uids(arc, chat.slug)
-        if fmt == "json":
-            text = json.dumps(_public_json(a, hidden), ensure_ascii=False, indent=2) + "\n"
-        else:
-            text = render_transcript(a, by=by, fmt=fmt, hidden=hidden)
+        # Every format, JSON included, through the one renderer the CLI uses (placeholders alike).
+        text = render_transcript(a, by=by, fmt=fmt, hidden=hidden)
         return Response(
             text,
             media_type=f"{types[fmt]}; charset=utf-8",
@@ -329,3 +314,19 @@ async def hide(request: Request, slug: str) -> Response:
         lambda arc, w: hide_post(arc, slug, uid, u.username, hidden=hidden, reason=data.get("reason") or None)
     )
     return RedirectResponse(f"/chats/{slug}#room", status_code=303)
+
+
+@router.post("/chats/{slug}/run")
+async def run_questions(request: Request, slug: str) -> Response:
+    """An editor posts the chat's questions: ``run_chat`` (as ``salon chat run``) in the server's
+    background; its status is on the chat page."""
+    u = user_of(request)
+    if u is None:
+        raise HTTPException(401, "log in first")
+    form = await request.form()
+    token = str(form.get("csrf") or "") or request.headers.get("x-csrf-token")
+    if not csrf_ok(request, token):
+        raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
+    chat = await run_in_threadpool(_chat_or_404, request, slug)
+    await run_in_threadpool(start_run, svc(request), chat, u.username)
+    return RedirectResponse(f"/chats/{slug}#h-posting", status_code=303)

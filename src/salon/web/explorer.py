@@ -21,6 +21,7 @@ import orjson
 
 from salon.campaigns.stored import get_campaign
 from salon.campaigns.trust.consent import author_visible_sql
+from salon.campaigns.trust.posts import hidden_posts
 from salon.campaigns.trust.settings import ModerationError, moderation_of
 from salon.campaigns.trust.visibility import visible_sql
 from salon.hashtags import tag_key
@@ -258,7 +259,9 @@ def _one_post(arc: Archive, uid: str | None) -> dict[str, Any] | None:
     )
     if not rows:
         return None
-    if rows[0]["deleted_at"] is None and not _author_visible(arc, rows[0]["author_uid"]):
+    if rows[0]["deleted_at"] is None and (
+        not _author_visible(arc, rows[0]["author_uid"]) or hidden_posts(arc, [uid])
+    ):
         return {"uid": uid, "deleted": True, "deleted_at": None, "withheld": True}
     _attach(arc, rows)
     return rows[0]
@@ -285,8 +288,8 @@ def post_detail(arc: Archive, uid: str) -> dict[str, Any] | None:
     post = base[0]
     if post["deleted_at"] is not None:
         return {"uid": uid, "deleted": True, "deleted_at": post["deleted_at"], "platform": post["platform"]}
-    if not _author_visible(arc, post["author_uid"]):
-        return None  # an opted-out or hidden author: not on a public page (trust.visibility)
+    if not _author_visible(arc, post["author_uid"]) or hidden_posts(arc, [uid]):
+        return None  # an opted-out or hidden author, a hidden post: not on a public page (trust)
     post["deleted"] = False
     _attach(arc, [post])
     post["urls"] = [r[0] for r in arc.query("SELECT url FROM post_urls WHERE uid = ?", [uid])]

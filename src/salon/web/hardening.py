@@ -2,7 +2,7 @@
 
 - ``SecurityHeaders``: a Content-Security-Policy with a fresh nonce per response (templates put
   it on their ``<script>`` tags; there is no inline script), ``frame-ancestors`` allowing only
-  the embed and wall pages to be framed (by the configurable ``frame_ancestors`` list, default
+  the embed and wall pages and published stories to be framed (by the configurable ``frame_ancestors`` list, default
   any site) and every other page nowhere (``'none'`` + ``X-Frame-Options: DENY``), HSTS when
   served over HTTPS, nosniff, a same-origin referrer policy;
 - ``BodyLimit``: request bodies bounded *before* authentication and before anything reads them:
@@ -36,7 +36,7 @@ __all__ = [
     "normalise_username",
 ]
 
-FRAMEABLE = ("/embed/", "/wall/")
+FRAMEABLE = ("/embed/", "/wall/", "/s/")  # /s/: published stories (salon.web.stories), no script
 DEFAULT_BODY_LIMIT = 4 * 1024 * 1024  # forms, JSON, campaign files, CSV lists
 INGEST_BODY_LIMIT = 256 * 1024 * 1024  # record batches of `salon import` into a running server
 INGEST_PREFIXES = ("/api/local/imports/",)

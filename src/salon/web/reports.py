@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from salon.campaigns.chats import chats_of
 from salon.campaigns.stored import get_campaign
 from salon.campaigns.tally import CampaignNotFound
 from salon.collect.coverage import coverage
@@ -65,20 +66,46 @@ def _generate(request: Request, slug: str, pdf: bool) -> tuple[str, bytes | None
         return html, path.read_bytes()
 
 
-def _status(request: Request, slug: str) -> Any:
-
+def _status(request: Request, slug: str) -> tuple[Any, list[dict[str, Any]], list[dict[str, Any]]]:
+    """The campaign report's publication, and its institutions' and chats' reports (each with
+    its number or slug, name and publication) for the editor's page."""
     arc = svc(request).reader()
-    if get_campaign(arc, slug) is None:
+    c = get_campaign(arc, slug)
+    if c is None:
         raise HTTPException(404, f"no campaign {slug!r}")
-    return published_status(arc, slug)
+    published = {
+        r[0]: r[1]
+        for r in arc.query(
+            "SELECT slug, published_at FROM published_reports WHERE slug LIKE ?", [f"{slug}/%"]
+        )
+    }
+    insts = [
+        {
+            "n": i + 1,
+            "name": p.name,
+            "country": p.country,
+            "published": published.get(f"{slug}/institutions/{i + 1}"),
+        }
+        for i, p in enumerate(c.participants)
+    ]
+    chats = [
+        {
+            "slug": ch.slug,
+            "title": ch.title or ch.slug,
+            "published": published_status(arc, f"chats/{ch.slug}"),
+        }
+        for ch in chats_of(c)
+    ]
+    return published_status(arc, slug), insts, chats
 
 
 @router.get("/edit/{slug}/report")
 async def report_page(request: Request, slug: str) -> Response:
-    """The editor's report page: preview, PDF, publish or unpublish."""
+    """The editor's report page: preview, PDF, publish or unpublish; links to the report of
+    every registered institution and of every chat of the campaign (``salon.web.report_pages``)."""
     _editor(request)
-    status = await run_in_threadpool(_status, request, slug)
-    return render(request, "edit_report.html", slug=slug, status=status)
+    status, insts, chats = await run_in_threadpool(_status, request, slug)
+    return render(request, "edit_report.html", slug=slug, status=status, institutions=insts, chats=chats)
 
 
 @router.get("/edit/{slug}/report.html")

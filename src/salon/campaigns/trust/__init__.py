@@ -5,6 +5,7 @@
 - ``lists``: block and allow lists of accounts and words;
 - ``moderation``: the wall's modes (``auto`` / ``pre``), approvals and the trash;
 - ``consent``: opted-out authors;
+- ``posts``: posts an editor hid (one post off every public surface, a chat room's "hide");
 - ``visibility``: what a public surface may show (``publicly_visible``) -- the one function
   exports, stories and chats call;
 - ``takedown``: deletions on request and account status events at the source;

@@ -7,7 +7,8 @@ force, so "restore" after "trash" shows a post again and the history stays reada
 - ``wall``: ``approve`` | ``trash`` | ``restore`` (the wall and public pages);
 - ``consent``: ``show`` | ``hide`` (an editor's override of an author's opt-out, with a reason);
 - ``list``: ``list_add`` | ``list_remove`` (block/allow lists: ``target`` is ``list:value``);
-- ``takedown``: ``takedown`` (a post or an account removed on request).
+- ``takedown``: ``takedown`` (a post or an account removed on request);
+- ``post``: ``hide`` | ``show`` (one post off every public surface: ``trust.posts``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "consent": ("show", "hide"),
     "list": ("list_add", "list_remove"),
     "takedown": ("takedown",),
+    "post": ("hide", "show"),
 }
 
 

@@ -10,11 +10,13 @@ A post is publicly visible when all of these hold:
    suspended, ...);
 3. its author has not opted out (``salon.campaigns.trust.consent``), or an editor overrode it
    with a logged reason (``show``), and no editor hid the author (``hide``);
+4. no editor hid the post itself (``salon.campaigns.trust.posts``: a chat room's or a campaign's
+   "hide", global);
 
 and, on a campaign's surfaces (``campaign_id`` given):
 
-4. no spam rule, block list or editor holds it (``trust_spam``);
-5. it is not in the wall's trash, and in ``pre`` mode it was approved (or its author is a
+5. no spam rule, block list or editor holds it (``trust_spam``);
+6. it is not in the wall's trash, and in ``pre`` mode it was approved (or its author is a
    registry or allowed account) -- ``salon.campaigns.trust.moderation``.
 
 The figures are not affected: opted-out and held posts are counted (DESIGN.md).
@@ -28,6 +30,7 @@ from salon.campaigns.tally import resolve_campaign
 from salon.campaigns.trust import pipeline
 from salon.campaigns.trust.consent import author_visible_sql
 from salon.campaigns.trust.moderation import wall_sql
+from salon.campaigns.trust.posts import post_hidden_sql
 from salon.campaigns.trust.settings import moderation_of
 from salon.store.archive import Archive
 
@@ -37,7 +40,10 @@ __all__ = ["author_visible_sql", "publicly_visible", "visible_sql"]
 def visible_sql(p: str = "p", campaign_id: int | None = None, mode: str = "auto") -> str:
     """SQL condition on a ``posts`` row (alias ``p``): the post may be shown publicly, on the
     campaign's surfaces when ``campaign_id`` is given (``mode``: its ``[moderation] mode``)."""
-    cond = f"{p}.deleted_at IS NULL AND {author_visible_sql(f'{p}.author_uid')}"
+    cond = (
+        f"{p}.deleted_at IS NULL AND {author_visible_sql(f'{p}.author_uid')}"
+        f" AND NOT {post_hidden_sql(f'{p}.uid')}"
+    )
     if campaign_id is not None:
         cond += " AND " + wall_sql(p, int(campaign_id), mode)
     return f"({cond})"

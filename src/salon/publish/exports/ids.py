@@ -14,6 +14,7 @@ A platform with no selected post gets no file. Deleted posts and opted-out autho
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +26,24 @@ __all__ = ["ID_FILES", "export_ids"]
 ID_FILES = {"x": "x-ids.txt", "mastodon": "mastodon-uris.txt", "bluesky": "bluesky-uris.txt"}
 
 
-def export_ids(archive: Archive, folder: str | Path, *, filters: Filters | None = None) -> dict[str, Any]:
-    """Write the id files into ``folder`` (created). Returns counts per platform and the files."""
+def export_ids(
+    archive: Archive,
+    folder: str | Path,
+    *,
+    filters: Filters | None = None,
+    on_start: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Write the id files into ``folder`` (created). Returns counts per platform and the files.
+    ``on_start`` is called with the posts selected, ``progress`` with each batch written."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
     handles: dict[str, Any] = {}
     files: list[Path] = []
     with selection(archive, filters) as sel:
+        if on_start is not None:
+            on_start(sel.count)
         cur = sel.con.execute(
             f"SELECT p.platform, p.native_id, p.uri, p.url, p.created_at FROM {sel.uids} s JOIN posts p ON p.uid = s.uid"
             " ORDER BY p.platform, p.created_at, p.uid"
@@ -54,6 +65,8 @@ def export_ids(archive: Archive, folder: str | Path, *, filters: Filters | None 
                         w.writerow(
                             [platform, native_id, uri, url, created.isoformat().replace("+00:00", "Z")]
                         )
+                    if progress is not None:
+                        progress(len(rows))
         finally:
             for fh in handles.values():
                 fh.close()

@@ -59,6 +59,7 @@ class _Graph:
     nodes_sql: str
     edges_sql: str
     dynamic: bool
+    ids_sql: str = ""  # the nodes' ids (how many rows the nodes will write: the progress total)
 
 
 def _spells(days: list[date] | None) -> list[tuple[str, str]]:
@@ -136,7 +137,25 @@ def _prepare(sel: Selection, network: str, interactions: tuple[str, ...], dynami
         f" LEFT JOIN {node_days} nd ON nd.id = n.id{join_inst} ORDER BY n.kind, n.id"
     )
     del tag_nodes
-    return _Graph(network != "co-hashtag", nodes_sql, "SELECT * FROM _x_net_edges", dynamic)
+    return _Graph(network != "co-hashtag", nodes_sql, "SELECT * FROM _x_net_edges", dynamic, ids)
+
+
+def _advancing(
+    rows: Iterator[dict[str, Any]], progress: Callable[[int], None] | None
+) -> Iterator[dict[str, Any]]:
+    """``rows``, calling ``progress`` every 1,000 rows and at the end."""
+    if progress is None:
+        yield from rows
+        return
+    n = 0
+    for r in rows:
+        yield r
+        n += 1
+        if n == 1_000:
+            progress(n)
+            n = 0
+    if n:
+        progress(n)
 
 
 def _iter(con: Any, sql: str) -> Iterator[tuple[Any, ...]]:
@@ -335,9 +354,12 @@ def export_network(
     pseudonymise: bool = False,
     salt: str | None = None,
     on_start: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Write ``network`` of the selected posts to ``out`` in ``fmt`` (``gephi-csv``: two files
-    beside ``out``, ``STEM.nodes.csv`` and ``STEM.edges.csv``). Returns nodes, edges, files."""
+    beside ``out``, ``STEM.nodes.csv`` and ``STEM.edges.csv``). Returns nodes, edges, files.
+    ``on_start`` is called with the rows to write (nodes + edges), ``progress`` with how many
+    were written since (a progress bar's total and advance)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown network format {fmt!r}; one of {', '.join(FORMATS)}")
     for k in interactions:
@@ -346,12 +368,15 @@ def export_network(
     ps = Pseudonymiser(salt) if pseudonymise else None
     path = Path(out)
     with selection(archive, filters) as sel:
-        if on_start is not None:
-            on_start(sel.count)
         g = _prepare(sel, network, interactions, dynamic)
         try:
-            nodes = _node_rows(sel, g, ps)
-            edges = _edge_rows(sel, g, network, ps)
+            if on_start is not None:
+                on_start(
+                    int(sel.con.execute(f"SELECT count(*) FROM ({g.ids_sql})").fetchall()[0][0])
+                    + int(sel.con.execute("SELECT count(*) FROM _x_net_edges").fetchall()[0][0])
+                )
+            nodes = _advancing(_node_rows(sel, g, ps), progress)
+            edges = _advancing(_edge_rows(sel, g, network, ps), progress)
             if fmt == "gephi-csv":
                 n, e, files = _write_gephi_csv(path, nodes, edges, g)
             else:

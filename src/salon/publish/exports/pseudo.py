@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Iterable
 
 __all__ = ["Pseudonymiser"]
 
@@ -49,8 +50,33 @@ class Pseudonymiser:
             return uid
         return self._hash("a:" + uid)
 
-    def text(self, text: str | None) -> str | None:
-        """``text`` with every @mention replaced by ``@`` + the handle's pseudonym."""
+    def text(self, text: str | None, mentions: Iterable[str] | None = None) -> str | None:
+        """``text`` with every @mention replaced by ``@`` + the handle's pseudonym.
+
+        ``mentions``: the post's own mention list. Mastodon writes a mention ``@user`` in the
+        text while the list (and the author table) holds the account as ``user@instance``; a
+        short mention whose name matches exactly one listed account is keyed as that account,
+        so both get the same pseudonym."""
         if not text:
             return text
-        return MENTION.sub(lambda m: "@" + str(self.handle(m.group(1))), text)
+        full = _full_handles(mentions)
+
+        def sub(m: re.Match[str]) -> str:
+            h = m.group(1)
+            if "@" not in h:
+                h = full.get(h.lower(), h)
+            return "@" + str(self.handle(h))
+
+        return MENTION.sub(sub, text)
+
+
+def _full_handles(mentions: Iterable[str] | None) -> dict[str, str]:
+    """{name: user@instance} for the names of ``mentions`` that stand for exactly one account
+    with an instance (two ``user@a`` and ``user@b`` in one post: neither, it is ambiguous)."""
+    by_name: dict[str, set[str]] = {}
+    for m in mentions or ():
+        h = m.lstrip("@").lower()
+        name, sep, _ = h.partition("@")
+        if sep:
+            by_name.setdefault(name, set()).add(h)
+    return {name: next(iter(v)) for name, v in by_name.items() if len(v) == 1}

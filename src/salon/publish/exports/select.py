@@ -23,6 +23,8 @@ from salon.campaigns.chat_store import chat_by_slug, hidden_uids
 from salon.campaigns.config import Campaign
 from salon.campaigns.optout import listable
 from salon.campaigns.tally import resolve_campaign, scope
+from salon.campaigns.trust.posts import post_hidden_sql
+from salon.campaigns.trust.spam import held_sql
 from salon.store.archive import Archive
 
 __all__ = ["PLATFORMS", "Filters", "Selection", "selection"]
@@ -45,6 +47,7 @@ class Filters:
     until: date | datetime | None = None
     platforms: Sequence[str] = ()
     include_reposts: bool = True
+    exclude_spam: bool = False  # leave out posts the campaign's trust rules hold as spam
 
     def check(self) -> None:
         for p in self.platforms:
@@ -62,6 +65,9 @@ class Selection:
     count: int
     campaign: Campaign | None
     table: Any = None  # the uids as an Arrow table (register it on another cursor with ``cursor``)
+    # (uid, reasons): the selected posts held as spam (``salon.campaigns.trust.spam.held_sql``,
+    # of the campaign given, else of any stored campaign); None: an archive without trust tables
+    held: str | None = None
     left_out: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -90,7 +96,8 @@ def selection(archive: Archive, filters: Filters | None = None) -> Iterator[Sele
     con = archive.con
     n = next(_ids)
     name = f"_x_sel{n}"
-    conds: list[str] = ["p.deleted_at IS NULL"]
+    # Posts an editor hid (a chat room's or a campaign's hide: trust.posts) are never exported.
+    conds: list[str] = ["p.deleted_at IS NULL", f"NOT {post_hidden_sql('p.uid')}"]
     params: list[Any] = []
     if f.since is not None:
         conds.append("p.created_at >= ?")
@@ -128,6 +135,14 @@ def selection(archive: Archive, filters: Filters | None = None) -> Iterator[Sele
             conds.append(f"p.uid IN (SELECT uid FROM {chat_rel})")
             if hidden:
                 left["hidden_in_chat"] = len(hidden & roles)
+        held = _held(archive, campaign)
+        if f.exclude_spam and held is not None:
+            before = int(
+                con.execute(f"SELECT count(*) FROM ({base} WHERE {' AND '.join(conds)})", params).fetchall()[
+                    0
+                ][0]
+            )
+            conds.append(f"p.uid NOT IN (SELECT uid FROM {held})")
         where = " WHERE " + " AND ".join(conds)
         # Opted-out authors are counted in tallies but never exported (DESIGN.md).
         opted = " AND " + listable("p.author_uid")
@@ -138,4 +153,22 @@ def selection(archive: Archive, filters: Filters | None = None) -> Iterator[Sele
         everything = int(con.execute(f"SELECT count(*) FROM ({base + where})", params).fetchall()[0][0])
         if everything != count:
             left["opted_out"] = everything - count
-        yield Selection(archive, name, count, campaign, table, left)
+        if f.exclude_spam and held is not None and before != everything:
+            left["spam"] = before - everything
+        yield Selection(archive, name, count, campaign, table, left_out=left, held=held)
+
+
+def _held(archive: Archive, campaign: Campaign | None) -> str | None:
+    """The relation of posts held as spam: the campaign's, or (no campaign given) held in any
+    stored campaign, reasons merged."""
+    if not archive.query("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'trust_spam'")[0][0]:
+        return None
+    if campaign is not None:
+        if campaign.campaign_id is None:  # a campaign file: nothing held (verdicts are stored ones')
+            return None
+        return held_sql(int(campaign.campaign_id))
+    cids = [int(r[0]) for r in archive.query("SELECT DISTINCT campaign_id FROM trust_spam ORDER BY 1")]
+    if not cids:
+        return None
+    union = " UNION ALL ".join(f"SELECT uid, unnest(reasons) AS reason FROM {held_sql(c)}" for c in cids)
+    return f"(SELECT uid, list(DISTINCT reason ORDER BY reason) AS reasons FROM ({union}) GROUP BY uid)"

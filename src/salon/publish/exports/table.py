@@ -51,6 +51,7 @@ COLUMNS: tuple[str, ...] = (
     "sensitive",
     "edited_at",
     "collected_at",
+    "spam",
 )
 # Columns holding identifiers: always written as text (never numbers, never rounded).
 ID_COLUMNS = frozenset(
@@ -69,6 +70,9 @@ def _query(sel: Selection) -> str:
         reg = f", reg(pid, name, country) AS (SELECT * FROM (VALUES {names}))" if names else ""
     inst = "reg.name, reg.country" if reg else "NULL, NULL"
     join_reg = " LEFT JOIN reg ON reg.pid = s.participant_id" if reg else ""
+    # Posts held as spam are exported, marked with the rules' reason codes (space-separated).
+    spam = "array_to_string(held.reasons, ' ')" if sel.held else "NULL"
+    join_held = f" LEFT JOIN {sel.held} held ON held.uid = p.uid" if sel.held else ""
     return (
         f"WITH s AS (SELECT uid, participant_id FROM {sel.uids}),"
         f" e AS ({latest_engagement_sql('s')}),"
@@ -84,10 +88,10 @@ def _query(sel: Selection) -> str:
         " SELECT p.uid, p.platform, p.native_id, p.uri, p.url, p.created_at, p.kind, p.author_uid, a.handle,"
         f" a.display_name, a.followers, {inst}, p.text, p.lang, p.reply_to_uid, p.root_uid, p.quote_of_uid,"
         " p.repost_of_uid, h.v, mn.v, u.v, md.t, md.v, e.likes, e.reposts, e.replies, e.quotes, e.observed_at,"
-        " p.sensitive, p.edited_at, p.collected_at, mn.l"
+        f" p.sensitive, p.edited_at, p.collected_at, {spam}, mn.l"
         " FROM s JOIN posts p ON p.uid = s.uid LEFT JOIN authors a ON a.uid = p.author_uid"
         " LEFT JOIN e ON e.uid = p.uid LEFT JOIN h ON h.uid = p.uid LEFT JOIN mn ON mn.uid = p.uid"
-        f" LEFT JOIN u ON u.uid = p.uid LEFT JOIN md ON md.uid = p.uid{join_reg}"
+        f" LEFT JOIN u ON u.uid = p.uid LEFT JOIN md ON md.uid = p.uid{join_reg}{join_held}"
         " ORDER BY p.created_at, p.uid"
     )
 
@@ -123,7 +127,7 @@ def iter_rows(
                     row[i_name] = ps.handle(r[i_handle]) if r[i_handle] else None
                     mentions = r[len(COLUMNS)] or []
                     row[i_mentions] = " ".join(str(ps.handle(m)) for m in mentions) or None
-                    row[i_text] = ps.text(row[i_text])
+                    row[i_text] = ps.text(row[i_text], mentions)  # @user in text = user@instance listed
                 yield row
     finally:
         cur.close()

@@ -19,13 +19,27 @@ from salon.campaigns.tally import resolve_campaign
 from salon.publish.reports.campaign import _env, write_pdf
 from salon.store.archive import Archive
 
-__all__ = ["slugify", "write_institution_reports"]
+__all__ = ["institution_html", "slugify", "write_institution_reports"]
 
 
 def slugify(name: str) -> str:
     """A file name for an institution: ASCII, lower case, dashes."""
     s = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", s.lower()).strip("-") or "institution"
+
+
+def institution_html(
+    archive: Archive, campaign: Campaign | str, participant_id: int, *, previous: Campaign | str | None = None
+) -> str:
+    """The report of one registered institution (``participant_id``: its place in the registry,
+    from 0) as HTML, the page ``write_institution_reports`` writes for it."""
+    c = resolve_campaign(archive, campaign)
+    if not 0 <= participant_id < len(c.participants):
+        raise LookupError(f"no institution {participant_id + 1} in the registry of {c.slug}")
+    prev = previous if previous is not None else previous_edition(archive, c)
+    f = institution_figures(archive, c, previous=prev)[participant_id]
+    now = datetime.now(UTC).replace(microsecond=0).isoformat()
+    return str(_env().get_template("institution.html").render(inst=f, c=c, generated_at=now))
 
 
 def write_institution_reports(
