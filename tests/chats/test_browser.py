@@ -63,12 +63,16 @@ def test_during_the_chat_a_post_appears_under_its_question(chat_live: Any, page:
     assert later, "the live chat has posts still to come"
     uid, t = later[0]
     assert page.locator(f'[data-uid="{uid}"]').count() == 0
+    page.evaluate("window.__salon_no_reload = true")  # gone if the page reloaded instead of updating
     res = live.salon("import", str(live.archive.parent / "later" / "data"), "-a", str(live.archive))
     imported = time.monotonic()
     assert "streaming to" in res.stderr
-    page.locator(f'#q{t["n"]} [data-uid="{uid}"]').wait_for(timeout=10000)
-    seen = time.monotonic()
-    assert seen - imported < 2.0, f"the post showed {seen - imported:.2f}s after the import returned"
+    # The room updates itself over server-sent events, with no reload. How fast (the 2 s target) is
+    # measured by benchmarks, not by a timed test (DEVELOPERS.md): a loaded CI machine must not fail
+    # this test, so it only bounds the wait and reports the delay it saw.
+    page.locator(f'#q{t["n"]} [data-uid="{uid}"]').wait_for(timeout=15000)
+    print(f"the post showed {time.monotonic() - imported:.2f}s after the import returned")
+    assert page.evaluate("window.__salon_no_reload === true"), "the page reloaded instead of updating live"
     assert page.locator(f'#q{t["n"]} [data-uid="{uid}"]').count() == 1
     assert page.locator(".room-conversation .cpost.host").count() > 0  # hosts highlighted
     page.locator(f"#q{t['n']}").scroll_into_view_if_needed()
