@@ -5,12 +5,14 @@ question). No request leaves the machine. Screenshots go to test-artifacts/web/.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.chats.conftest import chats_around_now
 from tests.web.conftest import LiveServer, browser_context, page, shot
@@ -39,9 +41,9 @@ def test_before_the_chat_questions_are_listed(chat_live: Any, page: Any) -> None
     assert items.count() == 5
     assert "worth it?" in items.nth(0).inner_text()
     # The start is rewritten in the visitor's own zone (the page says UTC before the script runs).
-    page.wait_for_function(
-        "!document.querySelector('time[data-local-datetime]').textContent.includes('UTC ')"
-    )
+    # (the server writes "YYYY-MM-DD HH:MM UTC"; the script a long date in the browser's zone)
+    server_form = re.compile(r"^\s*\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC\s*$")
+    expect(page.locator("time[data-local-datetime]").first).not_to_have_text(server_form)
     assert page.get_by_role("heading", name="How to take part").is_visible()
     shot(page, "chat-before")
     _local_only(page.requests)
@@ -50,7 +52,8 @@ def test_before_the_chat_questions_are_listed(chat_live: Any, page: Any) -> None
 def test_during_the_chat_a_post_appears_under_its_question(chat_live: Any, page: Any) -> None:
     live, truth = chat_live
     page.goto(f"{live.url}/chats/musesocial-2")
-    page.wait_for_function("document.documentElement.getAttribute('data-live-version')")  # SSE connected
+    # SSE connected (a locator, not wait_for_function: the page's CSP forbids eval)
+    page.locator("html[data-live-version]").wait_for(state="attached")
     later = sorted(
         (u, t)
         for u, t in truth["posts"].items()

@@ -119,7 +119,7 @@ def test_a_page_over_the_bound_is_refused(tmp_path: Path) -> None:
 class TooMany(MastodonServer):
     """The first timeline request gets a 429 asking to wait ``retry_after`` seconds."""
 
-    retry_after = 2
+    retry_after = 5
 
     def fault_headers(self, status: int) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)} if status == 429 else {}
@@ -135,11 +135,14 @@ def test_a_429_on_one_tag_pauses_the_other_tags_of_the_instance(tmp_path: Path) 
             srv.faults = [429]
             eventually(lambda: srv.too_many >= 1, 10)
             t429 = time.monotonic()
+            # Requests of other tags already sent before the collector read the 429 may still
+            # land (seen on a loaded CI machine); count only what comes after they have.
+            time.sleep(0.5)
             n = len(srv.requests)
-            time.sleep(1.5)
+            time.sleep(2)
             during = len(srv.requests) - n
             assert time.monotonic() - t429 < srv.retry_after  # still inside the wait
-            eventually(lambda: len(srv.requests) > n + 3, 10)  # and polling resumes after it
+            eventually(lambda: len(srv.requests) > n + 3, 15)  # and polling resumes after it
     assert during == 0, f"{during} requests to the instance while it asked to wait"
 
 
