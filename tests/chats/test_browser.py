@@ -78,7 +78,6 @@ def test_during_the_chat_a_post_appears_under_its_question(chat_live: Any, page:
     assert page.evaluate("window.__salon_no_reload === true"), "the page reloaded instead of updating live"
     assert page.locator(f'#q{t["n"]} [data-uid="{uid}"]').count() == 1
     assert page.locator(".room-conversation .cpost.host").count() > 0  # hosts highlighted
-    page.locator(f"#q{t['n']}").scroll_into_view_if_needed()
     shot(page, "chat-live", full=False)
     _local_only(page.requests)
 
