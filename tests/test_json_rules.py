@@ -14,6 +14,7 @@ import orjson
 import pytest
 
 from salon.importer import import_paths, ingest_batch, record_from_payload
+from salon.sources.files import iter_inputs, read_records
 from salon.store.archive import open_archive
 from salon.store.writer import Writer
 from tests.conftest import twarc
@@ -132,3 +133,58 @@ def test_the_same_bad_bytes_in_another_file_are_another_occurrence(tmp_path: Pat
     assert rep.records_bad == len(bad_lines)
     with open_archive(arc, read_only=True) as x:
         assert x.scalar("SELECT count(*) FROM quarantine") == 2 * len(bad_lines)
+
+
+def _pretty(objs: list[dict[str, object]], bad: int, corrupt: str, layout: str) -> tuple[bytes, int]:
+    """Real records pretty-printed as an array (indent 2) or as concatenated documents, the
+    ``bad``-th corrupted: a string cut by a raw newline, its closing brace dropped, or garbage
+    between two keys. Returns the bytes and the line where the corrupted record starts."""
+    texts = [json.dumps(o, indent=2, ensure_ascii=False) for o in objs]
+    t = texts[bad]
+    if corrupt == "cut string":
+        t = t.replace('"text": "', '"text": "abc\n', 1)
+    elif corrupt == "dropped brace":
+        t = t[: t.rindex("}")]
+    else:
+        t = t.replace('"lang"', 'GARBAGE "lang"', 1)
+    texts[bad] = t
+    if layout == "array":
+        parts = ["\n".join("  " + x for x in t.split("\n")) for t in texts]
+        body = "[\n" + ",\n".join(parts) + "\n]\n"
+        start = 2 + sum(p.count("\n") + 1 for p in parts[:bad])
+    else:
+        body = "\n".join(texts) + "\n"
+        start = 1 + sum(t.count("\n") + 1 for t in texts[:bad])
+    return body.encode(), start
+
+
+@pytest.mark.parametrize("layout", ["array", "documents"])
+@pytest.mark.parametrize("corrupt", ["cut string", "dropped brace", "garbage"])
+def test_a_malformed_record_in_a_pretty_printed_file_is_quarantined_alone(
+    tmp_path: Path, layout: str, corrupt: str
+) -> None:
+    objs = [json.loads(ln) for ln in _flat()]
+    data, start = _pretty(objs, 4, corrupt, layout)
+    path = tmp_path / "pretty.json"
+    path.write_bytes(data)
+    (inp,) = list(iter_inputs([str(path)]))
+    recs = list(read_records(inp))
+    bad = [r for r in recs if r.error]
+    assert [r.obj["id"] for r in recs if not r.error] == [o["id"] for i, o in enumerate(objs) if i != 4]
+    assert len(bad) == 1 and bad[0].line == start, [(r.line, r.error) for r in bad]
+    assert f"lines {start}-" in (bad[0].error or "")
+    assert bad[0].payload.lstrip().startswith(b"{") and b'"id"' in bad[0].payload
+    assert bad[0].payload.decode().count("\n") < data.decode().count("\n") // 5  # itself, not the rest
+
+
+def test_a_pretty_printed_array_with_a_bad_element_imports_the_rest(tmp_path: Path) -> None:
+    objs = [json.loads(ln) for ln in _flat()]
+    data, start = _pretty(objs, 4, "dropped brace", "array")
+    (tmp_path / "pretty.json").write_bytes(data)
+    arc = tmp_path / "a.duckdb"
+    rep = import_paths([str(tmp_path / "pretty.json")], arc)
+    assert (rep.records_in, rep.records_new, rep.records_bad) == (len(objs), len(objs) - 1, 1)
+    with open_archive(arc, read_only=True) as a:
+        assert a.query("SELECT line FROM quarantine") == [(start,)]
+        ids = {r[0] for r in a.query("SELECT native_id FROM posts")}
+    assert {o["id"] for i, o in enumerate(objs) if i != 4} <= ids

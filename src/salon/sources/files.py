@@ -23,6 +23,7 @@ import gzip
 import hashlib
 import io
 import json
+import re
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -266,53 +267,9 @@ def _line_array(payload: bytes, lineno: int) -> Iterator[RawRecord]:
 
 
 def _json_documents(stream: IO[bytes]) -> Iterator[RawRecord]:
-    """One or more concatenated JSON documents (pretty-printed API responses)."""
-    limit = max_record_bytes()
-    data = stream.read(limit + 1)
-    if len(data) > limit:
-        size = len(data)
-        head = data[:KEEP]
-        del data
-        while chunk := stream.read(CHUNK):  # streamed past, for its size and the file's hash
-            size += len(chunk)
-        big = BigRecord(head, size)
-        yield RawRecord(head, 1, error=f"JSON document: {big.reason(limit)}; convert it to JSON lines")
-        return
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        yield RawRecord(data, 1, error=f"not UTF-8 at byte {exc.start}")
-        return
-    decoder = json.JSONDecoder()
-    pos, n = 0, len(text)
-    while True:
-        while pos < n and text[pos] in " \t\r\n":
-            pos += 1
-        if pos >= n:
-            return
-        line = text.count("\n", 0, pos) + 1
-        try:
-            obj, end = decoder.raw_decode(text, pos)
-        except RecursionError:
-            end2 = element_end(text, pos)
-            yield RawRecord(text[pos:end2].encode(), line, error=_TOO_DEEP)
-            if end2 is None:
-                return
-            pos = end2
-            continue
-        except json.JSONDecodeError as exc:
-            yield RawRecord(
-                text[pos:].encode(),
-                line,
-                error=f"malformed or truncated JSON: {exc.msg} at line {exc.lineno}",
-            )
-            return
-        if isinstance(obj, list):
-            # An array among concatenated documents: its elements are the records.
-            yield from _json_array(io.BytesIO(text[pos:end].encode()), line, None)
-        else:
-            yield RawRecord(text[pos:end].encode(), line, obj)
-        pos = end
+    """One or more concatenated JSON documents (pretty-printed API responses), streamed: each
+    one record (an array's elements, records), a malformed one quarantined alone."""
+    yield from _json_array(stream, 1, None, top=True)
 
 
 def _js_assignment(stream: IO[bytes], inp: InputFile) -> Iterator[RawRecord]:
@@ -328,13 +285,16 @@ def _js_assignment(stream: IO[bytes], inp: InputFile) -> Iterator[RawRecord]:
 
 
 def _json_array(
-    stream: IO[bytes], start_line: int, hint: str | None, trailer: str = ""
+    stream: IO[bytes], start_line: int, hint: str | None, trailer: str = "", top: bool = False
 ) -> Iterator[RawRecord]:
     """Stream the elements of a top-level JSON array, each sliced byte-exactly, using the C
     decoder's ``raw_decode`` on a sliding window (no whole-file load), then every top-level
-    value after it: each further array's elements, each other value as one record (a bad one
-    quarantined to the end of its line). ``trailer``: characters skipped after an array (the
-    ``;`` closing an X archive's JS assignment)."""
+    value after it: each further array's elements, each other value as one record. With
+    ``top``, the stream is concatenated documents (an array among them gives its elements).
+    A malformed value is quarantined alone and reading goes on after it (``resync``): at the
+    next line starting a value at its indentation (a pretty-printed array or document), or
+    the next line (a bad value of a one-line page). ``trailer``: characters skipped after an
+    array (the ``;`` closing an X archive's JS assignment)."""
     decoder = json.JSONDecoder()
     # Bytes that are not UTF-8 become lone surrogates, so an element holding some is found,
     # quarantined with its exact bytes (``surrogateescape`` gives them back), and the next read.
@@ -345,6 +305,9 @@ def _json_array(
     pos = 0
     eof = False
     started = False
+    # What precedes ``pos`` on its line when only blanks do (a value starting its line), else
+    # None: where a malformed value's successor may be found (``resync``).
+    indent: str | None = "" if top else None
 
     def fill() -> bool:
         nonlocal buf, pos, eof
@@ -360,22 +323,55 @@ def _json_array(
         return True
 
     def skip(chars: str) -> None:
-        nonlocal pos, line
+        nonlocal pos, line, indent
         while True:
             while pos < len(buf) and buf[pos] in chars:
-                if buf[pos] == "\n":
+                c = buf[pos]
+                if c == "\n":
                     line += 1
+                    indent = ""
+                elif c in " \t":
+                    indent = None if indent is None else indent + c
+                elif c != "\r":
+                    indent = None
                 pos += 1
             if pos < len(buf) or not fill():
                 return
+
+    def resync(msg: str) -> RawRecord | None:
+        """The malformed value at ``pos`` as a quarantined record, ``pos`` moved past it to
+        where reading goes on; None when no line after it starts a value at its indentation."""
+        nonlocal pos, line, indent
+        if indent is None:
+            return None
+        boundary = next_value(indent, started)
+        while True:
+            m = boundary.search(buf, pos + 1)
+            if m is not None or eof or len(buf) - pos > limit or not fill():
+                break
+        if m is None:
+            return None
+        end = m.start() + 1
+        text = buf[pos:end].rstrip().rstrip(",").rstrip()
+        last = line + text.count("\n")
+        rec = RawRecord(
+            text.encode("utf-8", "surrogateescape"),
+            line,
+            error=f"malformed JSON ({msg}), lines {line}-{last}: quarantined alone, reading goes on at line"
+            f" {line + buf.count(chr(10), pos, end)}",
+        )
+        line += buf.count("\n", pos, end)
+        pos, indent = end, ""
+        return rec
 
     try:
         skip(" \t\r\n")
         if pos < len(buf) and buf[pos] == "[":
             pos += 1
             started = True
+            indent = None
         array_line = line  # where the array being read opened
-        if not started:
+        if not started and not top:
             yield RawRecord(buf[:65536].encode(), line, error="expected a JSON array")
             return
         while True:
@@ -391,11 +387,13 @@ def _json_array(
                 # nothing after the first array is dropped unseen.
                 pos += 1
                 started = False
+                indent = None
                 skip(" \t\r\n" + trailer)
                 continue
             if not started and buf[pos] == "[":
                 pos += 1
                 started = True
+                indent = None
                 array_line = line
                 continue
             obj: Any = None
@@ -421,10 +419,16 @@ def _json_array(
                         break
                     # At top level a value broken before the window's end (not a string the
                     # window cut) is malformed: no need to read on to know it.
-                    cut_off = exc.pos >= len(buf) - 1 or exc.msg.startswith("Unterminated")
-                    if (started or cut_off) and not eof and fill():
+                    # (a literal or number cut by the window fails a few characters before it)
+                    cut_off = exc.pos >= len(buf) - 16 or exc.msg.startswith("Unterminated")
+                    if cut_off and not eof and fill():
                         continue
-                    if not started or (array_line == line and not cut_off):
+                    if (not started or array_line != line) and (rec := resync(exc.msg)) is not None:
+                        # Malformed where it starts its line: alone quarantined, with its lines.
+                        yield rec
+                        obj = _RESYNC
+                        break
+                    if (not started and indent is None) or (started and array_line == line and not cut_off):
                         # A bad top-level value (a line between pages), or a bad element of
                         # a one-line page: quarantined up to the end of its line, and reading
                         # goes on at the next line (the next page), at top level.
@@ -457,6 +461,7 @@ def _json_array(
                     return
                 continue
             text = buf[pos:end]
+            indent = None  # the next value follows on this line, unless a newline comes first
             payload = text.encode("utf-8", "surrogateescape")
             if error is None and _has_surrogates(text):
                 error = "not UTF-8: bytes that are not valid UTF-8 in this element"
@@ -471,7 +476,19 @@ class _Stop(Exception):
     pass
 
 
-_RESYNC = object()  # a bad top-level value was quarantined: go on at the next line
+_RESYNC = object()  # a bad value was quarantined: go on after it
+
+
+def next_value(indent: str, in_array: bool) -> re.Pattern[str]:
+    """Where reading goes on after a malformed value that starts its line at ``indent``: the
+    next line starting an object or array at that indentation (its successor, in an array or
+    among documents printed alike; raw newlines never occur inside a JSON string), or, in an
+    array, the line closing it (``]`` indented less)."""
+    nxt = "\n" + re.escape(indent) + r"(?=[\[{])"
+    if not in_array:
+        return re.compile(nxt)
+    closing = rf"\n[ \t]{{0,{len(indent) - 1}}}\]" if indent else r"\n\]"
+    return re.compile(nxt + "|" + closing)
 
 
 def _has_surrogates(text: str) -> bool:
