@@ -188,3 +188,23 @@ def test_a_pretty_printed_array_with_a_bad_element_imports_the_rest(tmp_path: Pa
         assert a.query("SELECT line FROM quarantine") == [(start,)]
         ids = {r[0] for r in a.query("SELECT native_id FROM posts")}
     assert {o["id"] for i, o in enumerate(objs) if i != 4} <= ids
+
+
+@pytest.mark.parametrize(
+    "record",
+    [b'{"a": NaN}', b'{"a": Infinity}', b'{"a": "\\ud800"}', b'{"id": 123456789012345678901234567890}'],
+)
+def test_a_record_reads_the_same_in_json_lines_and_in_an_array(tmp_path: Path, record: bytes) -> None:
+    """The one parser decides what a record is (``NaN`` and lone surrogates refused, integers
+    past 64 bits read as orjson reads them), whether the record is a line or an element."""
+    got = []
+    for name, data in {
+        "l.jsonl": record + b"\n" + b'{"b": 1}\n',
+        "a.json": b"[" + record + b', {"b": 1}]',
+        "p.json": b"[\n  " + record + b',\n  {"b": 1}\n]\n',
+    }.items():
+        (tmp_path / name).write_bytes(data)
+        (inp,) = list(iter_inputs([str(tmp_path / name)]))
+        recs = list(read_records(inp))
+        got.append([(r.obj, r.error is None) for r in recs])
+    assert got[0] == got[1] == got[2]
