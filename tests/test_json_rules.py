@@ -208,3 +208,29 @@ def test_a_record_reads_the_same_in_json_lines_and_in_an_array(tmp_path: Path, r
         recs = list(read_records(inp))
         got.append([(r.obj, r.error is None) for r in recs])
     assert got[0] == got[1] == got[2]
+
+
+A, B, C = {"a": 1}, {"b": 2}, {"c": 3}
+
+
+@pytest.mark.parametrize(
+    ("data", "bad", "good"),
+    [
+        (b'[{"a":1},\x00{"b":2},{"c":3}]', [1], [A, B, C]),  # a NUL between elements, one line
+        (b'[{"a":1},\xef\xbb\xbf{"b":2},{"c":3}]', [], [A, B, C]),  # a byte order mark there: a blank
+        (b'[{"a":"x\x00y"},{"b":2},{"c":3}]', [1], [B, C]),  # a NUL inside a string
+        (b'[{"a":1},{"b":2 x},{"c":3}]', [1], [A, C]),  # a malformed element of a one-line page
+        (b'[\n{"a":1},\n\x00{"b":2},\n{"c":3}\n]', [3], [A, B, C]),
+        (b'[\n{"a":1},\n\xef\xbb\xbf{"b":2},\n{"c":3}\n]', [], [A, B, C]),
+        (b'{"a":1}\n\xef\xbb\xbf{"b":2}\n{"c":3}\n', [], [A, B, C]),  # JSON lines joined by cat
+        (b'{\n "a":1\n}\n\xef\xbb\xbf{\n "b":2\n}\n{\n "c":3\n}\n', [], [A, B, C]),  # documents, cat
+    ],
+)
+def test_noise_between_values_loses_no_record(
+    tmp_path: Path, data: bytes, bad: list[int], good: list[dict[str, int]]
+) -> None:
+    (tmp_path / "f.json").write_bytes(data)
+    (inp,) = list(iter_inputs([str(tmp_path / "f.json")]))
+    recs = list(read_records(inp))
+    assert [r.line for r in recs if r.error] == bad
+    assert [r.obj for r in recs if not r.error] == good
