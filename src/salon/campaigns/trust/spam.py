@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from salon.campaigns.config import Campaign
+from salon.campaigns.engine import Engine
 from salon.campaigns.trust import lists, log
 from salon.campaigns.trust.settings import Moderation, moderation_of
 from salon.store.archive import Archive
@@ -422,10 +423,14 @@ def held_sql(campaign_id: int) -> str:
     )
 
 
-def spam_part(archive: Archive, c: Campaign, members: str | None = None) -> dict[str, Any]:
+def spam_part(source: Archive | Engine, c: Campaign, members: str | None = None) -> dict[str, Any]:
     """The tally's ``spam`` part: what is held among the members (``members``: an SQL relation
     with uid, is_repost, author_uid, e.g. a tally scope's ``m``; default: the index) and the
-    headline figures with it excluded (``shown``)."""
+    headline figures with it excluded (``shown``).
+
+    ``source`` runs the SQL: the archive, or an engine (``salon.campaigns.engine``; Spark over
+    a Parquet export, which carries ``trust_spam``): one text, in a form both dialects accept
+    (no ``FILTER`` clause, no list aggregate)."""
     empty = {
         "posts": 0,
         "reposts": 0,
@@ -438,24 +443,25 @@ def spam_part(archive: Archive, c: Campaign, members: str | None = None) -> dict
     cid = int(c.campaign_id)
     if members is None:
         members = f"(SELECT uid, is_repost, author_uid FROM campaign_posts WHERE campaign_id = {cid})"
-    con = archive.con
-    h = held_sql(cid)
-    row = con.execute(
-        "SELECT count(*) FILTER (WHERE NOT m.is_repost AND h.uid IS NOT NULL),"
-        " count(*) FILTER (WHERE m.is_repost AND h.uid IS NOT NULL),"
-        " count(DISTINCT m.author_uid) FILTER (WHERE NOT m.is_repost AND h.uid IS NOT NULL),"
-        " count(*) FILTER (WHERE NOT m.is_repost AND h.uid IS NULL),"
-        " count(*) FILTER (WHERE m.is_repost AND h.uid IS NULL),"
-        " count(DISTINCT m.author_uid) FILTER (WHERE NOT m.is_repost AND h.uid IS NULL)"
-        f" FROM {members} m LEFT JOIN {h} h ON h.uid = m.uid"
-    ).fetchall()[0]
+    held = "NOT m.is_repost AND h.uid IS NOT NULL"
+    held_r = "m.is_repost AND h.uid IS NOT NULL"
+    shown = "NOT m.is_repost AND h.uid IS NULL"
+    shown_r = "m.is_repost AND h.uid IS NULL"
+    row = source.query(
+        f"SELECT count(CASE WHEN {held} THEN 1 END), count(CASE WHEN {held_r} THEN 1 END),"
+        f" count(DISTINCT CASE WHEN {held} THEN m.author_uid END),"
+        f" count(CASE WHEN {shown} THEN 1 END), count(CASE WHEN {shown_r} THEN 1 END),"
+        f" count(DISTINCT CASE WHEN {shown} THEN m.author_uid END)"
+        f" FROM {members} m LEFT JOIN (SELECT DISTINCT uid FROM trust_spam WHERE campaign_id = {cid}) h"
+        " ON h.uid = m.uid"
+    )[0]
     by_reason = {
         r: int(n)
-        for r, n in con.execute(
+        for r, n in source.query(
             f"SELECT reason, count(DISTINCT s.uid) FROM trust_spam s JOIN {members} m ON m.uid = s.uid"
             " WHERE s.campaign_id = ? AND NOT m.is_repost GROUP BY reason ORDER BY 2 DESC, 1",
             [cid],
-        ).fetchall()
+        )
     }
     return {
         "posts": int(row[0]),
