@@ -24,8 +24,9 @@ the rows appended since to ``metrics_snapshots``, ``author_snapshots``, ``post_a
 ``tombstones``, and, for posts already exported that were deleted since, tombstone rows in
 ``post_deletions`` (uid, deleted_at, export): a reader's current ``posts.deleted_at`` is
 ``coalesce(posts.deleted_at, post_deletions.deleted_at)``, which ``view_sql`` applies. The
-small tables that are updated in place (``authors``: the latest snapshot per author, and the
-campaign registry) are rewritten whole at every export.
+small tables that are updated in place (``authors``: the latest snapshot per author, the
+campaign registry, the spam verdicts ``trust_spam``, the moderation log and account statuses,
+the chats' tables) are rewritten whole at every export.
 """
 
 from __future__ import annotations
@@ -509,7 +510,8 @@ Made with `salon export parquet -o DIR`; `salon export parquet -o DIR --since-la
 changed since: new files `e<N>_*.parquet` (N: the export's number), and tombstone rows in
 `post_deletions/` for posts exported earlier and deleted since. A post's current `deleted_at`
 is `coalesce(posts.deleted_at, post_deletions.deleted_at)`. `authors` (the latest snapshot of
-each author) and the campaign registry are rewritten whole at each export.
+each author), the campaign registry, the spam verdicts (`trust_spam`), the moderation log,
+the account statuses and the chats' tables are rewritten whole at each export.
 
 ## Reading it
 
