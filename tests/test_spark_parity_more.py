@@ -22,6 +22,7 @@ from salon.campaigns.chat_stats import chat_report
 from salon.campaigns.chat_store import chat_by_slug
 from salon.campaigns.spark import export_scope, tally_export
 from salon.campaigns.spark_chats import chat_stats_export
+from salon.campaigns.spark_chats import main as spark_chats_main
 from salon.campaigns.tally import resolve_campaign, spam_of_scope, tally
 from salon.campaigns.trust import consent, spam
 from salon.cli import app
@@ -97,15 +98,22 @@ def test_tally_spam_parity(spark: Any, demo: dict[str, Any]) -> None:  # noqa: F
 
 
 @pytest.mark.spark
-def test_chat_stats_parity(spark: Any, demo: dict[str, Any]) -> None:  # noqa: F811
+def test_chat_stats_parity(
+    spark: Any,  # noqa: F811
+    demo: dict[str, Any],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """`salon chat stats CHAT --json` on the archive equals the same over the export, on DuckDB
-    and on Spark (the library function ``chat_stats_export``)."""
+    and on Spark (``chat_stats_export`` through the ``spark-submit`` entry point, the session
+    reused)."""
     want = _cli("chat", "stats", CHAT, "-a", str(demo["path"]))
     assert want["answers"] > 0 and want["untagged"] > 0 and want["participants_series"]["returning"] > 0
     hidden = [r for r in want["top_contributors"] if r["author_uid"] == demo["hidden"]]
     assert hidden and hidden[0]["handle"] is None  # the moderation log is in the export too
     assert _cli("chat", "stats", CHAT, "--engine", "duckdb", "--parquet", str(demo["pq"])) == want
-    assert _json(chat_stats_export(demo["pq"], CHAT, engine="spark", spark=spark)) == want
+    capsys.readouterr()
+    spark_chats_main([str(demo["pq"]), CHAT])
+    assert json.loads(capsys.readouterr().out) == want
 
 
 def test_since_last_carries_changed_verdicts(demo: dict[str, Any], tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ may be shown).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from salon.campaigns.chat_store import chat_by_slug
 from salon.campaigns.engine import DuckDBEngine
 from salon.campaigns.spark import ENGINES, SparkEngine, registry_archive, spark_session
 
-__all__ = ["ChatNotFound", "chat_stats_export"]
+__all__ = ["ChatNotFound", "chat_stats_export", "main"]
 
 
 class ChatNotFound(LookupError):
@@ -47,3 +48,22 @@ def chat_stats_export(
             raise ChatNotFound(f"no chat {chat!r} in the export {directory} (its campaigns' [[chats]])")
         # Without Spark, the registry archive holds every table of the export as a DuckDB view.
         return chat_report(arc, c, eng if eng is not None else DuckDBEngine(arc.con))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``spark-submit .../salon/campaigns/spark_chats.py DIR CHAT``: the chat's statistics as
+    JSON on stdout, on the cluster spark-submit names (``DIR`` may be on object storage)."""
+    import argparse
+    import sys
+
+    ap = argparse.ArgumentParser(prog="salon-spark-chat", description=main.__doc__)
+    ap.add_argument("directory")
+    ap.add_argument("chat")
+    ap.add_argument("--master", default=None, help="Default: what spark-submit set.")
+    args = ap.parse_args(argv)
+    out = chat_stats_export(args.directory, args.chat, spark=spark_session(args.master))
+    sys.stdout.write(json.dumps(out, default=str, indent=2, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()
