@@ -17,6 +17,7 @@ from salon import normalize
 from salon.model import Author
 from salon.normalize import BadRecord, Context
 from salon.sources.files import RawRecord
+from salon.store import quarantine
 from salon.store.batch import Batch, raw_id
 from salon.store.writer import Writer
 
@@ -157,7 +158,17 @@ def prepare_batch(
 def write_batch(
     writer: Writer, batch: Batch, out: BatchOutcome, import_id: int | None = None
 ) -> BatchOutcome:
-    """The writing half of ``ingest_batch``: one transaction."""
+    """The writing half of ``ingest_batch``: one transaction. A bad record whose occurrence
+    (source, line, bytes) is quarantined already (the same file imported again) is counted as
+    a duplicate, not quarantined twice (``salon.store.quarantine``)."""
+    known = quarantine.known_occurrences(writer.con, batch.quarantine)
+    if known:
+        batch.quarantine = [r for i, r in enumerate(batch.quarantine) if i not in known]
+        # ``prepare_batch`` appends a problem with each quarantine row, in the same order.
+        offset = len(out.problems) - (len(batch.quarantine) + len(known))
+        out.problems[offset:] = [p for i, p in enumerate(out.problems[offset:]) if i not in known]
+        out.records_bad -= len(known)
+        out.records_duplicate += len(known)
     result = writer.write(batch, import_id)
     out.records_new = result.raw_new
     out.posts_new = result.posts_new

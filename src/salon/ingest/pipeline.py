@@ -18,7 +18,7 @@ import pyarrow as pa
 from salon.ingest import batches, bulk
 from salon.ingest.batches import BatchOutcome
 from salon.sources.files import RawRecord
-from salon.store import x_v2_sql
+from salon.store import x_v2_read, x_v2_sql
 from salon.store.batch import raw_id
 from salon.store.writer import Writer
 
@@ -110,9 +110,14 @@ def pipelined(
                     payloads, rids, linenos, dups = bulk.new_lines(chunk, ids, existing)
                     if not payloads:
                         item = ("done", BatchOutcome(records_in=len(chunk), records_duplicate=dups))
-                    elif lines := x_v2_sql.prepare_lines(cur, payloads, rids, linenos):
+                    elif not bulk.read_alike(payloads):
+                        pass  # read in Python, the whole batch (repeated bad lines included)
+                    elif (
+                        lines := x_v2_sql.prepare_lines(cur, payloads, rids, linenos)
+                    ) and x_v2_read.read_once(cur, lines.table):
                         in_flight.append(set(rids))
-                        item = ("bulk", lines, len(chunk), dups)
+                        repeats = bulk.repeated(chunk, ids, existing)
+                        item = ("bulk", lines, len(chunk), dups, repeats)
                         # The payloads are held once, in ``lines``, while the batch is parsed.
                         payloads.clear()
                         chunk.clear()
@@ -156,8 +161,8 @@ def pipelined(
             if item[0] == "done":
                 yield item[1]
             elif item[0] == "bulk":
-                _, lines, records_in, dups = item
-                out = bulk.write_bulk(writer, lines, kw, turned_down, memory)
+                _, lines, records_in, dups, repeats = item
+                out = bulk.write_bulk(writer, lines, kw, turned_down, memory, repeats)
                 out.records_in += records_in - len(lines)
                 out.records_duplicate += dups
                 item = lines = None  # the batch's buffers go before the next is taken

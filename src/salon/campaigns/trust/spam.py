@@ -126,12 +126,17 @@ def hashtag_stuffing(t: dict[str, Any]) -> str:
     )
 
 
+def _sql_strings(values: list[str] | None) -> str:
+    """A rule's list threshold as SQL string literals (``'a', 'b'``), quotes doubled; "" when
+    the list is empty (the rule is off)."""
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values or [] if v)
+
+
 def promotional_link(t: dict[str, Any]) -> str:
     """A link to one of ``promo_domains`` (or a subdomain of one)."""
-    doms = [d for d in t["promo_domains"] or [] if d]
-    if not doms:
+    lit = _sql_strings(t["promo_domains"])
+    if not lit:
         return ""
-    lit = ", ".join("'" + d.replace("'", "''") + "'" for d in doms)
     return (
         "SELECT uid, 'links to ' || string_agg(DISTINCT d, ', ') FROM (SELECT uid, unnest(domains) AS d FROM _trust_tp)"
         f" WHERE EXISTS (SELECT 1 FROM (SELECT unnest([{lit}]) AS x) WHERE d = x OR ends_with(d, '.' || x))"
@@ -182,10 +187,9 @@ def new_account(t: dict[str, Any]) -> str:
 def labeler_spam(t: dict[str, Any]) -> str:
     """A Bluesky labeler put one of ``labels`` on the post (labels read from collected post
     views)."""
-    vals = [v for v in t["labels"] or [] if v]
-    if not vals:
+    lit = _sql_strings(t["labels"])
+    if not lit:
         return ""
-    lit = ", ".join("'" + v.replace("'", "''") + "'" for v in vals)
     return (
         "SELECT l.uid, 'labelled ' || string_agg(DISTINCT l.val, ', ') || ' by ' || string_agg(DISTINCT l.src, ', ')"
         f" FROM trust_labels l JOIN _trust_tp tp ON tp.uid = l.uid WHERE l.val IN ({lit}) GROUP BY l.uid"
