@@ -127,7 +127,12 @@ def json_values(
             pass
         stop = len(buf) if nl < 0 else nl
         end = element_end(buf, pos)
-        if end is None or end > stop or buf[end:stop].lstrip(" \t\r")[:1] not in ("", ",", "]"):
+        if (
+            end is None
+            or end > stop
+            or buf[end - 1] != _CLOSES.get(buf[pos])  # closed by the array's bracket: lost
+            or buf[end:stop].lstrip(" \t\r")[:1] not in ("", ",", "]")
+        ):
             return None
         rec = RawRecord(
             buf[pos:end].encode("utf-8", "surrogateescape"),
@@ -211,10 +216,11 @@ def json_values(
                     if (not started and indent is None) or (started and array_line == line and not cut_off):
                         # A bad top-level value (a line between pages), or a bad element of
                         # a one-line page: quarantined up to the end of its line, and reading
-                        # goes on at the next line (the next page), at top level.
-                        started = False
+                        # goes on at the next line: the next page, at top level, when the line
+                        # closes its array, else the array's next elements.
                         cut = buf.find("\n", pos)
                         cut = len(buf) if cut < 0 else cut + 1
+                        started = started and not buf[pos:cut].rstrip().rstrip(";,").endswith("]")
                         yield RawRecord(
                             buf[pos:cut].encode("utf-8", "surrogateescape"),
                             line,
@@ -270,6 +276,7 @@ _RESYNC = object()  # a bad value was quarantined: go on after it
 _BLANK = " \t\r\n\ufeff"
 _VALUE_FIRST = '[{"-0123456789tfn'  # what a JSON value starts with
 _VALUE_START = re.compile(r'[\[{"]')
+_CLOSES = {"{": "}", "[": "]", '"': '"'}
 
 
 def _next_value(indent: str, in_array: bool) -> re.Pattern[str]:

@@ -140,7 +140,10 @@ def read_once(con: duckdb.DuckDBPyConnection, table: pa.Table) -> bool:
         rows = [i for i, sh in enumerate(shapes) if sh == shape]
         if not rows:
             continue
-        fd, name = tempfile.mkstemp(prefix="salon-keys-", suffix=".jsonl")
+        try:
+            fd, name = tempfile.mkstemp(prefix="salon-keys-", suffix=".jsonl")
+        except OSError:
+            return False  # no room for the check: the Python path reads the batch
         try:
             longest = 0
             with os.fdopen(fd, "wb") as f:
@@ -153,9 +156,9 @@ def read_once(con: duckdb.DuckDBPyConnection, table: pa.Table) -> bool:
                 " records = false, format = 'newline_delimited', auto_detect = false, maximum_object_size = ?)",
                 [name, longest + 1024],
             ).fetchall()
-        except duckdb.Error:
-            # A key twice among those read, or malformed (or no memory left to tell): the Python
-            # path reads the batch.
+        except (duckdb.Error, OSError):
+            # A key twice among those read, or malformed (or no memory or disk left to tell):
+            # the Python path reads the batch.
             return False
         finally:
             os.unlink(name)
