@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 import typer.main
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 HEADER = """# Command reference
 
@@ -36,11 +36,13 @@ def render() -> str:
     os.environ.update(
         {"COLUMNS": "100", "TERM": "dumb", "NO_COLOR": "1", "_TYPER_FORCE_DISABLE_TERMINAL": "1"}
     )
+    # Click's runner on the command built once: Typer's runner would rebuild the whole command
+    # tree from the app for each of the ~100 commands (what it does before calling this one).
     runner = CliRunner()
     root = typer.main.get_command(app)
     parts = [HEADER]
     for path in _commands(root, []):
-        result = runner.invoke(app, [*path, "--help"], prog_name="salon", env={"COLUMNS": "100"})
+        result = runner.invoke(root, [*path, "--help"], prog_name="salon", env={"COLUMNS": "100"})
         title = " ".join(["salon", *path])
         text = "\n".join(line.rstrip() for line in result.output.strip().splitlines())
         parts.append(f"## `{title}`\n\n```\n{text}\n```\n")
