@@ -309,7 +309,14 @@ def file_chunks(
             chunk.fresh = True
             max_bytes = max_batch_bytes(x_v2, batch_bytes)
             mine = len(chunk.records)  # where this file's records begin in the chunk
+            full = False
             for rec in chain([first], records):
+                # A full chunk goes once the next record is there: when the file ends with it
+                # instead, the file's end goes with its last records (below).
+                if full:
+                    yield chunk
+                    chunk = Chunk(x_v2=chunk.x_v2)
+                    mine = 0
                 if chunk.x_v2 and not bulk.bulk_records([rec]):
                     # A record the bulk path does not read (a cut last line): this file's
                     # batch goes to Python, the other files' lines before it keep the bulk path.
@@ -321,10 +328,12 @@ def file_chunks(
                 chunk.records.append(rec)
                 chunk.origins.append(origin)
                 chunk.nbytes += len(rec.payload)
-                if len(chunk.records) >= size or chunk.nbytes >= max_bytes:
-                    yield chunk
-                    chunk = Chunk(x_v2=chunk.x_v2)
-                    mine = 0
+                full = len(chunk.records) >= size or chunk.nbytes >= max_bytes
+            if full:
+                chunk.ended.append(idx)
+                yield chunk
+                chunk = Chunk()
+                continue
         chunk.ended.append(idx)
     if chunk.records or chunk.started or chunk.ended:
         yield chunk
