@@ -86,8 +86,19 @@ def build(records: str, n: int) -> tuple[Path, Path]:
     when both exist)."""
     folder = DATA / f"small-files-{records}-{n}"
     single = DATA / f"small-files-{records}-{n}.jsonl"
-    if folder.is_dir() and single.is_file() and len(list(folder.iterdir())) == n:
-        return folder, single
+    if not (folder.is_dir() and single.is_file() and len(list(folder.iterdir())) == n):
+        _write(records, n, folder, single)
+    # One modification time for every file: it is the observation time of payloads that carry
+    # none (engagement snapshots of statuses), so the two archives can be compared.
+    for p in [single, *folder.iterdir()]:
+        os.utime(p, (MTIME, MTIME))
+    return folder, single
+
+
+MTIME = 1_700_000_000
+
+
+def _write(records: str, n: int, folder: Path, single: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     source = _x_records(n) if records == "x" else _mastodon_records(n)
@@ -96,7 +107,6 @@ def build(records: str, n: int) -> tuple[Path, Path]:
         for i, line in enumerate(source):
             (folder / f"record-{i:0{width}d}.jsonl").write_bytes(line)
             one.write(line)
-    return folder, single
 
 
 def _child(path: str, archive: str, profile: str = "") -> None:

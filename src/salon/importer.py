@@ -18,7 +18,7 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 
@@ -39,6 +39,8 @@ __all__ = [
     "DEFAULT_BATCH_BYTES",
     "BatchOutcome",
     "FileReport",
+    "FileSink",
+    "ImportFiles",
     "ImportReport",
     "Problem",
     "import_arguments",
@@ -210,7 +212,7 @@ def import_paths(
     for k, v in _IMPORT_SETTINGS.items():
         arc.con.execute(f"SET {k} = '{v}'")
     report.import_id = writer.start_import("import", import_arguments(paths, fmt))
-    files = _Files(writer, report, inputs, on_file)
+    files = ImportFiles(writer, report, inputs, on_file)
     status = "done"
     try:
         _import_inputs(writer, files, fmt, batch_size, progress, fast, batch_bytes)
@@ -251,15 +253,29 @@ def import_paths(
     return report
 
 
-class _Files:
-    """The import's files and their bookkeeping, kept exact while batches run across files:
-    each file's report (counts, problems, formats), its ``import_files`` row queued in the
-    transaction of its first batch (``Writer.queue_file_start``) and its end queued once its
-    last batch is written (``Writer.queue_file_finish``)."""
+class FileSink(Protocol):
+    """Where an import's ``import_files`` rows go: the archive's ``Writer`` (they are written in
+    the transaction of the next batch), or a server writing for a remote import."""
+
+    def new_file_ids(self, n: int) -> list[int]: ...
+
+    def queue_file_start(self, import_id: int, file_id: int, path: str, size: int | None) -> None: ...
+
+    def queue_file_finish(
+        self, file_id: int, sha256: str | None, fmt: str | None, status: str, counts: dict[str, int]
+    ) -> None: ...
+
+
+class ImportFiles:
+    """An import's files and their bookkeeping, kept exact while batches run across files:
+    each file's report (counts, problems, formats), its ``import_files`` row queued to go with
+    its first batch (``FileSink.queue_file_start``) and its end queued once its last batch is
+    written (``FileSink.queue_file_finish``). Used by ``import_paths`` and by a remote import
+    (``salon.web.remote``)."""
 
     def __init__(
         self,
-        writer: Writer,
+        writer: FileSink,
         report: ImportReport,
         inputs: list[InputFile],
         on_file: Callable[[InputFile], None] | None,
@@ -276,6 +292,7 @@ class _Files:
         self.reading = pipeline.Reading()
 
     def origins(self) -> list[Origin]:
+        """Each input's ``Origin`` (file id, label, observation time, X archive owner)."""
         out = []
         for inp, fid in zip(self.inputs, self.ids, strict=True):
             owner = x_archive_owner(inp)
@@ -293,6 +310,7 @@ class _Files:
         return out
 
     def start(self, idx: int) -> None:
+        """Input ``idx`` is read: its report begins, its row is queued."""
         inp = self.inputs[idx]
         if self.on_file:
             self.on_file(inp)
@@ -302,11 +320,13 @@ class _Files:
         self.writer.queue_file_start(self.report.import_id, self.ids[idx], inp.label, inp.size)
 
     def add(self, out: BatchOutcome) -> None:
+        """Count a written batch in its files' reports (``BatchOutcome.by_file``)."""
         for fid, part in out.by_file.items():
             idx = self.index[fid]  # type: ignore[index]
             self.frs[idx].add(part, self.report.problems, self.formats[idx])
 
     def end(self, idx: int, status: str = "done") -> None:
+        """Input ``idx`` is read and its last batch written: its end is queued."""
         fr, inp = self.frs[idx], self.inputs[idx]
         counts = fr.close(inp, self.report.problems, self.formats[idx])
         if status == "done" and fr.incomplete:
@@ -327,15 +347,17 @@ class _Files:
             self.end(idx, status)
 
     def read_bytes(self) -> int:
+        """Bytes read so far from the inputs (for progress)."""
         return sum(self.inputs[i].bytes_read for i in range(self.reading.at + 1))
 
     def reports(self) -> list[FileReport]:
+        """The reports of the files begun, in input order."""
         return [self.frs[i] for i in sorted(self.frs)]
 
 
 def _import_inputs(
     writer: Writer,
-    files: _Files,
+    files: ImportFiles,
     fmt: str | None,
     batch_size: int,
     progress: ProgressFn | None,
