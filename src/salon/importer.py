@@ -391,14 +391,17 @@ def _import_inputs(
             files.start(idx)
 
     last_bytes = 0
-    for chunk, out in pipeline.pipelined(writer, chunks, kw, before_write):
-        files.add(out)
-        for idx in chunk.ended:
-            files.end(idx)
-        if progress:
-            done = files.read_bytes()
-            progress(done - last_bytes, out.posts_new)
-            last_bytes = done
+    # Closed on the way out, whatever stops the loop: the preparing thread is joined before the
+    # files it was reading are recorded.
+    with contextlib.closing(pipeline.pipelined(writer, chunks, kw, before_write)) as outcomes:
+        for chunk, out in outcomes:
+            files.add(out)
+            for idx in chunk.ended:
+                files.end(idx)
+            if progress:
+                done = files.read_bytes()
+                progress(done - last_bytes, out.posts_new)
+                last_bytes = done
 
 
 def import_failure(exc: BaseException, archive: str) -> str:

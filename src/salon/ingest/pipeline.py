@@ -11,7 +11,7 @@ import queue
 import sys
 import threading
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
@@ -80,7 +80,7 @@ def pipelined(
     chunks: Iterator[Chunk],
     kw: dict[str, Any],
     before_write: Callable[[Chunk], None] | None = None,
-) -> Iterator[tuple[Chunk, BatchOutcome]]:
+) -> Generator[tuple[Chunk, BatchOutcome], None, None]:
     """Check, normalise and write ``chunks`` (as ``ingest_batch`` does) in two stages: a thread
     reads and hashes the next batch and makes it ready, while this one writes the previous
     batch, and yields each chunk (its records let go) with what it did, each file's part in
