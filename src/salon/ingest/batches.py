@@ -17,6 +17,7 @@ from salon import normalize
 from salon.model import Author
 from salon.normalize import BadRecord, Context
 from salon.sources.files import RawRecord
+from salon.store import quarantine
 from salon.store.batch import Batch, Origin, raw_id
 from salon.store.writer import Writer
 
@@ -184,7 +185,22 @@ def prepare_batch(
 def write_batch(
     writer: Writer, batch: Batch, out: BatchOutcome, import_id: int | None = None
 ) -> BatchOutcome:
-    """The writing half of ``ingest_batch``: one transaction."""
+    """The writing half of ``ingest_batch``: one transaction. A bad record whose occurrence
+    (source, line, bytes) is quarantined already (the same file imported again) is counted as
+    a duplicate, not quarantined twice (``salon.store.quarantine``)."""
+    known = quarantine.known_occurrences(writer.con, batch.quarantine)
+    if known:
+        rows = batch.quarantine
+        batch.quarantine = [r for i, r in enumerate(rows) if i not in known]
+        for i in sorted(known):
+            # ``prepare_batch`` made a problem with each quarantine row (import, file, source,
+            # line, reason, ...), in its file's part too.
+            _, fid, source, line, reason = rows[i][:5]
+            parts = [out, out.by_file[fid]] if out.by_file else [out]
+            for part in parts:
+                _drop_problem(part.problems, Problem(source, line, reason))
+                part.records_bad -= 1
+                part.records_duplicate += 1
     result = writer.write(batch, import_id)
     out.records_new = result.raw_new
     out.posts_new = result.posts_new
@@ -194,6 +210,14 @@ def write_batch(
         for fid, n in result.posts_new_by_file.items():
             file_part(out, fid).posts_new = n
     return out
+
+
+def _drop_problem(problems: list[Problem], p: Problem) -> None:
+    """Remove the last problem equal to ``p`` (the batch's are at the end of the list)."""
+    for k in range(len(problems) - 1, -1, -1):
+        if problems[k] == p:
+            del problems[k]
+            return
 
 
 def add_outcome(total: BatchOutcome, out: BatchOutcome, *, by_file: bool = True) -> None:

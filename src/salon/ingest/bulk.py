@@ -21,6 +21,7 @@ from salon.ingest.batches import BatchOutcome, add_outcome, file_part
 from salon.model import Author
 from salon.sources.files import RawRecord
 from salon.store import x_v2_sql
+from salon.store.batch import Origin, raw_id
 from salon.store.writer import Writer
 
 __all__ = [
@@ -31,6 +32,8 @@ __all__ = [
     "looks_x_v2",
     "new_lines",
     "parse_apart",
+    "read_alike",
+    "repeated",
     "write_bulk",
     "write_lines",
 ]
@@ -66,6 +69,26 @@ def looks_x_v2(rec: RawRecord) -> bool:
         return False
 
 
+# Words the one parser (orjson) refuses where DuckDB reads a number: a line holding one is
+# parsed by orjson before the bulk path may take its batch (they are rare in post text).
+_NON_JSON_NUMBERS = (b"NaN", b"Infinity")
+
+
+def read_alike(payloads: list[bytes]) -> bool:
+    """Whether the Python path's parser (orjson, the definition of a record: docs/import.md,
+    "One reading of JSON") accepts every line DuckDB may read as a number or a value: DuckDB
+    reads ``NaN`` and ``Infinity``, which orjson refuses (the Python path quarantines the
+    line). Keys written twice and malformed lines are found by DuckDB itself
+    (``x_v2_read.read_once``). When not, the batch goes to the Python path whole."""
+    for line in payloads:
+        if any(w in line for w in _NON_JSON_NUMBERS):
+            try:
+                orjson.loads(line)
+            except orjson.JSONDecodeError:
+                return False
+    return True
+
+
 def new_lines(
     records: list[RawRecord], ids: list[str], existing: set[str], kept: list[int] | None = None
 ) -> tuple[list[bytes], list[str], list[int], int]:
@@ -86,6 +109,26 @@ def new_lines(
         if kept is not None:
             kept.append(i)
     return payloads, rids, linenos, len(records) - len(payloads)
+
+
+def repeated(
+    records: list[RawRecord], ids: list[str], existing: set[str], at: list[int] | None = None
+) -> list[RawRecord]:
+    """The records ``new_lines`` leaves out as repeats within the batch (not stored yet): good
+    lines' repeats are duplicates, but when the bulk path turns the batch down, a repeated bad
+    line is its own occurrence, quarantined at its own line (``write_bulk``). ``at``, when
+    given, receives their positions."""
+    seen: set[str] = set()
+    out: list[RawRecord] = []
+    for i, (rec, rid) in enumerate(zip(records, ids, strict=True)):
+        if rid in existing:
+            continue
+        if rid in seen:
+            out.append(rec)
+            if at is not None:
+                at.append(i)
+        seen.add(rid)
+    return out
 
 
 def parse_apart(lines: x_v2_sql.Lines, con: duckdb.DuckDBPyConnection) -> None:
@@ -218,6 +261,8 @@ def write_bulk(
     kw: dict[str, Any],
     turned_down: threading.Event,
     memory: MemoryWatch,
+    repeats: list[RawRecord] | None = None,
+    repeat_origins: list[Origin] | None = None,
 ) -> BatchOutcome:
     """Write a batch of new X v2 lines, by the bulk path where it can. When DuckDB's memory
     limit stops it (pages far larger than usual, or the next batch's parse holding memory at
@@ -226,10 +271,13 @@ def write_bulk(
     path's memory follows the batch's size, the Python path's would be larger still. A single
     line that does not fit, or lines of a shape the bulk path does not read (then
     ``turned_down`` is set), are normalised in Python. Counts only the new lines
-    (``records_in`` is ``len(lines)``)."""
+    (``records_in`` is ``len(lines)``); ``repeats`` (``repeated``), counted as duplicates by
+    the caller, are read in Python too when some lines were, each bad one quarantined at its
+    own line as the Python path does (docs/import.md, "Bad records")."""
     total = BatchOutcome()
     parts = [lines]
     ran_short = False
+    in_python = False
     while parts:
         part = parts.pop(0)
         try:
@@ -252,12 +300,26 @@ def write_bulk(
                 continue
             out = None
         if out is None:  # the new lines in Python
+            in_python = True
             recs = [
                 RawRecord(p, ln, parsed=False) for p, ln in zip(part.payloads(), part.linenos, strict=True)
             ]
             batch, out = batches.prepare_batch(recs, part.rids, set(), origins=part.origins, **kw)
             out = batches.write_batch(writer, batch, out, kw.get("import_id"))
         add_outcome(total, out)
+    if in_python and repeats:
+        ids = [raw_id(r.payload) for r in repeats]
+        batch, out = batches.prepare_batch(
+            repeats, ids, writer.existing_raw_ids(ids), origins=repeat_origins, **kw
+        )
+        add_outcome(total, batches.write_batch(writer, batch, out, kw.get("import_id")))
+        # The caller counted them in and duplicate: what Python found replaces that.
+        total.records_in -= len(repeats)
+        total.records_duplicate -= len(repeats)
+        for o in repeat_origins or ():
+            counted = file_part(total, o.file_id)
+            counted.records_in -= 1
+            counted.records_duplicate -= 1
     if not ran_short:
         memory.written()
     return total

@@ -22,7 +22,7 @@ import pyarrow as pa
 from salon.ingest import batches, bulk
 from salon.ingest.batches import BatchOutcome, file_part
 from salon.sources.files import InputFile, RawRecord, read_records
-from salon.store import x_v2_sql
+from salon.store import x_v2_read, x_v2_sql
 from salon.store.batch import Origin, raw_id
 from salon.store.writer import Writer
 
@@ -141,9 +141,16 @@ def pipelined(
                         out = BatchOutcome(records_in=len(chunk), records_duplicate=dups)
                         _add_duplicates(out, dup_by_file)
                         item = ("done", meta, out)
-                    elif lines := x_v2_sql.prepare_lines(cur, payloads, rids, linenos, new_origins):
+                    elif not bulk.read_alike(payloads):
+                        pass  # read in Python, the whole batch (repeated bad lines included)
+                    elif (
+                        lines := x_v2_sql.prepare_lines(cur, payloads, rids, linenos, new_origins)
+                    ) and x_v2_read.read_once(cur, lines.table):
                         in_flight.append(set(rids))
-                        item = ("bulk", meta, lines, len(chunk), dups, dup_by_file)
+                        at: list[int] = []
+                        repeats = bulk.repeated(chunk, ids, existing, at)
+                        repeat_origins = [origins[i] for i in at]
+                        item = ("bulk", meta, lines, len(chunk), dups, dup_by_file, repeats, repeat_origins)
                         # The payloads are held once, in ``lines``, while the batch is parsed.
                         payloads.clear()
                         chunk.clear()
@@ -190,8 +197,8 @@ def pipelined(
             if item[0] == "done":
                 yield meta, item[2]
             elif item[0] == "bulk":
-                _, _, lines, records_in, dups, dup_by_file = item
-                out = bulk.write_bulk(writer, lines, kw, turned_down, memory)
+                _, _, lines, records_in, dups, dup_by_file, repeats, repeat_origins = item
+                out = bulk.write_bulk(writer, lines, kw, turned_down, memory, repeats, repeat_origins)
                 out.records_in += records_in - len(lines)
                 out.records_duplicate += dups
                 _add_duplicates(out, dup_by_file)
