@@ -224,19 +224,28 @@ def test_reimporting_the_folder_changes_no_count(
     folder = tmp_path / "f"
     one_record_files(folder / "x", x_lines()[:50])
     one_record_files(folder / "m", statuses[:50])
+    # A bad line among them: quarantined once, met again as a duplicate of its file.
+    (folder / "m" / "r0020.jsonl").write_bytes(statuses[60] + b"\n{broken\n")
     arc = tmp_path / "a.duckdb"
     first = import_paths([str(folder)], arc)
     before = counts(arc)
     again = import_paths([str(folder)], arc)
     assert counts(arc) == before
-    assert (again.records_in, again.records_new, again.records_duplicate, again.posts_new) == (100, 0, 100, 0)
-    assert first.records_new == 100
+    assert rows(arc, "SELECT count(*) FROM quarantine") == [(1,)]
+    assert (again.records_in, again.records_new, again.records_duplicate, again.posts_new) == (101, 0, 101, 0)
+    assert (first.records_new, first.records_bad) == (100, 1) and again.records_bad == 0
     second = rows(
         arc,
-        "SELECT count(*), sum(records_in), sum(records_duplicate), sum(records_new) FROM import_files"
-        " WHERE import_id = (SELECT max(import_id) FROM imports)",
+        "SELECT count(*), sum(records_in), sum(records_duplicate), sum(records_new), sum(records_bad)"
+        " FROM import_files WHERE import_id = (SELECT max(import_id) FROM imports)",
     )
-    assert second == [(100, 100, 100, 0)]
+    assert second == [(100, 101, 101, 0, 0)]
+    bad_file = rows(
+        arc,
+        "SELECT records_in, records_duplicate FROM import_files WHERE path LIKE '%r0020.jsonl'"
+        " AND path LIKE '%/m/%' ORDER BY file_id",
+    )
+    assert bad_file == [(2, 0), (2, 2)]
 
 
 def test_glob_and_many_arguments_share_batches(
