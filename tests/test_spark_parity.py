@@ -53,6 +53,15 @@ def test_transpiled_sql() -> None:
     assert "CAST('2015-03-22 23:00:00+00:00' AS TIMESTAMP)" in sql
 
 
+# A few hundred posts: Spark's cost is the JVM's start and each job's planning and code, not data.
+# The JVM's quick compiler alone (C1) and the serial collector spend about half the CPU of the
+# default (C2, G1) on that; one shuffle partition is enough.
+TEST_CONF = {
+    "spark.driver.extraJavaOptions": "-Duser.timezone=UTC -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto",
+    "spark.sql.shuffle.partitions": "1",
+}
+
+
 @pytest.fixture(scope="session")
 def spark() -> Any:
     try:
@@ -67,7 +76,7 @@ def spark() -> Any:
         pytest.skip("no Java (openjdk-17-jre-headless)")
     from salon.campaigns.spark import spark_session
 
-    s = spark_session()
+    s = spark_session("local[2]", TEST_CONF)
     yield s
     s.stop()
 
