@@ -36,13 +36,30 @@ lint: setup
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/bandit -q -r src/salon --severity-level high
 
+# mypy's cache lives outside the clone (override with MYPY_CACHE=...): a fresh clone, as in CI,
+# then checks in ~1 s of CPU instead of ~18 s (mypy re-reads a file whose content changed).
+MYPY_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/salon/mypy
+
 typecheck: setup
-	$(BIN)/mypy
+	$(BIN)/mypy --cache-dir "$(MYPY_CACHE)"
 
 pytest: setup
 	$(BIN)/pytest -q
 
-test: lint typecheck pytest
+# The whole check, as CI runs it: ruff first (seconds, fails fast), then mypy in the background
+# while pytest runs (its report follows pytest's; either failing fails the target). bandit runs
+# inside pytest (tests/test_bandit.py), so not a second time here (`make lint` still runs it).
+test: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	@log=$$(mktemp); \
+	$(BIN)/mypy --cache-dir "$(MYPY_CACHE)" >"$$log" 2>&1 & types=$$!; \
+	$(BIN)/pytest -q; tests=$$?; \
+	wait $$types; typed=$$?; \
+	echo "mypy (run beside pytest):"; cat "$$log"; rm -f "$$log"; \
+	if [ $$tests -ne 0 ]; then echo "pytest failed"; fi; \
+	if [ $$typed -ne 0 ]; then echo "mypy failed"; fi; \
+	[ $$tests -eq 0 ] && [ $$typed -eq 0 ]
 
 # docs/cli.md from the commands' --help (tests/test_docs.py checks it is current).
 docs: $(STAMP)

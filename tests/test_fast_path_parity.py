@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import orjson
 import pytest
 
 from salon import importer
@@ -151,10 +152,15 @@ def test_stream_lines_through_the_bulk_path(tmp_path: Path, fast_calls: list[int
 
 
 def test_whole_corpus_in_one_archive(tmp_path: Path, fast_calls: list[int]) -> None:
-    """All files into one archive (posts met again across files: context promotion, edits)."""
+    """All files into one archive (posts met again across files: context promotion, edits).
+    One import per file: an import's batches run across files, and where a post met again is
+    taken from (its ``raw_id``) follows the batch boundaries, which the bulk path moves when it
+    turns a file down (``bulk.write_bulk``); per file, both paths cut the same batches."""
     fast, slow = tmp_path / "fast.duckdb", tmp_path / "slow.duckdb"
-    import_paths([str(twarc(n)) for n in FILES], fast, fast=True)
-    import_paths([str(twarc(n)) for n in FILES], slow, fast=False)
+    with open_archive(fast) as arc_fast, open_archive(slow) as arc_slow:
+        for n in FILES:
+            import_paths([str(twarc(n))], arc_fast, fast=True)
+            import_paths([str(twarc(n))], arc_slow, fast=False)
     assert fast_calls, "the bulk path was never taken"
     a, b = _dump(fast), _dump(slow)
     for table in [*TABLES, "payloads"]:
@@ -180,6 +186,31 @@ def test_reimport_via_fast_path_changes_nothing(tmp_path: Path, fast_calls: list
     for table in [*TABLES, "payloads"]:
         if table not in ("imports", "import_files"):
             assert after[table] == before[table], f"{table} changed"
+
+
+def test_a_duplicate_key_in_a_page_is_read_alike_by_both_paths(tmp_path: Path, fast_calls: list[int]) -> None:
+    """Inside a page's data tweet (the bulk path's page structure) the last value wins too,
+    and the batch holding that line is read by the Python path, the others by the bulk path
+    (docs/import.md, "One reading of JSON")."""
+    lines = [ln for ln in twarc("2sets.jsonl").read_bytes().split(b"\n") if ln.strip()]
+    # An original post of the first page, whose ``text`` comes before its ``id``: a second
+    # ``text`` written before ``id`` is the last one.
+    at = lines[0].index(b'"id": "1440717124545114123"')
+    lines[0] = lines[0][:at] + b'"text": "the last value #wins", ' + lines[0][at:]
+    last = orjson.loads(lines[0])["data"][4]
+    assert last["id"] == "1440717124545114123" and last["text"] == "the last value #wins"
+    src = tmp_path / "pages.jsonl"
+    src.write_bytes(b"\n".join(lines) + b"\n")
+    rf = import_paths([str(src)], tmp_path / "fast.duckdb", fast=True, batch_size=1)
+    rs = import_paths([str(src)], tmp_path / "slow.duckdb", fast=False, batch_size=1)
+    assert fast_calls == [1], "the other page did not take the bulk path"
+    assert rf.counts() == rs.counts()
+    a, b = _dump(tmp_path / "fast.duckdb"), _dump(tmp_path / "slow.duckdb")
+    for table in [*TABLES, "payloads"]:
+        assert a[table] == b[table], f"{table} differs"
+    for arc in ("fast", "slow"):
+        with open_archive(tmp_path / f"{arc}.duckdb", read_only=True) as a:
+            assert a.scalar("SELECT text FROM posts WHERE native_id = ?", [last["id"]]) == last["text"], arc
 
 
 def test_small_batches_match(tmp_path: Path, fast_calls: list[int]) -> None:

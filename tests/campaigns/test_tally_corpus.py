@@ -3,6 +3,7 @@ plain Python from the raw JSON, never through Salon's code."""
 
 from __future__ import annotations
 
+import functools
 import json
 import unicodedata
 from collections import Counter
@@ -16,11 +17,9 @@ import pytest
 from salon.campaigns.config import parse_campaign
 from salon.campaigns.stored import save_campaign
 from salon.campaigns.tally import tally
-from salon.importer import import_paths
 from salon.store.archive import open_archive
+from tests.campaigns.twarc_corpus import BREXIT, FILES, KPOP, import_twarc
 from tests.conftest import twarc
-
-FILES = ["brexit.jsonl", "kpop.jsonl", "2sets.jsonl"]
 
 
 def key(tag: str) -> str:
@@ -33,9 +32,11 @@ def when(s: str) -> datetime:
     return datetime.fromisoformat(s.replace("Z", "+00:00"))
 
 
+@functools.cache
 def raw_corpus() -> tuple[dict[str, dict[str, Any]], dict[str, tuple[Any, ...]], dict[str, str]]:
     """Unique tweets (data and includes) of the files, the latest engagement observation of each
-    (page retrieved_at, then the largest counts), and user id → username."""
+    (page retrieved_at, then the largest counts), and user id → username (read once: the
+    callers only read them)."""
     tweets: dict[str, dict[str, Any]] = {}
     latest: dict[str, tuple[Any, ...]] = {}
     users: dict[str, str] = {}
@@ -120,49 +121,9 @@ def expected(
     }
 
 
-BREXIT = """
-[campaign]
-name = "Brexit week"
-slug = "brexit-2021"
-series = "Politics"
-timezone = "Europe/London"
-start = 2021-09-14
-end = 2021-09-23
-hashtags = ["Brexit"]
-
-[[days]]
-date = 2021-09-21
-theme = "Johnson"
-hashtags = ["JohnsonOut", "BorisJohnson"]
-
-[[days]]
-date = 2021-09-22
-theme = "Liar"
-hashtags = ["BorisTheLiar"]
-"""
-
-KPOP = """
-[campaign]
-name = "K-pop days"
-slug = "kpop-2021"
-timezone = "Asia/Seoul"
-start = 2021-09-21
-end = 2021-09-23
-hashtags = ["kpop", "BLACKPINK"]
-
-[[days]]
-date = 2021-09-22
-theme = "Lisa"
-hashtags = ["LISA", "LALISA"]
-"""
-
-
 @pytest.fixture(scope="module")
 def corpus_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("corpus") / "a.duckdb"
-    report = import_paths([str(twarc(f)) for f in FILES], str(path))
-    assert report.posts_new > 0
-    return path
+    return import_twarc(tmp_path_factory.mktemp("corpus") / "a.duckdb", FILES)
 
 
 def top_authors(official: set[str], tz: str, start: date, end: date, n: int) -> list[str]:

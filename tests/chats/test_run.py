@@ -17,13 +17,12 @@ import pytest
 
 from salon.campaigns.chat_store import intents
 from salon.campaigns.chats import Chat, question_text
-from salon.campaigns.config import parse_campaign
-from salon.campaigns.stored import save_campaign
 from salon.collect.chat_post import BlueskyPoster, MastodonPoster, Poster, XPoster, bluesky_facets
 from salon.collect.chat_run import run_chat
 from salon.collect.credentials import Secret
 from salon.store.archive import open_archive
 from tests.chats.post_servers import BlueskyStandIn, MastodonStandIn, XStandIn
+from tests.chats.run_campaign import posting_env, run_archive
 
 SALON = str(Path(sys.executable).with_name("salon"))
 QUESTIONS = [
@@ -135,60 +134,12 @@ def test_run_posts_each_question_once_with_exact_payloads(tmp_path: Path, server
     assert x.posts_of()[0].headers["authorization"] == "Bearer x-user-token"
 
 
-CAMPAIGN = """\
-[campaign]
-name = "Run"
-slug = "run"
-timezone = "UTC"
-start = {day}
-end = {end}
-hashtags = ["musesocial"]
-
-[[chats]]
-slug = "ms-kill"
-hashtag = "musesocial"
-start = {start}
-minutes = 60
-hosts = ["x:erinhost", "mastodon:erin@museum.example", "bluesky:erin.test"]
-questions = ["Première question, café ☕ ?", "Second question?"]
-question_minutes = [0, 0]
-post_questions = ["mastodon", "bluesky", "x"]
-
-[sources.mastodon]
-post_instance = "{m}"
-
-[sources.bluesky]
-auth_service = "{b}"
-
-[sources.x]
-api = "{x}"
-"""
-
-
 def test_no_double_post_across_kill_9(tmp_path: Path) -> None:
-    now = datetime.now(UTC).replace(microsecond=0)
     servers = [MastodonStandIn(hold=60), BlueskyStandIn(hold=60), XStandIn(hold=60)]
     m, b, x = servers
     try:
-        text = CAMPAIGN.format(
-            day=now.date() - timedelta(days=1),
-            end=now.date() + timedelta(days=2),
-            start=(now - timedelta(minutes=1)).isoformat(),
-            m=m.url,
-            b=b.url,
-            x=x.url,
-        )
-        archive = tmp_path / "a.duckdb"
-        with open_archive(archive) as arc:
-            save_campaign(arc, parse_campaign(text))
-        env = {
-            **os.environ,
-            "SALON_CREDENTIALS": str(tmp_path / "none.toml"),
-            "SALON_MASTODON_TOKEN": "m-token",
-            "SALON_BSKY_HANDLE": "erin.test",
-            "SALON_BSKY_APP_PASSWORD": "app-pass",
-            "SALON_X_USER_TOKEN": "x-user-token",
-        }
+        archive = run_archive(tmp_path, m.url, b.url, x.url)
+        env = {**os.environ, **posting_env(tmp_path)}
         for server in servers:
             proc = subprocess.Popen(
                 [SALON, "chat", "run", "ms-kill", "-a", str(archive)],

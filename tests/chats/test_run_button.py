@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,18 +13,25 @@ import pytest
 from fastapi.testclient import TestClient
 
 from salon.campaigns.chat_store import intents
-from salon.campaigns.config import parse_campaign
-from salon.campaigns.stored import save_campaign
 from salon.store.archive import open_archive
+from salon.web import auth
 from salon.web.app import create_app
 from tests.chats.post_servers import BlueskyStandIn, MastodonStandIn, XStandIn
-from tests.chats.test_run import CAMPAIGN
+from tests.chats.run_campaign import TOKENS, posting_env, run_archive
 
 PASSWORD = "correct horse battery"
 
 
 def _csrf(text: str) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', text).group(1)  # type: ignore[union-attr]
+
+
+def _editor_archive(tmp_path: Path, m: str, b: str, x: str) -> Path:
+    """The chat-run campaign's archive with an editor ``ed``."""
+    archive = run_archive(tmp_path, m, b, x)
+    with open_archive(archive) as arc:
+        auth.add_user(arc, "ed", PASSWORD, "editor")
+    return archive
 
 
 def _wait_state(c: TestClient, want: str, timeout: float = 30.0) -> str:
@@ -41,31 +47,11 @@ def _wait_state(c: TestClient, want: str, timeout: float = 30.0) -> str:
 
 
 def test_editor_button_posts_the_questions_in_the_background(tmp_path: Path, monkeypatch: Any) -> None:
-    from salon.web import auth
-
     servers = [MastodonStandIn(), BlueskyStandIn(), XStandIn()]
     m, b, x = servers
     try:
-        now = datetime.now(UTC).replace(microsecond=0)
-        text = CAMPAIGN.format(
-            day=now.date() - timedelta(days=1),
-            end=now.date() + timedelta(days=2),
-            start=(now - timedelta(minutes=1)).isoformat(),
-            m=m.url,
-            b=b.url,
-            x=x.url,
-        )
-        archive = tmp_path / "a.duckdb"
-        with open_archive(archive, create=True) as arc:
-            save_campaign(arc, parse_campaign(text))
-            auth.add_user(arc, "ed", PASSWORD, "editor")
-        for k, v in {
-            "SALON_CREDENTIALS": str(tmp_path / "none.toml"),
-            "SALON_MASTODON_TOKEN": "m-token",
-            "SALON_BSKY_HANDLE": "erin.test",
-            "SALON_BSKY_APP_PASSWORD": "app-pass",
-            "SALON_X_USER_TOKEN": "x-user-token",
-        }.items():
+        archive = _editor_archive(tmp_path, m.url, b.url, x.url)
+        for k, v in posting_env(tmp_path).items():
             monkeypatch.setenv(k, v)
 
         with TestClient(create_app(str(archive))) as c:
@@ -106,23 +92,10 @@ def test_editor_button_posts_the_questions_in_the_background(tmp_path: Path, mon
 
 
 def test_missing_credentials_are_shown(tmp_path: Path, monkeypatch: Any) -> None:
-    from salon.web import auth
-
-    now = datetime.now(UTC).replace(microsecond=0)
-    text = CAMPAIGN.format(
-        day=now.date() - timedelta(days=1),
-        end=now.date() + timedelta(days=2),
-        start=(now - timedelta(minutes=1)).isoformat(),
-        m="http://127.0.0.1:9",
-        b="http://127.0.0.1:9",
-        x="http://127.0.0.1:9",
-    )
-    archive = tmp_path / "a.duckdb"
-    with open_archive(archive, create=True) as arc:
-        save_campaign(arc, parse_campaign(text))
-        auth.add_user(arc, "ed", PASSWORD, "editor")
+    nothing = "http://127.0.0.1:9"
+    archive = _editor_archive(tmp_path, nothing, nothing, nothing)
     monkeypatch.setenv("SALON_CREDENTIALS", str(tmp_path / "none.toml"))
-    for k in ("SALON_MASTODON_TOKEN", "SALON_BSKY_HANDLE", "SALON_BSKY_APP_PASSWORD", "SALON_X_USER_TOKEN"):
+    for k in TOKENS:
         monkeypatch.delenv(k, raising=False)
     with TestClient(create_app(str(archive))) as c:
         c.post(

@@ -171,12 +171,15 @@ def test_mastodon_verified_link(web: tuple[str, list[str]]) -> None:
 
 def test_timeouts_and_cache(tmp_path: Path, web: tuple[str, list[str]]) -> None:
     base, seen = web
-    d = DNS({"_atproto.louvre.example": f"did={DID_A}"}, delay={"_atproto.slow.example": 3.0})
+    # The DNS server would answer slow.example after 60 s: a lookup that returns at all (long
+    # before that) gave up at its 0.5 s timeout; the bound is loose so that a loaded machine
+    # cannot fail it (how fast is a benchmark's question, not this test's).
+    d = DNS({"_atproto.louvre.example": f"did={DID_A}"}, delay={"_atproto.slow.example": 60.0})
     try:
         r = _resolver(base, d, timeout=0.5)
         t0 = time.monotonic()
         assert not bluesky_domain("slow.example", r).ok  # the DNS server does not answer in time
-        assert time.monotonic() - t0 < 2.5
+        assert time.monotonic() - t0 < 30
         c = parse_campaign(
             '[campaign]\nname = "T"\nslug = "t"\ntimezone = "UTC"\nstart = 2024-01-01\nend = 2024-01-02\n'
             'hashtags = ["T"]\n',

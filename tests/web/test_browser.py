@@ -6,7 +6,6 @@ interface. Screenshots go to test-artifacts/web/."""
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -31,14 +30,13 @@ def test_campaign_page_is_local_and_counters_tick_after_an_import(live: LiveServ
     shot(page, "campaign")
     # `salon import` on the served archive streams to the server; the open page updates itself.
     batch = write_batch(live.archive.parent / "batch1.jsonl", 40, 10)
-    t0 = time.monotonic()
+    page.evaluate("window.__salon_no_reload = true")  # gone if the page reloaded instead of updating
     res = live.salon("import", str(batch), "-a", str(live.archive))
-    imported = time.monotonic()
     assert "streaming to" in res.stderr and "10 new posts" in res.stdout
-    expect(posts).to_have_text("50", timeout=5000)
-    seen = time.monotonic()
-    assert seen - imported < 1.5, f"counter updated {seen - imported:.2f}s after the import returned"
-    assert t0 < imported
+    # The open page updates itself (no reload): wait for that, however loaded the machine is.
+    # How fast it does is a benchmark's question (bench/), not a timed assertion's.
+    expect(posts).to_have_text("50", timeout=30_000)
+    assert page.evaluate("window.__salon_no_reload === true"), "the page reloaded instead of updating live"
     page.locator("#latest .post").first.wait_for()
     shot(page, "campaign-after-import")
     for path in (f"/embed/{SLUG}", f"/wall/{SLUG}"):

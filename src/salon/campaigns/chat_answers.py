@@ -38,6 +38,7 @@ from datetime import datetime
 from typing import Any
 
 from salon.campaigns.chats import Chat, host_handle_matches
+from salon.campaigns.engine import Engine
 from salon.campaigns.trust.consent import author_visible_sql
 from salon.campaigns.trust.posts import post_hidden_sql
 from salon.store.archive import Archive
@@ -288,11 +289,16 @@ def assign(chat: Chat, posts: Iterable[ChatPost], posted: dict[int, list[str]] |
 # -- from the archive ---------------------------------------------------------------------------
 
 
-def load_chat_posts(archive: Archive, chat: Chat, uids: Iterable[str] = ()) -> list[ChatPost]:
+def load_chat_posts(archive: Archive | Engine, chat: Chat, uids: Iterable[str] = ()) -> list[ChatPost]:
     """Every stored post that may belong to ``chat``: created in ``[start, end + grace)`` and
     carrying one of its hashtags, or replying, quoting or reposting, or written by a host, or
     one of ``uids`` (the question posts Salon posted). Reply, root, quote and repost links are
-    resolved through ``post_aliases``."""
+    resolved through ``post_aliases``.
+
+    ``archive``: the archive, or an engine (``salon.campaigns.engine``: DuckDB or, transpiled by
+    sqlglot, Spark over a Parquet export): the one SQL text runs on both (Spark resolves a
+    correlated subquery's outer references one level up only, hence ``author_visible_sql``'s
+    form)."""
     keys = chat.tag_keys
     handles = sorted(
         {h for _, h in chat.host_accounts()} | {h.split("@", 1)[0] for _, h in chat.host_accounts()}
@@ -348,7 +354,7 @@ def load_chat_posts(archive: Archive, chat: Chat, uids: Iterable[str] = ()) -> l
     return out
 
 
-def posted_questions(archive: Archive, chat: Chat) -> dict[int, list[str]]:
+def posted_questions(archive: Archive | Engine, chat: Chat) -> dict[int, list[str]]:
     """Question n -> uids of the posts Salon posted for it (``salon chat run``)."""
     out: dict[int, list[str]] = {}
     for n, uid in archive.query(
@@ -359,7 +365,8 @@ def posted_questions(archive: Archive, chat: Chat) -> dict[int, list[str]]:
     return out
 
 
-def chat_assignment(archive: Archive, chat: Chat) -> Assignment:
-    """The assignment of ``chat`` over the archive's posts (``assign`` on ``load_chat_posts``)."""
+def chat_assignment(archive: Archive | Engine, chat: Chat) -> Assignment:
+    """The assignment of ``chat`` over the archive's posts (``assign`` on ``load_chat_posts``;
+    ``archive`` may be an engine over a Parquet export)."""
     posted = posted_questions(archive, chat)
     return assign(chat, load_chat_posts(archive, chat, [u for us in posted.values() for u in us]), posted)

@@ -181,11 +181,11 @@ def chat_stats(
     }
 
 
-def chat_report(archive: Any, chat: Any) -> dict[str, Any]:
+def chat_report(archive: Any, chat: Any, source: Any | None = None) -> dict[str, Any]:
     """``chat_stats`` of a stored chat, with the earlier chats of its series and its campaign's
-    registry read from the archive."""
-    earlier = [
-        chat_assignment(archive, c) for c in series_chats(archive, chat) if c.start_utc < chat.start_utc
-    ]
+    registry read from the archive. ``source`` (default: the archive) reads the chats' posts:
+    an engine over a Parquet export (``salon.campaigns.spark_chats``)."""
+    src = archive if source is None else source
+    earlier = [chat_assignment(src, c) for c in series_chats(archive, chat) if c.start_utc < chat.start_utc]
     camp = get_campaign(archive, chat.campaign_slug) if chat.campaign_slug else None
-    return chat_stats(chat_assignment(archive, chat), earlier, camp)
+    return chat_stats(chat_assignment(src, chat), earlier, camp)

@@ -32,7 +32,7 @@ from salon.campaigns.compare import compare_figures
 from salon.campaigns.config import Campaign
 from salon.campaigns.engine import DuckDBEngine
 from salon.campaigns.registry import activity_of_scope
-from salon.campaigns.tally import Scope, resolve_campaign, scan_scope, tally_of_scope
+from salon.campaigns.tally import Scope, resolve_campaign, scan_scope, spam_of_scope, tally_of_scope
 from salon.store.archive import Archive
 from salon.store.parquet import (
     DELETIONS,
@@ -52,6 +52,7 @@ __all__ = [
     "compare_export",
     "export_scope",
     "main",
+    "registry_archive",
     "spark_session",
     "tally_export",
     "to_spark_sql",
@@ -381,17 +382,23 @@ def campaign_from_export(
     ``engine``, the registry tables are read by Spark: an export on object storage)."""
     if isinstance(campaign, Campaign):
         return campaign
+    with registry_archive(directory, engine) as arc:
+        return resolve_campaign(arc, campaign)
+
+
+def registry_archive(directory: str | Path, engine: SparkEngine | None = None) -> Archive:
+    """The export's campaign registry (its campaigns, with their chats) as a read-only Archive
+    for ``salon.campaigns.stored``: an in-memory DuckDB over the export's files, or (with
+    ``engine``) over the registry tables collected from Spark (an export on object storage)."""
     if engine is None:
-        with _export_archive(directory) as arc:
-            return resolve_campaign(arc, campaign)
+        return _export_archive(directory)
     import duckdb
 
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     for table in REGISTRY_TABLES:
         con.register(table, engine.arrow(table))
-    with Archive(str(directory), con, read_only=True) as arc:
-        return resolve_campaign(arc, campaign)
+    return Archive(str(directory), con, read_only=True)
 
 
 @contextmanager
@@ -435,6 +442,7 @@ def tally_export(
     figures, ``source`` says which engine computed them."""
     with export_scope(directory, campaign, engine=engine, spark=spark, at=at, basis=basis) as s:
         out = tally_of_scope(s, top)
+        out["spam"] = spam_of_scope(s)  # the export's trust_spam verdicts over the members
     out["source"] = engine
     return out
 

@@ -16,6 +16,7 @@ index is stale). Both give the same numbers; the index is only faster.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,6 +43,7 @@ __all__ = [
     "resolve_campaign",
     "scan_scope",
     "scope",
+    "spam_of_scope",
     "tally",
     "tally_of_scope",
 ]
@@ -303,7 +305,7 @@ def tally(
             return copy.deepcopy(hit)
     with scope(archive, c, at, basis=basis, use_index=use_index, refreshed=refreshed) as s:
         out = _tally(s, top)
-        out["spam"] = _spam(s)
+        out["spam"] = spam_of_scope(s)
     if key is not None and out["source"] == "index":
         while len(_CACHE) >= _CACHE_SIZE:
             _CACHE.pop(next(iter(_CACHE)))
@@ -311,19 +313,17 @@ def tally(
     return out
 
 
-def _spam(s: Scope) -> dict[str, Any]:
-    """The ``spam`` part (DESIGN.md, Spam) from its one function, over the scope's members."""
-    assert s.archive is not None  # the DuckDB archive's trust tables
+def spam_of_scope(s: Scope) -> dict[str, Any]:
+    """The ``spam`` part (DESIGN.md, Spam) from its one function (``spam_part``), over the
+    scope's members, run by the scope's engine (the archive's trust tables, or ``trust_spam``
+    of a Parquet export on Spark or DuckDB)."""
+    source: Any = s.engine if s.engine is not None else s.archive
     try:
-        return spam_part(s.archive, s.campaign, f"(SELECT uid, is_repost, author_uid FROM {s.m})")
+        return spam_part(source, s.campaign, f"(SELECT uid, is_repost, author_uid FROM {s.m})")
     except Exception as exc:  # an archive from before the trust tables (read-only, not migrated)
-        if "trust_spam" in str(exc):
-            return spam_part(s.archive, s.campaign.__class__(**{**_fields(s.campaign), "campaign_id": None}))
+        if "trust_spam" in str(exc):  # or an export made before they were exported: no verdicts
+            return spam_part(source, dataclasses.replace(s.campaign, campaign_id=None))
         raise
-
-
-def _fields(c: Campaign) -> dict[str, Any]:
-    return {f: getattr(c, f) for f in c.__dataclass_fields__}
 
 
 _CACHE: dict[tuple[Any, ...], dict[str, Any]] = {}
@@ -332,7 +332,7 @@ _CACHE_SIZE = 32
 
 def tally_of_scope(s: Scope, top: int = 10) -> dict[str, Any]:
     """The tally of a scope (whichever engine computed it): every figure from its aggregates
-    (the ``spam`` part, read from the archive's trust tables, is ``tally``'s)."""
+    (the ``spam`` part is ``spam_of_scope``'s)."""
     return _tally(s, top)
 
 

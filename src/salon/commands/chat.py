@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from salon.commands.campaign import EngineOpt, ParquetOpt
 from salon.commands.common import ArchiveOpt, console, open_archive_or_fail, print_json
 from salon.commands.common import fail as _fail
 
@@ -163,22 +164,33 @@ def transcript_cmd(
 
 
 @app.command("stats")
-def stats_cmd(chat: ChatArg, archive: ArchiveOpt = None, as_json: JsonOpt = False) -> None:
+def stats_cmd(
+    chat: ChatArg,
+    archive: ArchiveOpt = None,
+    as_json: JsonOpt = False,
+    engine: EngineOpt = "duckdb",
+    parquet: ParquetOpt = None,
+) -> None:
     """A chat's figures: posts, participants, answers per question, replies, first-time and
     returning participants across the series, top contributors, institutions, platforms."""
     from salon.campaigns.chat_stats import chat_report
 
-    arc = open_archive_or_fail(archive, read_only=True)
-    c = _chat(arc, chat)
-    s = chat_report(arc, c)
-    arc.close()
+    if parquet is not None or engine != "duckdb":
+        from salon.commands.engines import chat_stats_over_export
+
+        s = chat_stats_over_export(chat, engine, parquet)
+    else:
+        arc = open_archive_or_fail(archive, read_only=True)
+        c = _chat(arc, chat)
+        s = chat_report(arc, c)
+        arc.close()
     if as_json:
         print_json(s)
         return
     ps = s["participants_series"]
     console.print(
         Text(
-            f"{c.slug}: {s['posts']} posts, {s['participants']} participants ({ps['first_time']} first-time, "
+            f"{s['chat']}: {s['posts']} posts, {s['participants']} participants ({ps['first_time']} first-time, "
             f"{ps['returning']} returning), {s['answers']} answers, {s['conversation']} conversation, "
             f"{s['untagged']} untagged, {s['replies']} replies, {s['reposts']} reposts"
         )

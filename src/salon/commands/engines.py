@@ -1,5 +1,6 @@
-"""``salon tally`` and ``salon compare`` over a Parquet export (``--parquet DIR``), on DuckDB or
-on Spark (``--engine spark``): the figures of ``salon.campaigns.spark``."""
+"""``salon tally``, ``salon compare`` and ``salon chat stats`` over a Parquet export (``--parquet
+DIR``), on DuckDB or on Spark (``--engine spark``): the figures of ``salon.campaigns.spark`` and
+``salon.campaigns.spark_chats``."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 from salon.commands.common import err
 from salon.commands.common import fail as _fail
 
-__all__ = ["compare_over_export", "tally_over_export"]
+__all__ = ["chat_stats_over_export", "compare_over_export", "tally_over_export"]
 
 
 def _check(engine: str, parquet: Path | None) -> Path:
@@ -76,3 +77,15 @@ def compare_over_export(a: str, b: str, engine: str, parquet: Path | None) -> di
     directory = _check(engine, parquet)
     ca, cb = _campaign(directory, a), _campaign(directory, b)
     return compare_export(directory, ca, cb, engine=engine, spark=_spark(engine))
+
+
+def chat_stats_over_export(chat: str, engine: str, parquet: Path | None) -> dict[str, Any]:
+    """The statistics of chat ``chat`` over the export ``parquet`` by ``engine``."""
+    from salon.campaigns.spark_chats import ChatNotFound, chat_stats_export
+    from salon.store.parquet import ExportError
+
+    directory = _check(engine, parquet)
+    try:
+        return chat_stats_export(directory, chat, engine=engine, spark=_spark(engine))
+    except (ChatNotFound, ExportError) as exc:
+        _fail(str(exc))

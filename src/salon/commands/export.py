@@ -114,20 +114,35 @@ def _progress(label: str, quiet: bool) -> Iterator[tuple[Callable[[int], None], 
         yield (lambda n: bar.update(task, total=n)), (lambda n: bar.advance(task, n))
 
 
-def _run(fn: Callable[[], Any]) -> Any:
+def _export(
+    archive: str | None, label: str, quiet: bool, fn: Callable[..., Any], *args: Any, **kw: Any
+) -> Any:
+    """Every export's frame: open the archive read-only, run ``fn(archive, *args, **kw)`` with
+    ``on_start`` and ``progress`` driving a progress bar (a missing campaign or a bad value is
+    a clean failure, not a traceback), and close the archive whatever happens."""
     from salon.campaigns.tally import CampaignNotFound
 
+    arc = open_archive_or_fail(archive, read_only=True)
     try:
-        return fn()
-    except (CampaignNotFound, ValueError, FileNotFoundError) as exc:
-        _fail(str(exc))
+        with _progress(label, quiet) as (start, advance):
+            try:
+                return fn(arc, *args, on_start=start, progress=advance, **kw)
+            except (CampaignNotFound, ValueError, FileNotFoundError) as exc:
+                _fail(str(exc))
+    finally:
+        arc.close()
+
+
+def _left_out(left_out: dict[str, int]) -> None:
+    """Say how many posts the filters left out, and why."""
+    for why, n in left_out.items():
+        note(f"{n:,} posts left out ({why.replace('_', ' ')})")
 
 
 def _summary(res: Any, quiet: bool) -> None:
     for n in res.notes:
         note(n)
-    for why, n in res.left_out.items():
-        note(f"{n:,} posts left out ({why.replace('_', ' ')})")
+    _left_out(res.left_out)
     if not quiet:
         where = ", ".join(str(f) for f in res.files) or "stdout"
         err.print(f"{res.rows:,} rows written ({where})", highlight=False)
@@ -171,25 +186,19 @@ def csv_cmd(
     if excel and out == "-":
         _fail("--excel needs --out FILE (it may be split into several files)", 2)
     f = _filters(campaign, chat, since, until, platform, exclude_spam)
-    arc = open_archive_or_fail(archive, read_only=True)
-    try:
-        with _progress("exporting", quiet or out == "-") as (start, advance):
-            target: Any = sys.stdout if out == "-" else out
-            res = _run(
-                lambda: export_csv(
-                    arc,
-                    target,
-                    layout=layout,
-                    excel=excel,
-                    filters=f,
-                    pseudonymise=pseudonymise,
-                    salt=salt,
-                    on_start=start,
-                    progress=advance,
-                )
-            )
-    finally:
-        arc.close()
+    target: Any = sys.stdout if out == "-" else out
+    res = _export(
+        archive,
+        "exporting",
+        quiet or out == "-",
+        export_csv,
+        target,
+        layout=layout,
+        excel=excel,
+        filters=f,
+        pseudonymise=pseudonymise,
+        salt=salt,
+    )
     _summary(res, quiet)
 
 
@@ -214,23 +223,17 @@ def xlsx_cmd(
     if layout not in ("posts", "twarc"):
         _fail("--layout must be posts or twarc", 2)
     f = _filters(campaign, chat, since, until, platform, exclude_spam)
-    arc = open_archive_or_fail(archive, read_only=True)
-    try:
-        with _progress("exporting", quiet) as (start, advance):
-            res = _run(
-                lambda: export_xlsx(
-                    arc,
-                    out,
-                    layout=layout,
-                    filters=f,
-                    pseudonymise=pseudonymise,
-                    salt=salt,
-                    on_start=start,
-                    progress=advance,
-                )
-            )
-    finally:
-        arc.close()
+    res = _export(
+        archive,
+        "exporting",
+        quiet,
+        export_xlsx,
+        out,
+        layout=layout,
+        filters=f,
+        pseudonymise=pseudonymise,
+        salt=salt,
+    )
     _summary(res, quiet)
 
 
@@ -272,28 +275,21 @@ def network_cmd(
     from salon.publish.exports.network import export_network
 
     f = _filters(campaign, chat, since, until, platform, exclude_spam)
-    arc = open_archive_or_fail(archive, read_only=True)
-    try:
-        with _progress("writing network", quiet) as (start, advance):
-            res = _run(
-                lambda: export_network(
-                    arc,
-                    out,
-                    network=network,
-                    fmt=fmt,
-                    interactions=tuple(interaction or INTERACTIONS),
-                    dynamic=dynamic,
-                    filters=f,
-                    pseudonymise=pseudonymise,
-                    salt=salt,
-                    on_start=start,
-                    progress=advance,
-                )
-            )
-    finally:
-        arc.close()
-    for why, n in res["left_out"].items():
-        note(f"{n:,} posts left out ({why.replace('_', ' ')})")
+    res = _export(
+        archive,
+        "writing network",
+        quiet,
+        export_network,
+        out,
+        network=network,
+        fmt=fmt,
+        interactions=tuple(interaction or INTERACTIONS),
+        dynamic=dynamic,
+        filters=f,
+        pseudonymise=pseudonymise,
+        salt=salt,
+    )
+    _left_out(res["left_out"])
     if not quiet:
         err.print(
             f"{res['nodes']:,} nodes, {res['edges']:,} edges from {res['selected']:,} posts ({', '.join(res['files'])})",
@@ -317,14 +313,8 @@ def ids_cmd(
     from salon.publish.exports.ids import export_ids
 
     f = _filters(campaign, chat, since, until, platform, exclude_spam)
-    arc = open_archive_or_fail(archive, read_only=True)
-    try:
-        with _progress("exporting ids", quiet) as (start, advance):
-            res = _run(lambda: export_ids(arc, out, filters=f, on_start=start, progress=advance))
-    finally:
-        arc.close()
-    for why, n in res["left_out"].items():
-        note(f"{n:,} posts left out ({why.replace('_', ' ')})")
+    res = _export(archive, "exporting ids", quiet, export_ids, out, filters=f)
+    _left_out(res["left_out"])
     if not quiet:
         counts = ", ".join(f"{p}: {n:,}" for p, n in res["by_platform"].items()) or "no posts"
         err.print(f"{counts} ({out})", highlight=False)

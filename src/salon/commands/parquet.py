@@ -44,7 +44,9 @@ def export_parquet_cmd(
     from salon.campaigns.tally import CampaignNotFound
     from salon.publish.exports.parquet import TABLES, ExportError, export_parquet
 
-    arc = open_archive_or_fail(archive, read_only=True)
+    # Read-write when it can: the campaigns' spam verdicts are brought up to date first, as a
+    # tally does; read-only (exported as they stand) when another process holds the archive.
+    arc = open_archive_or_fail(archive, fallback=True)
     try:
         with Progress(
             TextColumn("[bold]{task.description}"),

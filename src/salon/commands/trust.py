@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import getpass
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -45,6 +46,35 @@ def _campaign(arc: Any, slug: str) -> Any:
     return c
 
 
+def _logged(action: Callable[..., Any], *args: Any, what: str = "", **kwargs: Any) -> Any:
+    """``action(*args, **kwargs)``, one logged trust action; a bad value or an unknown
+    post/author is a clean failure (``what`` prefixes its reason)."""
+    try:
+        return action(*args, **kwargs)
+    except (ValueError, LookupError) as exc:
+        _fail(f"{what}{exc}")
+
+
+def _show(
+    rows: list[dict[str, Any]],
+    as_json: bool,
+    title: str,
+    cols: Iterable[str],
+    cells: Callable[[dict[str, Any]], Iterable[str]],
+    fold: bool = True,
+) -> None:
+    """Print ``rows`` as JSON, or as a table of ``cols`` with ``cells(row)`` a row."""
+    if as_json:
+        print_json(rows)
+        return
+    t = Table(title=title)
+    for col in cols:
+        t.add_column(col, overflow="fold" if fold else "ellipsis")
+    for r in rows:
+        t.add_row(*cells(r))
+    console.print(t)
+
+
 def _refresh(arc: Any, c: Any) -> None:
     from salon.campaigns.trust import pipeline
 
@@ -76,25 +106,26 @@ def spam_review(
         c = _campaign(arc, campaign)
         for m in mark or []:
             uid, _, decision = m.rpartition("=")
-            try:
-                spam.decide(arc, c, uid, decision, by=_by(by), note=note)
-            except (ValueError, LookupError) as exc:
-                _fail(f"--mark {m}: {exc}")
+            _logged(spam.decide, arc, c, uid, decision, by=_by(by), note=note, what=f"--mark {m}: ")
             console.print(f"{uid}: {decision} (logged)")
         _refresh(arc, c)
         rows = spam.review_queue(arc, c, status=status, limit=limit)
+        _show(
+            rows,
+            as_json,
+            f"Spam review: {c.slug} ({status})",
+            ("uid", "author", "text", "why", "decision"),
+            _spam_row,
+        )
         if as_json:
-            print_json(rows)
             return
-        t = Table(title=f"Spam review: {c.slug} ({status})")
-        for col in ("uid", "author", "text", "why", "decision"):
-            t.add_column(col, overflow="fold")
-        for r in rows:
-            why = "; ".join(f"{w['reason']}" + (f" ({w['detail']})" if w["detail"] else "") for w in r["why"])
-            dec = f"{r['decision']} by {r['decided_by']}" if r["decision"] else ""
-            t.add_row(r["uid"], r["handle"] or "", (r["text"] or "")[:120], why, dec)
-        console.print(t)
         console.print(f"{len(rows)} shown. Decide with --mark UID=spam or --mark UID=not_spam.")
+
+
+def _spam_row(r: dict[str, Any]) -> tuple[str, ...]:
+    why = "; ".join(f"{w['reason']}" + (f" ({w['detail']})" if w["detail"] else "") for w in r["why"])
+    dec = f"{r['decision']} by {r['decided_by']}" if r["decision"] else ""
+    return r["uid"], r["handle"] or "", (r["text"] or "")[:120], why, dec
 
 
 @moderation_app.command("import")
@@ -139,15 +170,14 @@ def moderation_lists(
     with open_archive_or_fail(archive, read_only=True) as arc:
         c = _campaign(arc, campaign)
         rows = lists.entries(arc, c.campaign_id)
-    if as_json:
-        print_json(rows)
-        return
-    t = Table(title=f"Lists: {c.slug}")
-    for col in ("list", "value", "note", "added by", "added at"):
-        t.add_column(col)
-    for r in rows:
-        t.add_row(r["list"], r["value"], r["note"] or "", r["added_by"], str(r["added_at"])[:19])
-    console.print(t)
+    _show(
+        rows,
+        as_json,
+        f"Lists: {c.slug}",
+        ("list", "value", "note", "added by", "added at"),
+        lambda r: (r["list"], r["value"], r["note"] or "", r["added_by"], str(r["added_at"])[:19]),
+        fold=False,
+    )
 
 
 @moderation_app.command("log")
@@ -165,15 +195,13 @@ def moderation_log(
     with open_archive_or_fail(archive, read_only=True) as arc:
         cid = _campaign(arc, campaign).campaign_id if campaign else None
         rows = log.history(arc, cid, limit=limit)
-    if as_json:
-        print_json(rows)
-        return
-    t = Table(title="Moderation log")
-    for col in ("at", "by", "family", "action", "target", "reason"):
-        t.add_column(col, overflow="fold")
-    for r in rows:
-        t.add_row(str(r["at"])[:19], r["by_user"], r["family"], r["action"], r["target"], r["reason"] or "")
-    console.print(t)
+    _show(
+        rows,
+        as_json,
+        "Moderation log",
+        ("at", "by", "family", "action", "target", "reason"),
+        lambda r: (str(r["at"])[:19], r["by_user"], r["family"], r["action"], r["target"], r["reason"] or ""),
+    )
 
 
 @moderation_app.command("wall")
@@ -191,10 +219,7 @@ def moderation_wall(
     with open_archive_or_fail(archive) as arc:
         c = _campaign(arc, campaign)
         for uid in uids:
-            try:
-                moderation.act(arc, c, uid, action, by=_by(by), reason=reason)
-            except (ValueError, LookupError) as exc:
-                _fail(str(exc))
+            _logged(moderation.act, arc, c, uid, action, by=_by(by), reason=reason)
             console.print(f"{uid}: {action} (logged)")
 
 
@@ -217,16 +242,18 @@ def moderation_queue(
         c = _campaign(arc, campaign)
         _refresh(arc, c)
         rows = moderation.queue(arc, c, which, limit=limit)
-    if as_json:
-        print_json(rows)
-        return
-    t = Table(title=f"{which}: {c.slug}")
-    for col in ("uid", "author", "text", "last action"):
-        t.add_column(col, overflow="fold")
-    for r in rows:
-        last = f"{r['action']} by {r['by_user']}" if r["action"] else ""
-        t.add_row(r["uid"], r["handle"] or "", (r["text"] or "")[:120], last)
-    console.print(t)
+    _show(
+        rows,
+        as_json,
+        f"{which}: {c.slug}",
+        ("uid", "author", "text", "last action"),
+        lambda r: (
+            r["uid"],
+            r["handle"] or "",
+            (r["text"] or "")[:120],
+            f"{r['action']} by {r['by_user']}" if r["action"] else "",
+        ),
+    )
 
 
 @moderation_app.command("consent")
@@ -241,10 +268,7 @@ def moderation_consent(
     from salon.campaigns.trust import consent
 
     with open_archive_or_fail(archive) as arc:
-        try:
-            consent.override(arc, author, action, reason=reason, by=_by(by))
-        except (ValueError, LookupError) as exc:
-            _fail(str(exc))
+        _logged(consent.override, arc, author, action, reason=reason, by=_by(by))
     console.print(f"{author}: {action} (logged)")
 
 
@@ -267,17 +291,19 @@ def moderation_verify(
     with open_archive_or_fail(archive) as arc:
         c = _campaign(arc, campaign)
         rows = verify_registry(arc, c, Resolver(timeout=timeout), max_age=timedelta(hours=max_age_hours))
-    if as_json:
-        print_json(rows)
-        return
-    t = Table(title=f"Registry verification: {c.slug}")
-    for col in ("institution", "account", "signal", "", "detail"):
-        t.add_column(col, overflow="fold")
-    for r in rows:
-        t.add_row(
-            r["name"], f"{r['platform']}:{r['handle']}", r["signal"], "yes" if r["ok"] else "no", r["detail"]
-        )
-    console.print(t)
+    _show(
+        rows,
+        as_json,
+        f"Registry verification: {c.slug}",
+        ("institution", "account", "signal", "", "detail"),
+        lambda r: (
+            r["name"],
+            f"{r['platform']}:{r['handle']}",
+            r["signal"],
+            "yes" if r["ok"] else "no",
+            r["detail"],
+        ),
+    )
 
 
 def takedown_cmd(
@@ -296,10 +322,7 @@ def takedown_cmd(
     from salon.campaigns.trust import takedown
 
     with open_archive_or_fail(archive) as arc:
-        try:
-            t = takedown.takedown(arc, target, reason=reason, by=_by(by))
-        except (ValueError, LookupError) as exc:
-            _fail(str(exc))
+        t = _logged(takedown.takedown, arc, target, reason=reason, by=_by(by))
     console.print(
         f"taken down: {t.kind} {t.uid} ({t.posts} post{'s' if t.posts != 1 else ''} removed; logged)"
     )

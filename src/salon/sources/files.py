@@ -22,7 +22,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
-import json
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -40,17 +39,15 @@ from salon.sources.inputs import (
     observation_time,
     x_archive_owner,
 )
+from salon.sources.jsonarray import json_values
 from salon.sources.record import RawRecord
 from salon.sources.streams import (
-    KEEP,
     BigRecord,
-    Skipper,
     StreamBroken,
     Utf16Reader,
     ZstdReader,
     bounded_lines,
     broken,
-    element_end,
     max_record_bytes,
 )
 
@@ -65,6 +62,7 @@ __all__ = [
 ]
 
 CHUNK = 1 << 20
+_BOM = b"\xef\xbb\xbf"
 
 
 class _CountingReader(io.RawIOBase):
@@ -163,7 +161,7 @@ def _split(
     if head.lstrip().startswith(b"window.YTD."):
         yield from _js_assignment(buffered, inp)
     elif first == b"[":
-        yield from _json_array(buffered, 1, None)
+        yield from json_values(buffered, 1, None)
     elif first == b"{":
         yield from _json_lines_or_document(buffered, head, lazy)
     elif fmt == "tags-csv" or looks_like_csv(head):
@@ -230,6 +228,10 @@ def _json_lines(stream: IO[bytes]) -> Iterator[RawRecord]:
         if isinstance(payload, BigRecord):
             yield RawRecord(payload.head, lineno, error=payload.reason(limit))
             continue
+        if payload.startswith(_BOM):
+            # A byte order mark starting a line (files joined by ``cat``) is not the record's,
+            # as at the start of a file.
+            payload = payload[3:]
         if not payload.strip():
             continue
         if payload.lstrip()[:1] == b"[":
@@ -248,6 +250,10 @@ def _json_lines_lazy(stream: IO[bytes]) -> Iterator[RawRecord]:
         if isinstance(payload, BigRecord):
             yield RawRecord(payload.head, lineno, error=payload.reason(limit))
             continue
+        if payload.startswith(_BOM):
+            # A byte order mark starting a line (files joined by ``cat``) is not the record's,
+            # as at the start of a file.
+            payload = payload[3:]
         if not payload.strip():
             continue
         if payload.lstrip()[:1] == b"[":
@@ -260,59 +266,15 @@ def _line_array(payload: bytes, lineno: int) -> Iterator[RawRecord]:
     """A JSON lines line that is an array (an API page: ``GET /api/v1/timelines/tag/X``, X
     v1.1 search, a Bluesky page of records): each element one record of that line, sliced
     byte-exactly, never the page as one record of no known format."""
-    for rec in _json_array(io.BytesIO(payload), lineno, None):
+    for rec in json_values(io.BytesIO(payload), lineno, None):
         rec.line = lineno  # one line: an element's newlines are escaped, its line is the page's
         yield rec
 
 
 def _json_documents(stream: IO[bytes]) -> Iterator[RawRecord]:
-    """One or more concatenated JSON documents (pretty-printed API responses)."""
-    limit = max_record_bytes()
-    data = stream.read(limit + 1)
-    if len(data) > limit:
-        size = len(data)
-        head = data[:KEEP]
-        del data
-        while chunk := stream.read(CHUNK):  # streamed past, for its size and the file's hash
-            size += len(chunk)
-        big = BigRecord(head, size)
-        yield RawRecord(head, 1, error=f"JSON document: {big.reason(limit)}; convert it to JSON lines")
-        return
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        yield RawRecord(data, 1, error=f"not UTF-8 at byte {exc.start}")
-        return
-    decoder = json.JSONDecoder()
-    pos, n = 0, len(text)
-    while True:
-        while pos < n and text[pos] in " \t\r\n":
-            pos += 1
-        if pos >= n:
-            return
-        line = text.count("\n", 0, pos) + 1
-        try:
-            obj, end = decoder.raw_decode(text, pos)
-        except RecursionError:
-            end2 = element_end(text, pos)
-            yield RawRecord(text[pos:end2].encode(), line, error=_TOO_DEEP)
-            if end2 is None:
-                return
-            pos = end2
-            continue
-        except json.JSONDecodeError as exc:
-            yield RawRecord(
-                text[pos:].encode(),
-                line,
-                error=f"malformed or truncated JSON: {exc.msg} at line {exc.lineno}",
-            )
-            return
-        if isinstance(obj, list):
-            # An array among concatenated documents: its elements are the records.
-            yield from _json_array(io.BytesIO(text[pos:end].encode()), line, None)
-        else:
-            yield RawRecord(text[pos:end].encode(), line, obj)
-        pos = end
+    """One or more concatenated JSON documents (pretty-printed API responses), streamed: each
+    one record (an array's elements, records), a malformed one quarantined alone."""
+    yield from json_values(stream, 1, None, top=True)
 
 
 def _js_assignment(stream: IO[bytes], inp: InputFile) -> Iterator[RawRecord]:
@@ -324,182 +286,4 @@ def _js_assignment(stream: IO[bytes], inp: InputFile) -> Iterator[RawRecord]:
             yield RawRecord(prefix, 1, error="X archive file without '=' assignment")
             return
         prefix += chunk
-    yield from _json_array(stream, 1 + prefix.count(b"\n"), "x-archive", ";")
-
-
-def _json_array(
-    stream: IO[bytes], start_line: int, hint: str | None, trailer: str = ""
-) -> Iterator[RawRecord]:
-    """Stream the elements of a top-level JSON array, each sliced byte-exactly, using the C
-    decoder's ``raw_decode`` on a sliding window (no whole-file load), then every top-level
-    value after it: each further array's elements, each other value as one record (a bad one
-    quarantined to the end of its line). ``trailer``: characters skipped after an array (the
-    ``;`` closing an X archive's JS assignment)."""
-    decoder = json.JSONDecoder()
-    # Bytes that are not UTF-8 become lone surrogates, so an element holding some is found,
-    # quarantined with its exact bytes (``surrogateescape`` gives them back), and the next read.
-    reader = io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="")  # type: ignore[arg-type,type-var]
-    limit = max_record_bytes()
-    buf = ""
-    line = start_line
-    pos = 0
-    eof = False
-    started = False
-
-    def fill() -> bool:
-        nonlocal buf, pos, eof
-        try:
-            chunk = reader.read(CHUNK)
-        except UnicodeDecodeError as exc:
-            raise _Stop(f"not UTF-8: {exc.reason}") from None
-        if not chunk:
-            eof = True
-            return False
-        buf = buf[pos:] + chunk
-        pos = 0
-        return True
-
-    def skip(chars: str) -> None:
-        nonlocal pos, line
-        while True:
-            while pos < len(buf) and buf[pos] in chars:
-                if buf[pos] == "\n":
-                    line += 1
-                pos += 1
-            if pos < len(buf) or not fill():
-                return
-
-    try:
-        skip(" \t\r\n")
-        if pos < len(buf) and buf[pos] == "[":
-            pos += 1
-            started = True
-        array_line = line  # where the array being read opened
-        if not started:
-            yield RawRecord(buf[:65536].encode(), line, error="expected a JSON array")
-            return
-        while True:
-            skip(" \t\r\n,")
-            if pos >= len(buf) and eof:
-                if started:
-                    yield RawRecord(b"", line, error="truncated JSON array: missing closing ']'")
-                return
-            if started and buf[pos] == "]":
-                # The array ends, the file may not: API pages one per line, an array then
-                # object lines, concatenated documents. Every top-level value that follows is
-                # read (an array's elements as records, anything else as one record), so
-                # nothing after the first array is dropped unseen.
-                pos += 1
-                started = False
-                skip(" \t\r\n" + trailer)
-                continue
-            if not started and buf[pos] == "[":
-                pos += 1
-                started = True
-                array_line = line
-                continue
-            obj: Any = None
-            end: int | None = None
-            error: str | None = None
-            while True:
-                try:
-                    obj, end = decoder.raw_decode(buf, pos)
-                    break
-                except RecursionError:
-                    # Nested deeper than the decoder's recursion: found by a flat scan instead.
-                    end = element_end(buf, pos)
-                    if end is None and not eof and len(buf) - pos <= limit and fill():
-                        continue
-                    error = _TOO_DEEP if end is not None else _TOO_DEEP + " (and truncated)"
-                    end = len(buf) if end is None else end
-                    obj = None
-                    break
-                except json.JSONDecodeError as exc:
-                    # Either the element continues past the window, or it is malformed.
-                    if len(buf) - pos > limit:
-                        end = None  # too large to hold: streamed past below
-                        break
-                    # At top level a value broken before the window's end (not a string the
-                    # window cut) is malformed: no need to read on to know it.
-                    cut_off = exc.pos >= len(buf) - 1 or exc.msg.startswith("Unterminated")
-                    if (started or cut_off) and not eof and fill():
-                        continue
-                    if not started or (array_line == line and not cut_off):
-                        # A bad top-level value (a line between pages), or a bad element of
-                        # a one-line page: quarantined up to the end of its line, and reading
-                        # goes on at the next line (the next page), at top level.
-                        started = False
-                        cut = buf.find("\n", pos)
-                        cut = len(buf) if cut < 0 else cut + 1
-                        yield RawRecord(
-                            buf[pos:cut].encode("utf-8", "surrogateescape"),
-                            line,
-                            error=f"malformed or truncated JSON: {exc.msg}",
-                        )
-                        line += buf.count("\n", pos, cut)
-                        pos = cut
-                        obj = _RESYNC
-                        break
-                    yield RawRecord(
-                        buf[pos:].encode("utf-8", "surrogateescape"),
-                        line,
-                        error=f"malformed or truncated JSON element: {exc.msg}",
-                    )
-                    return
-            if obj is _RESYNC:
-                continue
-            if end is None:
-                big, rest, newlines = _skip_element(buf[pos:], reader)
-                yield RawRecord(big.head, line, error=big.reason(limit))
-                line += newlines
-                buf, pos = rest, 0
-                if big.size < 0:  # the file ended inside it
-                    return
-                continue
-            text = buf[pos:end]
-            payload = text.encode("utf-8", "surrogateescape")
-            if error is None and _has_surrogates(text):
-                error = "not UTF-8: bytes that are not valid UTF-8 in this element"
-            yield RawRecord(payload, line, None if error else obj, hint, error=error)
-            line += text.count("\n")
-            pos = end
-    except _Stop as stop:
-        yield RawRecord(b"", line, error=str(stop))
-
-
-class _Stop(Exception):
-    pass
-
-
-_RESYNC = object()  # a bad top-level value was quarantined: go on at the next line
-
-
-def _has_surrogates(text: str) -> bool:
-    """Whether ``text`` holds bytes that were not UTF-8 (``surrogateescape`` decoding)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-def _skip_element(start: str, reader: IO[str]) -> tuple[BigRecord, str, int]:
-    """Stream past an array element too large to hold (``start`` is what was read of it):
-    (the element as a ``BigRecord``, what follows it in the last piece read, its newlines).
-    The record's size is negative when the file ended inside it."""
-    head = start[:KEEP].encode("utf-8", "surrogateescape")[:KEEP]
-    skipper = Skipper()
-    piece, size, newlines = start, 0, 0
-    while True:
-        end = skipper.feed(piece)
-        done = piece if end is None else piece[:end]
-        size += len(done.encode("utf-8", "surrogateescape"))
-        newlines += done.count("\n")
-        if end is not None:
-            return BigRecord(head, size), piece[end:], newlines
-        piece = reader.read(CHUNK)
-        if not piece:
-            return BigRecord(head, -size), "", newlines
-
-
-_TOO_DEEP = "JSON nested deeper than Salon's parser allows: quarantined"
+    yield from json_values(stream, 1 + prefix.count(b"\n"), "x-archive", ";")

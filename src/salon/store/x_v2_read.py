@@ -7,6 +7,8 @@ does not reproduce and leaves to Python)."""
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from typing import Any
 
 import duckdb
@@ -25,6 +27,7 @@ __all__ = [
     "bad_ts",
     "line_shape",
     "proj",
+    "read_once",
     "shapes_by_duckdb",
     "ts",
     "v2_tweet",
@@ -117,6 +120,49 @@ def line_shape(line: bytes) -> str | None:
     if line.startswith(_STREAM_PREFIXES):
         return "S"
     return None if b'"data"' in line else "F"
+
+
+def read_once(con: duckdb.DuckDBPyConnection, table: pa.Table) -> bool:
+    """Whether DuckDB reads each line of a batch (``table``: payload, shape) as the Python path
+    does. ``json_transform`` keeps the FIRST value of a key written twice in one object, the
+    Python path (orjson, like ECMAScript's ``JSON.parse``) the LAST: the one rule is the last
+    (docs/import.md, "One reading of JSON"). DuckDB's JSON reader, unlike ``json_transform``,
+    refuses an object with a key twice among those it reads, and a malformed line, so the
+    lines are read once more by it, with the structure of their shape; on False the batch goes
+    to the Python path whole (its bad lines quarantined one by one, as there). Costs about what
+    the parse does (the reader needs a file: the lines are written to a temporary one)."""
+    text = table.column("payload").combine_chunks()
+    offsets = memoryview(text.buffers()[1]).cast("q")[text.offset : text.offset + len(text) + 1]
+    data = memoryview(text.buffers()[2])
+    shapes = table.column("shape").to_pylist()
+    structs = {"P": PAGE_STRUCT, "S": STREAM_STRUCT, "F": FLAT_STRUCT}
+    for shape, struct in structs.items():
+        rows = [i for i, sh in enumerate(shapes) if sh == shape]
+        if not rows:
+            continue
+        try:
+            fd, name = tempfile.mkstemp(prefix="salon-keys-", suffix=".jsonl")
+        except OSError:
+            return False  # no room for the check: the Python path reads the batch
+        try:
+            longest = 0
+            with os.fdopen(fd, "wb") as f:
+                for i in rows:
+                    f.write(data[offsets[i] : offsets[i + 1]])
+                    f.write(b"\n")
+                    longest = max(longest, offsets[i + 1] - offsets[i])
+            con.execute(
+                f"SELECT count(d) FROM read_json(?, columns = {{d: '{_duck_type(json.loads(struct))}'}},"
+                " records = false, format = 'newline_delimited', auto_detect = false, maximum_object_size = ?)",
+                [name, longest + 1024],
+            ).fetchall()
+        except (duckdb.Error, OSError):
+            # A key twice among those read, or malformed (or no memory or disk left to tell):
+            # the Python path reads the batch.
+            return False
+        finally:
+            os.unlink(name)
+    return True
 
 
 def shapes_by_duckdb(con: duckdb.DuckDBPyConnection, text: pa.Array) -> list[str]:

@@ -30,7 +30,7 @@ from salon.publish.chat_transcript import placeholder_code, post_link
 from salon.publish.chat_transcript import render as render_transcript
 from salon.web.api import KEEPALIVE
 from salon.web.chat_runs import start_run, status_of
-from salon.web.deps import csrf_ok, render, svc, user_of
+from salon.web.deps import check_csrf, csrf_form, editor_of, render, svc, user_of
 
 __all__ = ["room_view", "router"]
 
@@ -298,13 +298,8 @@ async def transcript_file(request: Request, slug: str, fmt: str, by: str = "ques
 async def hide(request: Request, slug: str) -> Response:
     """An editor hides a post from the chat's public surfaces (or shows it again); logged with
     who and when, the post stays in the archive and in every figure."""
-    u = user_of(request)
-    if u is None:
-        raise HTTPException(401, "log in first")
-    form = await request.form()
-    data = {k: str(v) for k, v in form.items()}
-    if not csrf_ok(request, data.get("csrf") or request.headers.get("x-csrf-token")):
-        raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
+    u = editor_of(request)
+    data = await csrf_form(request)
     await run_in_threadpool(_chat_or_404, request, slug)
     uid = data.get("uid", "")
     if not uid:
@@ -320,13 +315,9 @@ async def hide(request: Request, slug: str) -> Response:
 async def run_questions(request: Request, slug: str) -> Response:
     """An editor posts the chat's questions: ``run_chat`` (as ``salon chat run``) in the server's
     background; its status is on the chat page."""
-    u = user_of(request)
-    if u is None:
-        raise HTTPException(401, "log in first")
+    u = editor_of(request)
     form = await request.form()
-    token = str(form.get("csrf") or "") or request.headers.get("x-csrf-token")
-    if not csrf_ok(request, token):
-        raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
+    check_csrf(request, str(form.get("csrf") or ""))
     chat = await run_in_threadpool(_chat_or_404, request, slug)
     await run_in_threadpool(start_run, svc(request), chat, u.username)
     return RedirectResponse(f"/chats/{slug}#h-posting", status_code=303)

@@ -18,7 +18,10 @@ from salon.web.service import ArchiveService
 
 __all__ = [
     "SESSION_COOKIE",
+    "check_csrf",
+    "csrf_form",
     "csrf_ok",
+    "editor_of",
     "http_url",
     "lang_of",
     "render",
@@ -109,6 +112,28 @@ def csrf_ok(request: Request, submitted: str | None) -> bool:
     u = user_of(request)
     expected = u.csrf_token if u is not None else (request.cookies.get(csrf_cookie(request)) or "")
     return auth.same(submitted or "", expected)
+
+
+def editor_of(request: Request) -> auth.User:
+    """The logged-in editor; anyone else gets a 401 (every editing page needs a login)."""
+    u = user_of(request)
+    if u is None:
+        raise HTTPException(401, "log in first")
+    return u
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    """A 403 unless ``submitted`` (else the ``X-CSRF-Token`` header) is this session's token."""
+    if not csrf_ok(request, submitted or request.headers.get("x-csrf-token")):
+        raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
+
+
+async def csrf_form(request: Request) -> dict[str, str]:
+    """The posted form's fields as text, once its CSRF token is checked."""
+    form = await request.form()
+    data = {k: str(v) for k, v in form.items()}
+    check_csrf(request, data.get("csrf"))
+    return data
 
 
 def secure(request: Request) -> bool:

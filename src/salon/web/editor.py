@@ -16,7 +16,7 @@ from salon.campaigns.export import participants_csv, to_toml
 from salon.campaigns.stored import get_campaign, list_campaigns
 from salon.web import auth
 from salon.web.api import save_campaign_text
-from salon.web.deps import csrf_ok, render, secure, session_cookie, session_value, svc, user_of
+from salon.web.deps import csrf_form, editor_of, render, secure, session_cookie, session_value, svc
 from salon.web.hardening import LoginThrottle, normalise_username, retry_after
 
 __all__ = ["NEW_CAMPAIGN", "router", "throttle"]
@@ -40,21 +40,6 @@ hashtags = ["SecretsMW"]
 """
 
 
-def _editor(request: Request) -> auth.User:
-    u = user_of(request)
-    if u is None:
-        raise HTTPException(401, "log in first")
-    return u
-
-
-async def _form(request: Request) -> dict[str, str]:
-    form = await request.form()
-    data = {k: str(v) for k, v in form.items()}
-    if not csrf_ok(request, data.get("csrf") or request.headers.get("x-csrf-token")):
-        raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
-    return data
-
-
 @router.get("/login")
 async def login_page(request: Request) -> Response:
     return render(request, "login.html", with_csrf=True, error=None, username="")
@@ -62,7 +47,7 @@ async def login_page(request: Request) -> Response:
 
 @router.post("/login")
 async def login(request: Request) -> Response:
-    data = await _form(request)
+    data = await csrf_form(request)
     # The name as the user table compares it (" Bob" is bob): one back-off counter per user.
     username, password = normalise_username(data.get("username", "")), data.get("password", "")
     ip = request.client.host if request.client else "?"
@@ -104,7 +89,7 @@ def _rotate(arc: Any, user: auth.User, old: str | None) -> tuple[str, str]:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    await _form(request)
+    await csrf_form(request)
     value = session_value(request)
     if value:
         await svc(request).write(lambda a, w: auth.delete_session(a, value))
@@ -115,14 +100,14 @@ async def logout(request: Request) -> Response:
 
 @router.get("/edit")
 async def edit_home(request: Request) -> Response:
-    _editor(request)
+    editor_of(request)
     campaigns = await run_in_threadpool(list_campaigns, svc(request).reader())
     return render(request, "edit_list.html", campaigns=campaigns)
 
 
 @router.get("/edit/new")
 async def new_page(request: Request) -> Response:
-    _editor(request)
+    editor_of(request)
     return render(request, "edit.html", slug=None, toml=NEW_CAMPAIGN, csv="", errors=[], saved=False)
 
 
@@ -134,8 +119,8 @@ async def new_save(request: Request) -> Response:
 async def _save(request: Request, slug: str | None) -> Response:
     """Validate and store the posted campaign texts (a new one when ``slug`` is None); on errors
     show the form again with them, as typed."""
-    _editor(request)
-    data = await _form(request)
+    editor_of(request)
+    data = await csrf_form(request)
     saved, errors = await run_in_threadpool(
         save_campaign_text, request, data.get("toml", ""), data.get("csv"), slug
     )
@@ -162,7 +147,7 @@ def _texts(request: Request, slug: str) -> tuple[str, str]:
 
 @router.get("/edit/{slug}")
 async def edit_page(request: Request, slug: str) -> Response:
-    _editor(request)
+    editor_of(request)
     toml_text, csv_text = await run_in_threadpool(_texts, request, slug)
     return render(
         request,
@@ -183,8 +168,8 @@ async def edit_save(request: Request, slug: str) -> Response:
 @router.post("/edit/{slug}/participants")
 async def add_participant(request: Request, slug: str) -> Response:
     """Append one participant (a CSV row built from the form) and save."""
-    _editor(request)
-    data = await _form(request)
+    editor_of(request)
+    data = await csrf_form(request)
     toml_text, csv_text = await run_in_threadpool(_texts, request, slug)
     cols = ("name", "country", "city", "kind", "x", "mastodon", "bluesky")
     buf = io.StringIO()
@@ -205,7 +190,7 @@ async def add_participant(request: Request, slug: str) -> Response:
 
 @router.get("/edit/{slug}/campaign.toml")
 async def export_toml(request: Request, slug: str) -> Response:
-    _editor(request)
+    editor_of(request)
     toml_text, _ = await run_in_threadpool(_texts, request, slug)
     return Response(
         toml_text,
@@ -216,7 +201,7 @@ async def export_toml(request: Request, slug: str) -> Response:
 
 @router.get("/edit/{slug}/participants.csv")
 async def export_csv(request: Request, slug: str) -> Response:
-    _editor(request)
+    editor_of(request)
     _, csv_text = await run_in_threadpool(_texts, request, slug)
     return Response(
         csv_text,

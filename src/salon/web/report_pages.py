@@ -26,8 +26,7 @@ from salon.publish.reports.campaign import write_pdf
 from salon.publish.reports.chat import chat_report_data, render_chat
 from salon.publish.reports.institutions import institution_html
 from salon.store.reports import get_published, publish, published_status, unpublish
-from salon.web.deps import render, svc
-from salon.web.editor import _editor, _form
+from salon.web.deps import csrf_form, editor_of, render, svc
 from salon.web.reports import _html_response, _pdf_response
 
 __all__ = ["router"]
@@ -85,7 +84,7 @@ async def _page(
     public: str,
     back: str,
 ) -> Response:
-    _editor(request)
+    editor_of(request)
     key, heading, _ = await run_in_threadpool(what)
     status = await run_in_threadpool(lambda: published_status(svc(request).reader(), key))
     return render(
@@ -96,7 +95,7 @@ async def _page(
 async def _preview(
     request: Request, what: Callable[[], tuple[str, str, Callable[[], str]]], pdf: bool, name: str
 ) -> Response:
-    _editor(request)
+    editor_of(request)
     _key, _h, gen = await run_in_threadpool(what)
     html = await run_in_threadpool(gen)
     if pdf:
@@ -107,8 +106,8 @@ async def _preview(
 async def _publish(
     request: Request, what: Callable[[], tuple[str, str, Callable[[], str]]], base: str
 ) -> Response:
-    user = _editor(request)
-    await _form(request)
+    user = editor_of(request)
+    await csrf_form(request)
     key, _h, gen = await run_in_threadpool(what)
     html = await run_in_threadpool(gen)
     pdf = await run_in_threadpool(_pdf, html)
@@ -119,8 +118,8 @@ async def _publish(
 async def _unpublish(
     request: Request, what: Callable[[], tuple[str, str, Callable[[], str]]], base: str
 ) -> Response:
-    _editor(request)
-    await _form(request)
+    editor_of(request)
+    await csrf_form(request)
     key, _h, _g = await run_in_threadpool(what)
     await svc(request).write(lambda a, w: unpublish(a, key), changes=False)
     return RedirectResponse(base, status_code=303)

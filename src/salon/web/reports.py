@@ -20,8 +20,7 @@ from salon.collect.coverage import coverage
 from salon.publish.reports.campaign import render as render_report
 from salon.publish.reports.campaign import report_data, write_pdf
 from salon.store.reports import get_published, publish, published_status, unpublish
-from salon.web.deps import render, svc
-from salon.web.editor import _editor, _form
+from salon.web.deps import csrf_form, editor_of, render, svc
 
 __all__ = ["REPORT_CSP", "router"]
 
@@ -103,21 +102,21 @@ def _status(request: Request, slug: str) -> tuple[Any, list[dict[str, Any]], lis
 async def report_page(request: Request, slug: str) -> Response:
     """The editor's report page: preview, PDF, publish or unpublish; links to the report of
     every registered institution and of every chat of the campaign (``salon.web.report_pages``)."""
-    _editor(request)
+    editor_of(request)
     status, insts, chats = await run_in_threadpool(_status, request, slug)
     return render(request, "edit_report.html", slug=slug, status=status, institutions=insts, chats=chats)
 
 
 @router.get("/edit/{slug}/report.html")
 async def report_preview(request: Request, slug: str) -> Response:
-    _editor(request)
+    editor_of(request)
     html, _ = await run_in_threadpool(_generate, request, slug, False)
     return _html_response(html)
 
 
 @router.get("/edit/{slug}/report.pdf")
 async def report_preview_pdf(request: Request, slug: str) -> Response:
-    _editor(request)
+    editor_of(request)
     _, pdf = await run_in_threadpool(_generate, request, slug, True)
     assert pdf is not None
     return _pdf_response(pdf, slug)
@@ -126,8 +125,8 @@ async def report_preview_pdf(request: Request, slug: str) -> Response:
 @router.post("/edit/{slug}/report/publish")
 async def report_publish(request: Request, slug: str) -> Response:
     """Generate the report now and publish it (replacing an earlier publication)."""
-    user = _editor(request)
-    await _form(request)
+    user = editor_of(request)
+    await csrf_form(request)
     html, pdf = await run_in_threadpool(_generate, request, slug, True)
     await svc(request).write(lambda a, w: publish(a, slug, html, pdf, user.username), changes=False)
     return RedirectResponse(f"/edit/{slug}/report", status_code=303)
@@ -135,8 +134,8 @@ async def report_publish(request: Request, slug: str) -> Response:
 
 @router.post("/edit/{slug}/report/unpublish")
 async def report_unpublish(request: Request, slug: str) -> Response:
-    _editor(request)
-    await _form(request)
+    editor_of(request)
+    await csrf_form(request)
     await svc(request).write(lambda a, w: unpublish(a, slug), changes=False)
     return RedirectResponse(f"/edit/{slug}/report", status_code=303)
 

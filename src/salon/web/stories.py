@@ -31,7 +31,7 @@ from salon.publish.stories import model
 from salon.publish.stories.model import Item, StaleRevision, StoryError
 from salon.publish.stories.publish import publish, render_version, republish, snapshot_of
 from salon.store.archive import Archive
-from salon.web.deps import csrf_ok, lang_of, render, svc, user_of
+from salon.web.deps import csrf_form, editor_of, lang_of, render, svc
 from salon.web.stories_text import TEXT, st
 
 __all__ = ["STORY_CSP", "router"]
@@ -168,28 +168,13 @@ def _snippet(request: Request, slug: str) -> str:
 # -- editors --------------------------------------------------------------------------------------
 
 
-def _editor(request: Request) -> str:
-    u = user_of(request)
-    if u is None:
-        raise HTTPException(401, "log in first")
-    return u.username
-
-
-async def _form(request: Request) -> dict[str, str]:
-    form = await request.form()
-    data = {k: str(v) for k, v in form.items()}
-    if not csrf_ok(request, data.get("csrf") or request.headers.get("x-csrf-token")):
-        raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
-    return data
-
-
 def _wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
 @router.get("/edit/stories")
 async def stories_home(request: Request) -> Response:
-    _editor(request)
+    editor_of(request)
 
     def build() -> Any:
         arc = svc(request).reader()
@@ -202,8 +187,8 @@ async def stories_home(request: Request) -> Response:
 
 @router.post("/edit/stories")
 async def stories_create(request: Request) -> Response:
-    who = _editor(request)
-    data = await _form(request)
+    who = editor_of(request).username
+    data = await csrf_form(request)
     slug = data.get("slug", "").strip().lower()
 
     def create(arc: Archive, _w: Any) -> str | None:
@@ -261,7 +246,7 @@ def _editor_context(arc: Archive, slug: str) -> dict[str, Any]:
 async def add_from_archive(request: Request) -> Response:
     """Choose the story a post (``?uid=``, from the explorer, search results or a post page)
     goes into."""
-    _editor(request)
+    editor_of(request)
     uid = request.query_params.get("uid", "")
 
     def build() -> Any:
@@ -273,7 +258,7 @@ async def add_from_archive(request: Request) -> Response:
 
 @router.get("/edit/stories/{slug}")
 async def story_edit(request: Request, slug: str) -> Response:
-    _editor(request)
+    editor_of(request)
 
     def build() -> Any:
         ctx = _editor_context(svc(request).reader(), slug)
@@ -353,8 +338,8 @@ _FIELDS = ("title", "description", "curator", "institution", "campaign_slug", "c
 @router.post("/edit/stories/{slug}")
 async def story_change(request: Request, slug: str) -> Response:
     """One editing operation (form field ``op``) at the revision the editor saw (``revision``)."""
-    _editor(request)
-    data = await _form(request)
+    editor_of(request)
+    data = await csrf_form(request)
     op = data.get("op", "")
     try:
         revision = int(data.get("revision", ""))
@@ -397,7 +382,7 @@ async def story_change(request: Request, slug: str) -> Response:
 @router.get("/edit/stories/{slug}/state")
 async def story_state(request: Request, slug: str) -> Response:
     """The story's revision (the editor polls it to show another editor's save early)."""
-    _editor(request)
+    editor_of(request)
     row = await run_in_threadpool(
         svc(request).reader().query, "SELECT revision FROM stories WHERE slug = ?", [slug]
     )
@@ -409,7 +394,7 @@ async def story_state(request: Request, slug: str) -> Response:
 @router.get("/edit/stories/{slug}/preview")
 async def story_preview(request: Request, slug: str) -> Response:
     """The story as it would be published now (not stored, no version made)."""
-    _editor(request)
+    editor_of(request)
 
     def build() -> bytes:
         from datetime import UTC, datetime
@@ -431,8 +416,8 @@ async def story_preview(request: Request, slug: str) -> Response:
 
 @router.post("/edit/stories/{slug}/publish")
 async def story_publish(request: Request, slug: str) -> Response:
-    who = _editor(request)
-    await _form(request)
+    who = editor_of(request).username
+    await csrf_form(request)
 
     def pub(arc: Archive, _w: Any) -> str | None:
         try:

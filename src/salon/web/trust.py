@@ -18,20 +18,13 @@ from salon.campaigns.stored import get_campaign
 from salon.campaigns.trust import consent, lists, log, lookalikes, moderation, spam, takedown
 from salon.campaigns.trust.settings import ModerationError, moderation_of
 from salon.campaigns.trust.verify import cached_registry
-from salon.web.deps import csrf_ok, render, svc, user_of
+from salon.web.deps import check_csrf, editor_of, render, svc
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 TABS = ("spam", "wall", "lists", "lookalikes", "takedown", "log")
 _MAX_CSV = 2_000_000  # bytes of an uploaded list
-
-
-def _editor(request: Request) -> Any:
-    u = user_of(request)
-    if u is None:
-        raise HTTPException(401, "log in first")
-    return u
 
 
 async def _form(request: Request) -> dict[str, Any]:
@@ -45,8 +38,7 @@ async def _form(request: Request) -> dict[str, Any]:
             data[k] = raw.decode("utf-8", "replace")
         else:
             data[k] = str(v)
-    if not csrf_ok(request, data.get("csrf") or request.headers.get("x-csrf-token")):
-        raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
+    check_csrf(request, data.get("csrf"))
     return data
 
 
@@ -94,7 +86,7 @@ def _page(request: Request, slug: str, tab: str) -> dict[str, Any]:
 
 @router.get("/edit/{slug}/trust")
 async def trust_page(request: Request, slug: str, tab: str = "spam") -> Response:
-    _editor(request)
+    editor_of(request)
     if tab not in TABS:
         raise HTTPException(404, "no such tab")
     ctx = await run_in_threadpool(_page, request, slug, tab)
@@ -116,88 +108,67 @@ async def _do(request: Request, fn: Any) -> Any:
         raise HTTPException(400, str(exc)) from None
 
 
+async def _action(request: Request, slug: str, tab: str, act: Any, keep: tuple[str, ...] = ()) -> Response:
+    """Every trust form's round: an editor's session, the CSRF-checked form, ``act(archive,
+    form, editor's name)`` on the writer thread, then back to ``tab`` (with the form's ``keep``
+    fields, so the editor stays on the same queue)."""
+    u = editor_of(request)
+    data = await _form(request)
+    await _do(request, lambda a, w: act(a, data, u.username))
+    return _back(slug, tab, **{k: data.get(k, "") for k in keep})
+
+
 @router.post("/edit/{slug}/trust/spam")
 async def decide_spam(request: Request, slug: str) -> Response:
-    u = _editor(request)
-    data = await _form(request)
+    def act(a: Any, data: dict[str, Any], by: str) -> Any:
+        c = _campaign(a, slug)
+        return spam.decide(
+            a, c, data.get("uid", ""), data.get("decision", ""), by=by, note=data.get("note") or None
+        )
 
-    await _do(
-        request,
-        lambda a, w: spam.decide(
-            a,
-            _campaign(a, slug),
-            data.get("uid", ""),
-            data.get("decision", ""),
-            by=u.username,
-            note=data.get("note") or None,
-        ),
-    )
-    return _back(slug, "spam", status=data.get("status", ""))
+    return await _action(request, slug, "spam", act, keep=("status",))
 
 
 @router.post("/edit/{slug}/trust/wall")
 async def wall_action(request: Request, slug: str) -> Response:
-    u = _editor(request)
-    data = await _form(request)
+    def act(a: Any, data: dict[str, Any], by: str) -> Any:
+        c = _campaign(a, slug)
+        return moderation.act(
+            a, c, data.get("uid", ""), data.get("action", ""), by=by, reason=data.get("reason") or None
+        )
 
-    await _do(
-        request,
-        lambda a, w: moderation.act(
-            a,
-            _campaign(a, slug),
-            data.get("uid", ""),
-            data.get("action", ""),
-            by=u.username,
-            reason=data.get("reason") or None,
-        ),
-    )
-    return _back(slug, "wall", queue=data.get("queue", ""))
+    return await _action(request, slug, "wall", act, keep=("queue",))
 
 
 @router.post("/edit/{slug}/trust/lists")
 async def list_action(request: Request, slug: str) -> Response:
-    u = _editor(request)
-    data = await _form(request)
-
-    name, op = data.get("list", ""), data.get("op", "add")
-
-    def run(a: Any, w: Any) -> Any:
+    def act(a: Any, data: dict[str, Any], by: str) -> Any:
+        name, op = data.get("list", ""), data.get("op", "add")
+        if name not in lists.LISTS:
+            raise ValueError("unknown list")
         cid = _campaign(a, slug).campaign_id
         if op == "import":
-            return lists.import_csv(a, cid, name, data.get("file") or data.get("csv") or "", by=u.username)
+            return lists.import_csv(a, cid, name, data.get("file") or data.get("csv") or "", by=by)
         if op == "remove":
-            return lists.remove(a, cid, name, data.get("value", ""), by=u.username)
-        return lists.add(a, cid, name, data.get("value", ""), by=u.username, note=data.get("note") or None)
+            return lists.remove(a, cid, name, data.get("value", ""), by=by)
+        return lists.add(a, cid, name, data.get("value", ""), by=by, note=data.get("note") or None)
 
-    if name not in lists.LISTS:
-        raise HTTPException(400, "unknown list")
-    await _do(request, run)
-    return _back(slug, "lists")
+    return await _action(request, slug, "lists", act)
 
 
 @router.post("/edit/{slug}/trust/takedown")
 async def takedown_action(request: Request, slug: str) -> Response:
-    u = _editor(request)
-    data = await _form(request)
+    def act(a: Any, data: dict[str, Any], by: str) -> Any:
+        return takedown.takedown(a, data.get("target", ""), reason=data.get("reason", ""), by=by)
 
-    await _do(
-        request,
-        lambda a, w: takedown.takedown(
-            a, data.get("target", ""), reason=data.get("reason", ""), by=u.username
-        ),
-    )
-    return _back(slug, "takedown")
+    return await _action(request, slug, "takedown", act)
 
 
 @router.post("/edit/{slug}/trust/consent")
 async def consent_action(request: Request, slug: str) -> Response:
-    u = _editor(request)
-    data = await _form(request)
+    def act(a: Any, data: dict[str, Any], by: str) -> Any:
+        return consent.override(
+            a, data.get("author", ""), data.get("action", ""), reason=data.get("reason", ""), by=by
+        )
 
-    await _do(
-        request,
-        lambda a, w: consent.override(
-            a, data.get("author", ""), data.get("action", ""), reason=data.get("reason", ""), by=u.username
-        ),
-    )
-    return _back(slug, "takedown")
+    return await _action(request, slug, "takedown", act)

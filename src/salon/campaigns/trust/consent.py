@@ -71,5 +71,6 @@ def author_visible_sql(author_uid: str) -> str:
         f"NOT EXISTS (SELECT 1 FROM account_status s WHERE s.author_uid = {author_uid} AND NOT s.active)"
         f" AND NOT EXISTS (SELECT 1 FROM {c} d WHERE d.target = {author_uid} AND d.action = 'hide')"
         f" AND NOT EXISTS (SELECT 1 FROM authors a_v WHERE a_v.uid = {author_uid} AND {opted_out_sql('a_v')}"
-        f"   AND NOT EXISTS (SELECT 1 FROM {c} d WHERE d.target = {author_uid} AND d.action = 'show'))"
+        # a_v.uid, not the outer expression: Spark resolves outer references one level up only
+        f"   AND NOT EXISTS (SELECT 1 FROM {c} d WHERE d.target = a_v.uid AND d.action = 'show'))"
     )

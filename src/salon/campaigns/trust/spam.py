@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from salon.campaigns.config import Campaign
+from salon.campaigns.engine import Engine
 from salon.campaigns.trust import lists, log
 from salon.campaigns.trust.settings import Moderation, moderation_of
 from salon.store.archive import Archive
@@ -125,12 +126,17 @@ def hashtag_stuffing(t: dict[str, Any]) -> str:
     )
 
 
+def _sql_strings(values: list[str] | None) -> str:
+    """A rule's list threshold as SQL string literals (``'a', 'b'``), quotes doubled; "" when
+    the list is empty (the rule is off)."""
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values or [] if v)
+
+
 def promotional_link(t: dict[str, Any]) -> str:
     """A link to one of ``promo_domains`` (or a subdomain of one)."""
-    doms = [d for d in t["promo_domains"] or [] if d]
-    if not doms:
+    lit = _sql_strings(t["promo_domains"])
+    if not lit:
         return ""
-    lit = ", ".join("'" + d.replace("'", "''") + "'" for d in doms)
     return (
         "SELECT uid, 'links to ' || string_agg(DISTINCT d, ', ') FROM (SELECT uid, unnest(domains) AS d FROM _trust_tp)"
         f" WHERE EXISTS (SELECT 1 FROM (SELECT unnest([{lit}]) AS x) WHERE d = x OR ends_with(d, '.' || x))"
@@ -181,10 +187,9 @@ def new_account(t: dict[str, Any]) -> str:
 def labeler_spam(t: dict[str, Any]) -> str:
     """A Bluesky labeler put one of ``labels`` on the post (labels read from collected post
     views)."""
-    vals = [v for v in t["labels"] or [] if v]
-    if not vals:
+    lit = _sql_strings(t["labels"])
+    if not lit:
         return ""
-    lit = ", ".join("'" + v.replace("'", "''") + "'" for v in vals)
     return (
         "SELECT l.uid, 'labelled ' || string_agg(DISTINCT l.val, ', ') || ' by ' || string_agg(DISTINCT l.src, ', ')"
         f" FROM trust_labels l JOIN _trust_tp tp ON tp.uid = l.uid WHERE l.val IN ({lit}) GROUP BY l.uid"
@@ -422,10 +427,14 @@ def held_sql(campaign_id: int) -> str:
     )
 
 
-def spam_part(archive: Archive, c: Campaign, members: str | None = None) -> dict[str, Any]:
+def spam_part(source: Archive | Engine, c: Campaign, members: str | None = None) -> dict[str, Any]:
     """The tally's ``spam`` part: what is held among the members (``members``: an SQL relation
     with uid, is_repost, author_uid, e.g. a tally scope's ``m``; default: the index) and the
-    headline figures with it excluded (``shown``)."""
+    headline figures with it excluded (``shown``).
+
+    ``source`` runs the SQL: the archive, or an engine (``salon.campaigns.engine``; Spark over
+    a Parquet export, which carries ``trust_spam``): one text, in a form both dialects accept
+    (no ``FILTER`` clause, no list aggregate)."""
     empty = {
         "posts": 0,
         "reposts": 0,
@@ -438,24 +447,25 @@ def spam_part(archive: Archive, c: Campaign, members: str | None = None) -> dict
     cid = int(c.campaign_id)
     if members is None:
         members = f"(SELECT uid, is_repost, author_uid FROM campaign_posts WHERE campaign_id = {cid})"
-    con = archive.con
-    h = held_sql(cid)
-    row = con.execute(
-        "SELECT count(*) FILTER (WHERE NOT m.is_repost AND h.uid IS NOT NULL),"
-        " count(*) FILTER (WHERE m.is_repost AND h.uid IS NOT NULL),"
-        " count(DISTINCT m.author_uid) FILTER (WHERE NOT m.is_repost AND h.uid IS NOT NULL),"
-        " count(*) FILTER (WHERE NOT m.is_repost AND h.uid IS NULL),"
-        " count(*) FILTER (WHERE m.is_repost AND h.uid IS NULL),"
-        " count(DISTINCT m.author_uid) FILTER (WHERE NOT m.is_repost AND h.uid IS NULL)"
-        f" FROM {members} m LEFT JOIN {h} h ON h.uid = m.uid"
-    ).fetchall()[0]
+    held = "NOT m.is_repost AND h.uid IS NOT NULL"
+    held_r = "m.is_repost AND h.uid IS NOT NULL"
+    shown = "NOT m.is_repost AND h.uid IS NULL"
+    shown_r = "m.is_repost AND h.uid IS NULL"
+    row = source.query(
+        f"SELECT count(CASE WHEN {held} THEN 1 END), count(CASE WHEN {held_r} THEN 1 END),"
+        f" count(DISTINCT CASE WHEN {held} THEN m.author_uid END),"
+        f" count(CASE WHEN {shown} THEN 1 END), count(CASE WHEN {shown_r} THEN 1 END),"
+        f" count(DISTINCT CASE WHEN {shown} THEN m.author_uid END)"
+        f" FROM {members} m LEFT JOIN (SELECT DISTINCT uid FROM trust_spam WHERE campaign_id = {cid}) h"
+        " ON h.uid = m.uid"
+    )[0]
     by_reason = {
         r: int(n)
-        for r, n in con.execute(
+        for r, n in source.query(
             f"SELECT reason, count(DISTINCT s.uid) FROM trust_spam s JOIN {members} m ON m.uid = s.uid"
             " WHERE s.campaign_id = ? AND NOT m.is_repost GROUP BY reason ORDER BY 2 DESC, 1",
             [cid],
-        ).fetchall()
+        )
     }
     return {
         "posts": int(row[0]),

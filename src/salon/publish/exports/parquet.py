@@ -24,8 +24,9 @@ the rows appended since to ``metrics_snapshots``, ``author_snapshots``, ``post_a
 ``tombstones``, and, for posts already exported that were deleted since, tombstone rows in
 ``post_deletions`` (uid, deleted_at, export): a reader's current ``posts.deleted_at`` is
 ``coalesce(posts.deleted_at, post_deletions.deleted_at)``, which ``view_sql`` applies. The
-small tables that are updated in place (``authors``: the latest snapshot per author, and the
-campaign registry) are rewritten whole at every export.
+small tables that are updated in place (``authors``: the latest snapshot per author, the
+campaign registry, the spam verdicts ``trust_spam``, the moderation log and account statuses,
+the chats' tables) are rewritten whole at every export.
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ from typing import Any
 
 from salon import __version__
 from salon.campaigns.definitions import members_sql
+from salon.campaigns.stored import list_campaigns
 from salon.campaigns.tally import resolve_campaign
+from salon.campaigns.trust import pipeline
 from salon.store.archive import Archive
 from salon.store.parquet import (
     DELETIONS,
@@ -107,7 +110,30 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("campaign_hashtags", "", "replace", uid_col=""),
     TableSpec("participants", "", "replace", uid_col=""),
     TableSpec("participant_accounts", "", "replace", uid_col=""),
+    # the trust rules (salon.campaigns.trust): the spam verdicts (the tally's ``spam`` part), the
+    # moderation log (editors' decisions: consent, hidden posts) and accounts inactive at the
+    # source (who a chat may show); derived or updated in place, small: rewritten whole
+    TableSpec("trust_spam", "", "replace"),
+    TableSpec("moderation_log", "", "replace", uid_col=""),
+    TableSpec("account_status", "", "replace", uid_col=""),
+    # chats (salon.campaigns.chat_*): their materialised definitions and the questions Salon posted
+    TableSpec("chats", "", "replace", uid_col=""),
+    TableSpec("chat_questions", "", "replace", uid_col=""),
+    TableSpec("chat_post_intents", "", "replace", uid_col=""),
 )
+# What ``--campaign`` keeps of the tables above that are neither a post's rows nor the registry
+# (``{cid}``: the campaign's id; ``_x_keep``: its posts).
+_KEPT_AUTHORS = "SELECT author_uid FROM posts WHERE uid IN (SELECT uid FROM _x_keep)"
+_CAMPAIGN_ROWS = {
+    "trust_spam": "t.campaign_id = {cid} AND t.uid IN (SELECT uid FROM _x_keep)",
+    # decisions about its posts and authors, whichever campaign's page they were made on (a
+    # post hidden or an author shown is so everywhere), and the campaign's own (lists)
+    "moderation_log": f"(t.campaign_id = {{cid}} OR t.target IN (SELECT uid FROM _x_keep) OR t.target IN ({_KEPT_AUTHORS}))",
+    "account_status": f"t.author_uid IN ({_KEPT_AUTHORS})",
+    "chats": "t.campaign_id = {cid}",
+    "chat_questions": "t.slug IN (SELECT slug FROM chats WHERE campaign_id = {cid})",
+    "chat_post_intents": "t.slug IN (SELECT slug FROM chats WHERE campaign_id = {cid})",
+}
 # Left out on purpose: raw/raw_blocks (``salon export raw`` gives the payloads byte-identical),
 # imports/import_files/quarantine (this machine's runs), the campaign index and search tables
 # (derived: rebuilt from these), the web app's users/sessions/tokens (secrets), collect_* state.
@@ -190,7 +216,9 @@ def _filters(
     when nothing of it is written this time."""
     conds: list[str] = []
     keep = campaign is not None
-    if keep and spec.uid_col:
+    if campaign is not None and spec.name in _CAMPAIGN_ROWS:
+        conds.append(_CAMPAIGN_ROWS[spec.name].format(cid=int(campaign.campaign_id)))
+    elif keep and spec.uid_col:
         conds.append("t.uid IN (SELECT uid FROM _x_keep)")
     elif keep and spec.name in ("authors", "author_snapshots"):
         conds.append("t.uid IN (SELECT author_uid FROM posts WHERE uid IN (SELECT uid FROM _x_keep))")
@@ -350,13 +378,16 @@ def export_parquet(
             prev = None
     out.mkdir(parents=True, exist_ok=True)
     con = arc.con
+    if not arc.read_only:
+        _refresh_trust(arc, c)
+    specs = _present(con)
     n = int(prev["exports"][-1]["export"]) + 1 if prev else 1
     marks = _marks(con)  # read first: rows arriving during the export go to the next one
     written: dict[str, int] = {}
     names = ["_x_new", "_x_new_authors"] + (["_x_keep"] if c is not None else [])
     new_posts = _register_selection(arc, c, prev, out)
     try:
-        for i, spec in enumerate(TABLES):
+        for i, spec in enumerate(specs):
             dest = out / spec.name
             where = _filters(con, spec, c, prev, out) or "true"
             if spec.mode == "replace" or prev is None:
@@ -398,15 +429,35 @@ def export_parquet(
         "marks": marks,
         "exports": [*(prev["exports"] if prev else []), entry],
     }
-    _write_schema(con, out, state)
+    _write_schema(con, out, state, specs)
     (out / STATE_FILE).write_text(json.dumps(state, indent=2) + "\n")
     _write_readme(out)
     return entry
 
 
-def _write_schema(con: Any, out: Path, state: dict[str, Any]) -> None:
+def _refresh_trust(arc: Archive, c: Any | None) -> None:
+    """Bring the trust tables of the exported campaigns up to date first, as a tally does
+    (``salon.campaigns.trust.pipeline.refresh``): the spam verdicts exported are then the ones
+    ``salon tally`` gives on the archive."""
+    for slug in [c.slug] if c is not None else [r["slug"] for r in list_campaigns(arc)]:
+        pipeline.refresh(arc, resolve_campaign(arc, slug))
+
+
+def _present(con: Any) -> list[TableSpec]:
+    """The tables of ``TABLES`` this archive has (one from before a migration, opened
+    read-only, may lack the newer ones: they are left out of its export)."""
+    have = {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+        ).fetchall()
+    }
+    return [spec for spec in TABLES if spec.name in have]
+
+
+def _write_schema(con: Any, out: Path, state: dict[str, Any], specs: list[TableSpec]) -> None:
     tables: dict[str, Any] = {}
-    for spec in (*TABLES, TableSpec(DELETIONS, "", "")):
+    for spec in (*specs, TableSpec(DELETIONS, "", "")):
         if spec.name == DELETIONS:
             cols = [
                 {"name": "uid", "type": "VARCHAR", "nullable": False},
@@ -459,7 +510,8 @@ Made with `salon export parquet -o DIR`; `salon export parquet -o DIR --since-la
 changed since: new files `e<N>_*.parquet` (N: the export's number), and tombstone rows in
 `post_deletions/` for posts exported earlier and deleted since. A post's current `deleted_at`
 is `coalesce(posts.deleted_at, post_deletions.deleted_at)`. `authors` (the latest snapshot of
-each author) and the campaign registry are rewritten whole at each export.
+each author), the campaign registry, the spam verdicts (`trust_spam`), the moderation log,
+the account statuses and the chats' tables are rewritten whole at each export.
 
 ## Reading it
 
