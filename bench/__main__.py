@@ -11,6 +11,7 @@ BENCHMARKS = {
     "live": "bench.live_bench",
     "spark": "bench.spark_bench",
     "exports": "bench.exports_bench",
+    "small_files": "bench.small_files_bench",
 }
 
 

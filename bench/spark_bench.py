@@ -165,20 +165,28 @@ def run_size(n: int, engines: list[str], o: argparse.Namespace) -> dict[str, Any
     DATA.mkdir(exist_ok=True)
     archive = DATA / f"spark-{n}.duckdb"
     export = DATA / f"spark-{n}-parquet"
-    for p in (archive, Path(f"{archive}.wal")):
-        p.unlink(missing_ok=True)
-    shutil.rmtree(export, ignore_errors=True)
-    t0 = time.perf_counter()
-    build(archive, n)
-    with open_archive(archive) as arc:
-        toml, csv = campaign_toml(YEAR)
-        save_campaign(arc, parse_campaign(toml, participants_csv=csv))
-        arc.con.execute("CHECKPOINT")
-    res: dict[str, Any] = {"posts": n, "build_s": round(time.perf_counter() - t0, 1)}
+    reuse = o.reuse and archive.exists() and (export / "schema.json").exists()
+    if reuse and json.loads((export / "schema.json").read_text()).get("partition") != o.partition:
+        raise SystemExit(f"--reuse: {export} is partitioned otherwise; run without --reuse")
+    res: dict[str, Any] = {"posts": n}
+    if not reuse:
+        for p in (archive, Path(f"{archive}.wal")):
+            p.unlink(missing_ok=True)
+        shutil.rmtree(export, ignore_errors=True)
+        t0 = time.perf_counter()
+        build(archive, n)
+        with open_archive(archive) as arc:
+            toml, csv = campaign_toml(YEAR)
+            save_campaign(arc, parse_campaign(toml, participants_csv=csv))
+            arc.con.execute("CHECKPOINT")
+        res["build_s"] = round(time.perf_counter() - t0, 1)
+    else:  # the archive and export a --keep run left: the tallies only
+        res["reused"] = True
     try:
-        res["export"] = _run_child("export", archive, export, o)
-        res["copy"] = _run_child("copy", archive, export, o)
-        res["export_vs_copy"] = round(res["export"]["seconds"] / res["copy"]["seconds"], 2)
+        if not reuse:
+            res["export"] = _run_child("export", archive, export, o)
+            res["copy"] = _run_child("copy", archive, export, o)
+            res["export_vs_copy"] = round(res["export"]["seconds"] / res["copy"]["seconds"], 2)
         tallies = {}
         for e in engines:
             res[e] = _run_child(e, archive, export, o)
@@ -196,11 +204,15 @@ def run_size(n: int, engines: list[str], o: argparse.Namespace) -> dict[str, Any
 
 
 def _line(r: dict[str, Any]) -> str:
-    s = (
-        f"{r['posts']:>12,} posts ({r['members']:,} members of {SLUG})  export {r['export']['seconds']:.1f} s "
-        f"{r['export']['peak_rss_mb']} MB ({r['export']['bytes'] / 1e6:.0f} MB, {r['export']['files']:,} files)  DuckDB COPY posts "
-        f"{r['copy']['seconds']:.1f} s {r['copy']['peak_rss_mb']} MB  ratio {r['export_vs_copy']}x"
-    )
+    s = f"{r['posts']:>12,} posts ({r['members']:,} members of {SLUG})"
+    if "export" in r:
+        s += (
+            f"  export {r['export']['seconds']:.1f} s {r['export']['peak_rss_mb']} MB"
+            f" ({r['export']['bytes'] / 1e6:.0f} MB, {r['export']['files']:,} files)  DuckDB COPY posts "
+            f"{r['copy']['seconds']:.1f} s {r['copy']['peak_rss_mb']} MB  ratio {r['export_vs_copy']}x"
+        )
+    else:
+        s += "  (archive and export reused: not timed)"
     if "duckdb" in r:
         d = r["duckdb"]
         s += (
@@ -224,6 +236,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     ap.add_argument("--spark-memory", default="4g", help="spark.driver.memory (local mode: all of Spark).")
     ap.add_argument("--partition", default="day", help="The export's time partition: day, month or none.")
     ap.add_argument("--keep", action="store_true", help="Keep the archives and exports in bench/data.")
+    ap.add_argument(
+        "--reuse",
+        action="store_true",
+        help="Tally the archive and export a --keep run left in bench/data (no build, no export timed).",
+    )
     ap.add_argument("--child", nargs=3, metavar=("KIND", "ARCHIVE", "EXPORT"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:

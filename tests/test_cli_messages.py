@@ -118,11 +118,11 @@ def test_user_names_are_shown_as_they_are(tmp_path: Path, monkeypatch: pytest.Mo
 def test_warnings_of_an_import_into_a_served_archive_show_a_bracketed_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import salon.web.ingest
     import salon.web.remote
+    import salon.web.serverfile
 
     report = SimpleNamespace(problems=["dir/[x].jsonl:1: bad :smile:"], ok=True)
-    monkeypatch.setattr(salon.web.ingest, "read_server_file", lambda path: {"pid": 1, "url": "http://x"})
+    monkeypatch.setattr(salon.web.serverfile, "read_server_file", lambda path: {"pid": 1, "url": "http://x"})
     monkeypatch.setattr(salon.web.remote, "remote_import", lambda *a, **kw: report)
     res = CliRunner().invoke(app, ["import", "in.jsonl", "-a", str(tmp_path / "a.duckdb"), "-q"])
     assert res.exit_code == 0, res.output

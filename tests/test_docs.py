@@ -6,20 +6,26 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from salon.clidocs import render
 from salon.store.archive import open_archive
 from tests.conftest import REPO
 
 
-def test_cli_reference_is_current() -> None:
+@pytest.fixture(scope="module")
+def reference() -> str:
+    """docs/cli.md as the commands' --help give it now (rendered once for both tests)."""
+    return render()
+
+
+def test_cli_reference_is_current(reference: str) -> None:
     current = (REPO / "docs" / "cli.md").read_text(encoding="utf-8")
-    assert render() == current, "docs/cli.md is stale: run `.venv/bin/python -m salon.clidocs`"
+    assert reference == current, "docs/cli.md is stale: run `.venv/bin/python -m salon.clidocs`"
 
 
-def test_every_command_is_documented() -> None:
-    text = render()
-    for block in text.split("## `")[1:]:
+def test_every_command_is_documented(reference: str) -> None:
+    for block in reference.split("## `")[1:]:
         title, body = block.split("`", 1)
         usage_and_help = body.split("╭")[0]
         assert len(usage_and_help.strip().splitlines()) >= 3, f"{title} has no help text"

@@ -138,14 +138,14 @@ def test_batch_size_follows_the_file_format(
 ) -> None:
     """X v2 files get the bulk path's bigger batches; other formats, normalised in Python (many
     objects per byte), keep the smaller ones."""
-    real = pipeline.chunks
+    real = pipeline.max_batch_bytes
     sizes: list[int] = []
 
-    def spying(records: Any, n: int, max_bytes: int = pipeline.DEFAULT_BATCH_BYTES) -> Any:
-        sizes.append(max_bytes)
-        return real(records, n, max_bytes)
+    def spying(x_v2: bool, batch_bytes: int | None = None) -> int:
+        sizes.append(real(x_v2, batch_bytes))
+        return sizes[-1]
 
-    monkeypatch.setattr(pipeline, "chunks", spying)
+    monkeypatch.setattr(pipeline, "max_batch_bytes", spying)
     rep = import_paths([str(corpus_path(*parts))], tmp_path / "a.duckdb")
     assert rep.records_new > 0 and sizes and set(sizes) == {size}
 

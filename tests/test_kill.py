@@ -101,3 +101,49 @@ def test_concurrent_runs_stay_running_until_the_archive_is_reopened(tmp_path: Pa
         assert arc.query("SELECT status FROM imports WHERE import_id = ?", [first]) == [("running",)]
     with open_archive(path) as arc:
         assert {r[0] for r in arc.query("SELECT status FROM imports")} == {"interrupted"}
+
+
+def test_kill_9_mid_import_of_many_small_files_then_rerun_completes(tmp_path: Path) -> None:
+    """The same with a folder of one-record files, whose batches run across files: every kept
+    record's file has its row (written in the transaction of its first records), and the rerun
+    ends with exactly the archive of an uninterrupted import."""
+    src = tmp_path / "big.jsonl"
+    big_file(src, 6)
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i, line in enumerate(src.read_bytes().splitlines()):
+        (folder / f"{i:05d}.jsonl").write_bytes(line + b"\n")
+    clean = tmp_path / "clean.duckdb"
+    t0 = time.monotonic()
+    assert salon_import(folder, clean).wait() == 0
+    elapsed = time.monotonic() - t0
+    reference = snapshot(clean)
+
+    killed = tmp_path / "killed.duckdb"
+    proc = salon_import(folder, killed)
+    wal = Path(f"{killed}.wal")
+    deadline = time.monotonic() + elapsed * 3 + 10
+    while time.monotonic() < deadline and not (wal.exists() and wal.stat().st_size > 500_000):
+        time.sleep(0.01)
+    assert proc.poll() is None, "import finished before it could be killed: make the folder bigger"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    partial = snapshot(killed)
+    assert 0 < partial["raw"] < reference["raw"]
+    con = duckdb.connect(str(killed))  # read-write, as salon would: no dead-run repair here
+    orphans = con.execute(
+        "SELECT count(*) FROM raw WHERE file_id NOT IN (SELECT file_id FROM import_files)"
+    ).fetchone()[0]  # type: ignore[index]
+    con.close()
+    assert orphans == 0, "kept records whose file has no import_files row"
+
+    assert salon_import(folder, killed).wait() == 0
+    assert snapshot(killed) == reference
+    con = duckdb.connect(str(killed), read_only=True)
+    statuses = [r[0] for r in con.execute("SELECT status FROM imports ORDER BY import_id").fetchall()]
+    kept = con.execute(
+        "SELECT sum(records_new) FROM import_files WHERE import_id = (SELECT min(import_id) FROM imports)"
+    ).fetchone()[0]  # type: ignore[index]
+    con.close()
+    assert statuses == ["interrupted", "done"]
+    assert kept == partial["raw"], "the killed import's files say what they kept"

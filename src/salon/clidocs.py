@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Iterator
@@ -36,13 +37,19 @@ def render() -> str:
     os.environ.update(
         {"COLUMNS": "100", "TERM": "dumb", "NO_COLOR": "1", "_TYPER_FORCE_DISABLE_TERMINAL": "1"}
     )
+    # The command tree is built once and each --help run on it inside the test runner's
+    # isolation: its invoke() would rebuild the tree from the app for each of ~100 commands.
     runner = CliRunner()
     root = typer.main.get_command(app)
     parts = [HEADER]
     for path in _commands(root, []):
-        result = runner.invoke(app, [*path, "--help"], prog_name="salon", env={"COLUMNS": "100"})
+        with runner.isolation(env={"COLUMNS": "100"}) as (_, _, output):
+            with contextlib.suppress(SystemExit):  # --help exits 0
+                root.main(args=[*path, "--help"], prog_name="salon")
+            sys.stdout.flush()
+            help_text = output.getvalue().decode("utf-8")
         title = " ".join(["salon", *path])
-        text = "\n".join(line.rstrip() for line in result.output.strip().splitlines())
+        text = "\n".join(line.rstrip() for line in help_text.strip().splitlines())
         parts.append(f"## `{title}`\n\n```\n{text}\n```\n")
     return "\n".join(parts)
 

@@ -17,19 +17,20 @@ import contextlib
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import chain
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 import duckdb
 
 from salon import normalize
 from salon.campaigns.index import refresh_after_import
-from salon.ingest import bulk, pipeline
+from salon.ingest import pipeline
 from salon.ingest.batches import BatchOutcome, Problem, ingest_batch, record_from_payload
 from salon.ingest.pipeline import BULK_BATCH_BYTES, DEFAULT_BATCH, DEFAULT_BATCH_BYTES
 from salon.model import Author
-from salon.sources.files import InputFile, iter_inputs, observation_time, read_records, x_archive_owner
+from salon.sources.files import InputFile, iter_inputs, observation_time, x_archive_owner
 from salon.store.archive import Archive, open_archive
+from salon.store.batch import Origin
 from salon.store.writer import Writer
 
 __all__ = [
@@ -38,6 +39,8 @@ __all__ = [
     "DEFAULT_BATCH_BYTES",
     "BatchOutcome",
     "FileReport",
+    "FileSink",
+    "ImportFiles",
     "ImportReport",
     "Problem",
     "import_arguments",
@@ -189,6 +192,9 @@ def import_paths(
     every other format (and every X v2 batch when ``fast`` is false). A batch ends after
     ``batch_size`` records or ``batch_bytes`` bytes of payload (by default
     ``BULK_BATCH_BYTES`` where the bulk path may read the file, else ``DEFAULT_BATCH_BYTES``).
+    Batches run across files (``salon.ingest.pipeline.file_chunks``): a folder of many small
+    files is written in a few transactions, each record with its own file and line, each file
+    with its own ``import_files`` row, written in the transaction of its first records.
 
     ``fmt`` forces a format (see ``salon.normalize.formats()``); by default it is sniffed per
     record. Bad records are quarantined and listed in ``report.problems``; they never stop the
@@ -206,14 +212,11 @@ def import_paths(
     for k, v in _IMPORT_SETTINGS.items():
         arc.con.execute(f"SET {k} = '{v}'")
     report.import_id = writer.start_import("import", import_arguments(paths, fmt))
+    files = ImportFiles(writer, report, inputs, on_file)
     status = "done"
     try:
-        for inp in inputs:
-            if on_file:
-                on_file(inp)
-            report.files.append(
-                _import_file(writer, report, inp, fmt, batch_size, progress, fast, batch_bytes)
-            )
+        _import_inputs(writer, files, fmt, batch_size, progress, fast, batch_bytes)
+        report.files = files.reports()
         if report.incomplete:
             status = "incomplete"
     except KeyboardInterrupt:
@@ -228,7 +231,11 @@ def import_paths(
         # DuckDB's threads do speed up.
         with contextlib.suppress(duckdb.Error):
             arc.con.execute(f"SET threads = '{previous['threads']}'")
+        if status not in ("done", "incomplete"):
+            files.stopped(status)
+        report.files = files.reports()
         with contextlib.suppress(duckdb.Error):  # the failure may be the archive's own (disk full)
+            writer.flush_files()
             writer.finish_import(report.import_id, status, report.counts())
         if status in ("done", "incomplete"):
             refresh_after_import(arc)
@@ -246,61 +253,155 @@ def import_paths(
     return report
 
 
-def _import_file(
+class FileSink(Protocol):
+    """Where an import's ``import_files`` rows go: the archive's ``Writer`` (they are written in
+    the transaction of the next batch), or a server writing for a remote import."""
+
+    def new_file_ids(self, n: int) -> list[int]: ...
+
+    def queue_file_start(self, import_id: int, file_id: int, path: str, size: int | None) -> None: ...
+
+    def queue_file_finish(
+        self, file_id: int, sha256: str | None, fmt: str | None, status: str, counts: dict[str, int]
+    ) -> None: ...
+
+
+class ImportFiles:
+    """An import's files and their bookkeeping, kept exact while batches run across files:
+    each file's report (counts, problems, formats), its ``import_files`` row queued to go with
+    its first batch (``FileSink.queue_file_start``) and its end queued once its last batch is
+    written (``FileSink.queue_file_finish``). Used by ``import_paths`` and by a remote import
+    (``salon.web.remote``)."""
+
+    def __init__(
+        self,
+        writer: FileSink,
+        report: ImportReport,
+        inputs: list[InputFile],
+        on_file: Callable[[InputFile], None] | None,
+    ) -> None:
+        self.writer = writer
+        self.report = report
+        self.inputs = inputs
+        self.on_file = on_file
+        self.ids = writer.new_file_ids(len(inputs))
+        self.index = {fid: i for i, fid in enumerate(self.ids)}
+        self.frs: dict[int, FileReport] = {}
+        self.formats: dict[int, dict[str, int]] = {}
+        self.open: set[int] = set()  # started, not ended
+        self.reading = pipeline.Reading()
+
+    def origins(self) -> list[Origin]:
+        """Each input's ``Origin`` (file id, label, observation time, X archive owner)."""
+        out = []
+        for inp, fid in zip(self.inputs, self.ids, strict=True):
+            owner = x_archive_owner(inp)
+            account = (
+                Author(
+                    "x",
+                    owner["accountId"],
+                    handle=owner.get("userName"),
+                    display_name=owner.get("displayName"),
+                )
+                if owner
+                else None
+            )
+            out.append(Origin(fid, inp.label, observation_time(inp), account))
+        return out
+
+    def start(self, idx: int) -> None:
+        """Input ``idx`` is read: its report begins, its row is queued."""
+        inp = self.inputs[idx]
+        if self.on_file:
+            self.on_file(inp)
+        self.frs[idx] = FileReport(inp.label)
+        self.formats[idx] = {}
+        self.open.add(idx)
+        self.writer.queue_file_start(self.report.import_id, self.ids[idx], inp.label, inp.size)
+
+    def add(self, out: BatchOutcome) -> None:
+        """Count a written batch in its files' reports (``BatchOutcome.by_file``)."""
+        for fid, part in out.by_file.items():
+            idx = self.index[fid]  # type: ignore[index]
+            self.frs[idx].add(part, self.report.problems, self.formats[idx])
+
+    def end(self, idx: int, status: str = "done") -> None:
+        """Input ``idx`` is read and its last batch written: its end is queued."""
+        fr, inp = self.frs[idx], self.inputs[idx]
+        counts = fr.close(inp, self.report.problems, self.formats[idx])
+        if status == "done" and fr.incomplete:
+            status = "incomplete"
+        self.open.discard(idx)
+        self.writer.queue_file_finish(self.ids[idx], inp.sha256, fr.format, status, counts)
+
+    def stopped(self, status: str) -> None:
+        """The import stopped (``failed`` or ``interrupted``): the files it was reading are
+        recorded so, with what they kept (the file it stopped at, if it had not begun it)."""
+        status = "failed" if status == "failed" else "interrupted"
+        if not self.inputs:
+            return
+        for idx in range(self.reading.at + 1):
+            if idx not in self.frs:
+                self.start(idx)
+        for idx in sorted(self.open):
+            self.end(idx, status)
+
+    def read_bytes(self) -> int:
+        """Bytes read so far from the inputs (for progress)."""
+        return sum(self.inputs[i].bytes_read for i in range(self.reading.at + 1))
+
+    def reports(self) -> list[FileReport]:
+        """The reports of the files begun, in input order."""
+        return [self.frs[i] for i in sorted(self.frs)]
+
+
+def _import_inputs(
     writer: Writer,
-    report: ImportReport,
-    inp: InputFile,
+    files: ImportFiles,
     fmt: str | None,
     batch_size: int,
     progress: ProgressFn | None,
-    fast: bool = True,
-    batch_bytes: int | None = None,
-) -> FileReport:
-    fr = FileReport(inp.label)
-    file_id = writer.start_file(report.import_id, inp.label, inp.size)
-    observed = observation_time(inp)
-    formats_seen: dict[str, int] = {}
-    last_bytes = 0
-    status = "failed"
-    owner = x_archive_owner(inp)
-    account = (
-        Author("x", owner["accountId"], handle=owner.get("userName"), display_name=owner.get("displayName"))
-        if owner
-        else None
+    fast: bool,
+    batch_bytes: int | None,
+) -> None:
+    """Read, check, normalise and write every input, in batches across files
+    (``pipeline.file_chunks``, ``pipeline.pipelined``)."""
+    chunks = pipeline.file_chunks(
+        files.inputs,
+        files.origins(),
+        fmt=fmt,
+        fast=fast,
+        size=batch_size,
+        batch_bytes=batch_bytes,
+        reading=files.reading,
     )
-    try:
-        allowed = fast and bulk.bulk_source(fmt, account)
-        records = read_records(inp, fmt, lazy=allowed)
-        # The first record tells whether the file is X v2 lines, hence its batches' size.
-        first = next(records, None)
-        x_v2 = allowed and first is not None and bulk.bulk_records([first]) and bulk.looks_x_v2(first)
-        size = batch_bytes or (BULK_BATCH_BYTES if x_v2 else DEFAULT_BATCH_BYTES)
-        chunks = pipeline.chunks(chain([first] if first is not None else [], records), batch_size, size)
-        kw: dict[str, Any] = {
-            "source": inp.label,
-            "fmt": fmt,
-            "observed_at": observed,
-            "file_id": file_id,
-            "import_id": report.import_id,
-            "account": account,
-        }
-        outcomes = pipeline.pipelined(writer, chunks, kw, x_v2)
-        for out in outcomes:
-            fr.add(out, report.problems, formats_seen)
+    # Provenance and observation time travel with each record (``Origin``); these are the
+    # batch-wide arguments.
+    kw: dict[str, Any] = {
+        "source": "",
+        "fmt": fmt,
+        "observed_at": datetime.now(UTC),
+        "file_id": None,
+        "import_id": files.report.import_id,
+        "account": None,
+    }
+
+    def before_write(chunk: pipeline.Chunk) -> None:
+        for idx in chunk.started:
+            files.start(idx)
+
+    last_bytes = 0
+    # Closed on the way out, whatever stops the loop: the preparing thread is joined before the
+    # files it was reading are recorded.
+    with contextlib.closing(pipeline.pipelined(writer, chunks, kw, before_write)) as outcomes:
+        for chunk, out in outcomes:
+            files.add(out)
+            for idx in chunk.ended:
+                files.end(idx)
             if progress:
-                done = inp.bytes_read
+                done = files.read_bytes()
                 progress(done - last_bytes, out.posts_new)
                 last_bytes = done
-        status = "done"
-    finally:
-        counts = fr.close(inp, report.problems, formats_seen)
-        if status == "done" and fr.incomplete:
-            status = "incomplete"
-        with contextlib.suppress(duckdb.Error):  # the failure may be the archive's own (disk full)
-            writer.finish_file(file_id, inp.sha256, fr.format, status, counts)
-        if progress and inp.bytes_read > last_bytes:
-            progress(inp.bytes_read - last_bytes, 0)
-    return fr
 
 
 def import_failure(exc: BaseException, archive: str) -> str:

@@ -18,10 +18,11 @@ or a campaign file. Needs the ``spark`` extra (``pip install 'salon[spark]'``) a
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,14 @@ from salon.campaigns.engine import DuckDBEngine
 from salon.campaigns.registry import activity_of_scope
 from salon.campaigns.tally import Scope, resolve_campaign, scan_scope, spam_of_scope, tally_of_scope
 from salon.store.archive import Archive
-from salon.store.parquet import DELETIONS, SCHEMA_FILE, load_schema, register_views, view_sql
+from salon.store.parquet import (
+    DELETIONS,
+    PARTITION_PREFIX,
+    SCHEMA_FILE,
+    load_schema,
+    register_views,
+    view_sql,
+)
 
 __all__ = [
     "ENGINES",
@@ -80,17 +88,23 @@ def spark_session(master: str | None = "local[2]", conf: dict[str, str] | None =
     return spark
 
 
-def to_spark_sql(sql: str, params: list[Any] | None = None) -> str:
-    """``sql`` (DuckDB dialect, ``?`` placeholders bound to ``params``) as Spark SQL.
+def to_spark_sql(
+    sql: str | Any, params: list[Any] | None = None, prune: dict[str, tuple[str, str]] | None = None
+) -> str:
+    """``sql`` (DuckDB dialect, ``?`` placeholders bound to ``params``; or its sqlglot tree) as
+    Spark SQL.
 
     sqlglot does the dialect; two rules are Salon's: placeholders become literals (Spark's
     positional parameters take no dates), and ``GROUPING(a, b, ...)`` of several columns, the
     bit vector in DuckDB, is Spark's ``grouping_id(a, b, ...)`` (the same bits: the first
-    column the most significant)."""
+    column the most significant). ``prune`` ({table: (partition column, grain)}, a table
+    partitioned by the UTC day or month of its ``created_at``): a scan of it bounded by
+    ``created_at`` literals also gets the bounds of its partition column, so Spark reads only
+    those partitions (the same rows: the partition is the day of ``created_at``)."""
     import sqlglot
     from sqlglot import exp
 
-    tree = sqlglot.parse_one(sql, read="duckdb")
+    tree = sqlglot.parse_one(sql, read="duckdb") if isinstance(sql, str) else sql
     values = iter(params or [])
 
     def rule(node: exp.Expression) -> Any:
@@ -98,14 +112,70 @@ def to_spark_sql(sql: str, params: list[Any] | None = None) -> str:
             return exp.convert(next(values))
         if isinstance(node, exp.Grouping) and len(node.expressions) > 1:
             return exp.Anonymous(this="grouping_id", expressions=list(node.expressions))
+        if prune and isinstance(node, exp.Select):
+            _prune(node, prune)
         return node
 
     return str(tree.transform(rule).sql(dialect="spark"))
 
 
+_GRAIN_FORMAT = {"day": "%Y-%m-%d", "month": "%Y-%m"}
+
+
+def _prune(select: Any, prune: dict[str, tuple[str, str]]) -> None:
+    """Add partition bounds to ``select``'s WHERE for each time-bounded scan of a table in
+    ``prune`` (see ``to_spark_sql``)."""
+    from sqlglot import exp
+
+    where = select.args.get("where")
+    if where is None:
+        return
+    aliases = {}
+    for src in [_arg(select, "from"), *(select.args.get("joins") or [])]:
+        t = src.this if src is not None else None
+        if isinstance(t, exp.Table) and t.name in prune and not t.db:
+            aliases[t.alias_or_name] = prune[t.name]
+    if not aliases:
+        return
+    conds = list(where.this.flatten()) if isinstance(where.this, exp.And) else [where.this]
+    extra: list[exp.Expression] = []
+    for cond in conds:
+        if not isinstance(cond, exp.GTE | exp.GT | exp.LT | exp.LTE):
+            continue
+        col, lit = cond.this, cond.expression
+        if not (isinstance(col, exp.Column) and col.name == "created_at" and col.table in aliases):
+            continue
+        if not (isinstance(lit, exp.Cast) and isinstance(lit.this, exp.Literal) and lit.this.is_string):
+            continue
+        try:
+            when = datetime.fromisoformat(lit.this.this)
+        except ValueError:
+            continue
+        if when.tzinfo is None:
+            continue
+        part, grain = aliases[col.table]
+        bound = exp.Literal.string(when.astimezone(UTC).strftime(_GRAIN_FORMAT[grain]))
+        pcol = exp.column(part, table=col.table)
+        extra.append(
+            exp.GTE(this=pcol, expression=bound)
+            if isinstance(cond, exp.GTE | exp.GT)
+            else exp.LTE(this=pcol, expression=bound)
+        )
+    if extra:
+        where.set("this", exp.and_(where.this, *extra))
+
+
 class SparkEngine:
     """The definitions' SQL on Spark over a Parquet export: the export's tables are temp views
-    named like the archive's (one export per session at a time)."""
+    named like the archive's (one export per session at a time).
+
+    What keeps a tally's Spark jobs few (Spark pays per job and per stage, whatever the data):
+    a table's view is made when a query first names it, with the schema ``schema.json`` gives
+    (no job to infer it from the files' footers); the deletions appended by ``--since-last``
+    are joined only when there are some, aggregated once; a common table expression that a
+    materialized query names more than once is computed once (Spark inlines CTEs: it would
+    compute them once per reference); and a scan of ``posts`` bounded in time reads only the
+    partitions of those times (``prune``)."""
 
     name = "spark"
 
@@ -119,16 +189,68 @@ class SparkEngine:
             base = str(Path(directory).resolve())
             schema = load_schema(directory)
         self.directory = base
+        self.schema = schema
         self.tables = list(schema["tables"])
-        for table in schema["tables"]:
-            spark.read.parquet(f"{base}/{table}").createOrReplaceTempView(f"_pq_{table}")
-        for table in schema["tables"]:
-            deletions = f"_pq_{DELETIONS}" if table == "posts" else None
-            sql = view_sql(schema, table, f"_pq_{table}", deletions)
-            spark.sql(to_spark_sql(sql)).createOrReplaceTempView(table)
+        self._views: set[str] = set()
+        self._n = next(_views)
+        self._parts: dict[str, list[str]] = {}  # a materialized relation's own parts (its CTEs)
+
+    # -- the export's tables as views, made when first named ------------------------------------
+
+    def _read(self, table: str) -> Any:
+        """The table's files as a DataFrame (partition columns as strings)."""
+        t = self.schema["tables"][table]
+        ddl = _spark_ddl(t)
+        if ddl is not None and t.get("rows_in_files") == 0:  # no files to read (or none at all)
+            return self.spark.createDataFrame([], ddl)
+        reader = self.spark.read if ddl is None else self.spark.read.schema(ddl)
+        return reader.parquet(f"{self.directory}/{t.get('path', table)}")
+
+    def _deletions(self) -> str | None:
+        """The view of the deletions ``--since-last`` appended, or None when there are none."""
+        t = self.schema["tables"].get(DELETIONS)
+        if t is None or t.get("rows_in_files") == 0:
+            return None
+        name = f"_pq{self._n}_{DELETIONS}"
+        if name not in self._views:
+            self._read(DELETIONS).createOrReplaceTempView(name)
+            self._views.add(name)
+        return name
+
+    def _view(self, table: str) -> None:
+        if table in self._views:
+            return
+        src = f"_pq{self._n}_{table}"
+        self._read(table).createOrReplaceTempView(src)
+        deletions = self._deletions() if table == "posts" else None
+        sql = view_sql(self.schema, table, src, deletions, keep_partitions=table in self._prunable())
+        self.spark.sql(to_spark_sql(sql)).createOrReplaceTempView(table)
+        self._views.add(table)
+
+    def _sql(self, sql: str, params: list[Any] | None = None) -> Any:
+        """A DataFrame of ``sql`` (DuckDB dialect), with the views it names made."""
+        import sqlglot
+        from sqlglot import exp
+
+        tree = sqlglot.parse_one(sql, read="duckdb")
+        ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+        for t in tree.find_all(exp.Table):
+            if t.name in self.schema["tables"] and t.name not in ctes and not t.db:
+                self._view(t.name)
+        return self.spark.sql(to_spark_sql(tree, params, prune=self._prunable()))
+
+    def _prunable(self) -> dict[str, tuple[str, str]]:
+        """Tables whose time partition is their own ``created_at``: {table: (column, grain)}."""
+        t = self.schema["tables"].get("posts")
+        grain = self.schema.get("partition")
+        if t is None or grain not in ("day", "month") or grain not in t["partition_by"]:
+            return {}
+        return {"posts": (f"{PARTITION_PREFIX}{grain}", grain)}
+
+    # -- the engine ------------------------------------------------------------------------------
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-        t = self.spark.sql(to_spark_sql(sql, params)).toArrow()
+        t = self._sql(sql, params).toArrow()
         cols = [c.to_pylist() for c in t.columns]
         return list(zip(*cols, strict=True)) if cols else []
 
@@ -136,16 +258,100 @@ class SparkEngine:
         self.spark.createDataFrame(table).createOrReplaceTempView(name)
 
     def materialize(self, name: str, sql: str) -> None:
-        # Computed once: the scope's relations are read by several queries.
-        df = self.spark.sql(to_spark_sql(sql)).localCheckpoint(eager=True)
+        # Computed once (localCheckpoint): the scope's relations are read by several queries.
+        # A CTE named more than once is materialized first, on its own (see the class).
+        import sqlglot
+
+        tree = sqlglot.parse_one(sql, read="duckdb")
+        for cte, body in _shared_ctes(tree):
+            part = f"{name}_{cte}"
+            self.materialize(part, body)
+            self._parts.setdefault(name, []).append(part)
+            _rename_table(tree, cte, part)
+        df = self._sql(tree.sql(dialect="duckdb")).localCheckpoint(eager=True)
         df.createOrReplaceTempView(name)
 
     def drop(self, name: str) -> None:
+        for part in self._parts.pop(name, []):
+            self.drop(part)
         self.spark.catalog.dropTempView(name)
 
     def arrow(self, table: str) -> pa.Table:
         """A (small) table of the export, collected to the driver."""
-        return self.spark.sql(f"SELECT * FROM {table}").toArrow()
+        return self._sql(f"SELECT * FROM {table}").toArrow()
+
+
+_views = itertools.count(1)
+
+# Arrow types of schema.json as Spark SQL types (a table with any other type: Spark infers it).
+_SPARK_TYPES = {
+    "string": "STRING",
+    "large_string": "STRING",
+    "bool": "BOOLEAN",
+    "int8": "TINYINT",
+    "int16": "SMALLINT",
+    "int32": "INT",
+    "int64": "BIGINT",
+    "float": "FLOAT",
+    "double": "DOUBLE",
+    "date32[day]": "DATE",
+    "timestamp[us, tz=UTC]": "TIMESTAMP",
+    "binary": "BINARY",
+}
+
+
+def _spark_ddl(t: dict[str, Any]) -> str | None:
+    """The Spark schema (DDL) of an exported table's files and partition columns, or None."""
+    cols = []
+    for col in t["columns"]:
+        if col["name"] in t["partition_by"]:
+            continue
+        typ = _SPARK_TYPES.get(str(col.get("arrow")))
+        if typ is None:
+            return None
+        cols.append(f"`{col['name']}` {typ}")
+    cols += [f"`{p}` STRING" for p in t["partition_by"]]
+    return ", ".join(cols)
+
+
+def _shared_ctes(tree: Any) -> list[tuple[str, str]]:
+    """(name, SQL) of the top-level CTEs that the query names more than once (in order), removed
+    from ``tree``'s WITH."""
+    from sqlglot import exp
+
+    with_ = _arg(tree, "with")
+    if with_ is None:
+        return []
+    names = [c.alias_or_name for c in with_.expressions]
+    uses = {n: 0 for n in names}
+    for t in tree.find_all(exp.Table):
+        if t.name in uses and not t.db:
+            uses[t.name] += 1
+    out = []
+    for cte in list(with_.expressions):
+        if uses[cte.alias_or_name] > 1 and not any(
+            t.name in names for t in cte.this.find_all(exp.Table) if not t.db
+        ):  # a CTE naming another stays: it is computed inside
+            out.append((cte.alias_or_name, cte.this.sql(dialect="duckdb")))
+            cte.pop()
+    if not with_.expressions:
+        with_.pop()
+    return out
+
+
+def _arg(node: Any, name: str) -> Any:
+    # sqlglot names some arguments with a trailing underscore (``from_``, ``with_``) since 26.x
+    return node.args.get(name) or node.args.get(f"{name}_")
+
+
+def _rename_table(tree: Any, old: str, new: str) -> None:
+    from sqlglot import exp
+
+    for t in tree.find_all(exp.Table):
+        if t.name == old and not t.db:
+            alias = t.alias or old
+            t.set("this", exp.to_identifier(new))
+            t.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
 
 
 def _export_archive(directory: str | Path) -> Archive:
@@ -211,7 +417,9 @@ def export_scope(
         raise ValueError(f"engine is one of {', '.join(ENGINES)}")
     if engine == "spark":
         eng = SparkEngine(spark if spark is not None else spark_session(), directory)
-        c = campaign_from_export(directory, campaign, eng)
+        # The registry (a few small tables): read by DuckDB from a local export, without a Spark
+        # job per table; by Spark from object storage.
+        c = campaign_from_export(directory, campaign, eng if "://" in str(directory) else None)
         with scan_scope(eng, c, at, basis=basis) as s:
             yield s
         return

@@ -125,7 +125,7 @@ def served(path: str | None) -> dict[str, Any] | None:
     ``<archive>.serve.json``, checked to answer), or None: read commands then ask it, since
     DuckDB lets only one process open the archive."""
     from salon.store.archive import default_archive_path
-    from salon.web.ingest import read_server_file
+    from salon.web.serverfile import read_server_file
 
     return read_server_file(path or default_archive_path())
 

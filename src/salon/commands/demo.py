@@ -16,15 +16,20 @@ from rich.markup import escape
 
 from salon.commands.common import console, err, note, open_archive_or_fail
 from salon.commands.common import fail as _fail
-from salon.demo.generator import (
+
+# Only the defaults at start-up (salon.demo.model is light): the generator and the demo's
+# import and tally load DuckDB and pyarrow, so the commands import them when they run.
+from salon.demo.model import (
     DEFAULT_DAYS,
     DEFAULT_INSTITUTIONS,
     DEFAULT_POSTS,
     DEFAULT_SEED,
     DEFAULT_START,
+    DEMO_DIR,
+    DEMO_INSTITUTIONS,
+    DEMO_POSTS,
     PLATFORMS,
 )
-from salon.demo.run import DEMO_DIR, DEMO_INSTITUTIONS, DEMO_POSTS
 
 app = typer.Typer(
     help="Salon's main job on a synthetic MuseumWeek (no network, no account), and the generator behind it.",

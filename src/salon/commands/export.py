@@ -114,20 +114,19 @@ def _progress(label: str, quiet: bool) -> Iterator[tuple[Callable[[int], None], 
         yield (lambda n: bar.update(task, total=n)), (lambda n: bar.advance(task, n))
 
 
-Exporter = Callable[[Any, Callable[[int], None], Callable[[int], None]], Any]
-
-
-def _export(archive: str | None, label: str, quiet: bool, fn: Exporter) -> Any:
-    """Every export's frame: open the archive read-only, run ``fn(archive, on_start, advance)``
-    under a progress bar (a missing campaign or a bad value is a clean failure, not a
-    traceback), and close the archive whatever happens."""
+def _export(
+    archive: str | None, label: str, quiet: bool, fn: Callable[..., Any], *args: Any, **kw: Any
+) -> Any:
+    """Every export's frame: open the archive read-only, run ``fn(archive, *args, **kw)`` with
+    ``on_start`` and ``progress`` driving a progress bar (a missing campaign or a bad value is
+    a clean failure, not a traceback), and close the archive whatever happens."""
     from salon.campaigns.tally import CampaignNotFound
 
     arc = open_archive_or_fail(archive, read_only=True)
     try:
         with _progress(label, quiet) as (start, advance):
             try:
-                return fn(arc, start, advance)
+                return fn(arc, *args, on_start=start, progress=advance, **kw)
             except (CampaignNotFound, ValueError, FileNotFoundError) as exc:
                 _fail(str(exc))
     finally:
@@ -192,17 +191,13 @@ def csv_cmd(
         archive,
         "exporting",
         quiet or out == "-",
-        lambda arc, start, advance: export_csv(
-            arc,
-            target,
-            layout=layout,
-            excel=excel,
-            filters=f,
-            pseudonymise=pseudonymise,
-            salt=salt,
-            on_start=start,
-            progress=advance,
-        ),
+        export_csv,
+        target,
+        layout=layout,
+        excel=excel,
+        filters=f,
+        pseudonymise=pseudonymise,
+        salt=salt,
     )
     _summary(res, quiet)
 
@@ -232,16 +227,12 @@ def xlsx_cmd(
         archive,
         "exporting",
         quiet,
-        lambda arc, start, advance: export_xlsx(
-            arc,
-            out,
-            layout=layout,
-            filters=f,
-            pseudonymise=pseudonymise,
-            salt=salt,
-            on_start=start,
-            progress=advance,
-        ),
+        export_xlsx,
+        out,
+        layout=layout,
+        filters=f,
+        pseudonymise=pseudonymise,
+        salt=salt,
     )
     _summary(res, quiet)
 
@@ -288,19 +279,15 @@ def network_cmd(
         archive,
         "writing network",
         quiet,
-        lambda arc, start, advance: export_network(
-            arc,
-            out,
-            network=network,
-            fmt=fmt,
-            interactions=tuple(interaction or INTERACTIONS),
-            dynamic=dynamic,
-            filters=f,
-            pseudonymise=pseudonymise,
-            salt=salt,
-            on_start=start,
-            progress=advance,
-        ),
+        export_network,
+        out,
+        network=network,
+        fmt=fmt,
+        interactions=tuple(interaction or INTERACTIONS),
+        dynamic=dynamic,
+        filters=f,
+        pseudonymise=pseudonymise,
+        salt=salt,
     )
     _left_out(res["left_out"])
     if not quiet:
@@ -326,12 +313,7 @@ def ids_cmd(
     from salon.publish.exports.ids import export_ids
 
     f = _filters(campaign, chat, since, until, platform, exclude_spam)
-    res = _export(
-        archive,
-        "exporting ids",
-        quiet,
-        lambda arc, start, advance: export_ids(arc, out, filters=f, on_start=start, progress=advance),
-    )
+    res = _export(archive, "exporting ids", quiet, export_ids, out, filters=f)
     _left_out(res["left_out"])
     if not quiet:
         counts = ", ".join(f"{p}: {n:,}" for p, n in res["by_platform"].items()) or "no posts"

@@ -71,8 +71,8 @@ def _account_op(archive: str | None, op: dict[str, Any]) -> Any:
     """Run an account operation on the archive, or through the server holding it."""
     from salon.store.archive import ArchiveError, open_archive
     from salon.web import accounts, auth
-    from salon.web.ingest import read_server_file
     from salon.web.remote import RemoteError, remote_admin
+    from salon.web.serverfile import read_server_file
 
     path = _path(archive)
     server = read_server_file(path)
@@ -182,7 +182,7 @@ def _wrap_import(app: typer.Typer) -> None:
 def _served_import(original: Any) -> Any:
     @functools.wraps(original)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from salon.web.ingest import read_server_file
+        from salon.web.serverfile import read_server_file
 
         server = read_server_file(_path(kwargs.get("archive")))
         if server is None:

@@ -19,6 +19,11 @@ DEFAULT_POSTS = 20_000
 DEFAULT_START = date(2025, 5, 12)  # a Monday
 DEFAULT_DAYS = 7
 PLATFORMS = ("x", "mastodon", "bluesky")
+# `salon demo`'s own defaults (a smaller MuseumWeek than the generator's, quick to import);
+# here rather than in salon.demo.run so that the CLI reads them without loading DuckDB.
+DEMO_DIR = "salon-demo"
+DEMO_POSTS = 5_000
+DEMO_INSTITUTIONS = 300
 CAMPAIGN_TZ = "Europe/Paris"
 
 

@@ -21,6 +21,7 @@ from salon.campaigns.config import load_campaign
 from salon.campaigns.index import refresh
 from salon.campaigns.stored import save_campaign
 from salon.demo.generator import DEFAULT_SEED, generate
+from salon.demo.model import DEMO_DIR, DEMO_INSTITUTIONS, DEMO_POSTS
 from salon.importer import ImportReport, import_paths
 from salon.store.archive import Archive
 
@@ -36,9 +37,6 @@ __all__ = [
     "sample",
 ]
 
-DEMO_DIR = "salon-demo"
-DEMO_POSTS = 5_000
-DEMO_INSTITUTIONS = 300
 # The bundled sample (``salon/data/sample``) is made with exactly these arguments:
 #   salon demo generate --out src/salon/data/sample --seed 2015 --institutions 60 --posts 400 --gzip --force
 # (tests/test_demo_generator.py checks that the committed files are what the generator writes).

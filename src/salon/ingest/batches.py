@@ -18,13 +18,14 @@ from salon.model import Author
 from salon.normalize import BadRecord, Context
 from salon.sources.files import RawRecord
 from salon.store import quarantine
-from salon.store.batch import Batch, raw_id
+from salon.store.batch import Batch, Origin, raw_id
 from salon.store.writer import Writer
 
 __all__ = [
     "BatchOutcome",
     "Problem",
     "add_outcome",
+    "file_part",
     "ingest_batch",
     "prepare_batch",
     "record_from_payload",
@@ -56,6 +57,17 @@ class BatchOutcome:
     posts_new: int = 0
     formats: dict[str, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # A batch of a file import, whose records may come from several files: each file's part
+    # of the counts, formats and problems above, by file id (the files' reports add these).
+    by_file: dict[int | None, BatchOutcome] = field(default_factory=dict)
+
+
+def file_part(out: BatchOutcome, file_id: int | None) -> BatchOutcome:
+    """The part of ``out`` that is file ``file_id``'s (made empty on first use)."""
+    part = out.by_file.get(file_id)
+    if part is None:
+        part = out.by_file[file_id] = BatchOutcome()
+    return part
 
 
 def record_from_payload(payload: bytes, line: int = 0, hint: str | None = None) -> RawRecord:
@@ -114,44 +126,59 @@ def prepare_batch(
     file_id: int | None = None,
     import_id: int | None = None,
     account: Author | None = None,
+    origins: list[Origin] | None = None,
 ) -> tuple[Batch, BatchOutcome]:
     """The CPU half of ``ingest_batch``, which needs no archive: parse and normalise the records
-    whose raw id (``ids``) is not in ``existing`` into a ``Batch``, quarantining the bad ones."""
+    whose raw id (``ids``) is not in ``existing`` into a ``Batch``, quarantining the bad ones.
+
+    ``origins`` (a file import, whose batches may span several files) gives each record's own
+    file, label, observation time and owner, in place of ``file_id``, ``source``,
+    ``observed_at`` and ``account``; the outcome then also says each file's part
+    (``BatchOutcome.by_file``)."""
     out = BatchOutcome()
-    ctx = Context(observed_at=observed_at, account=account)
+    own = Origin(file_id, source, observed_at, account)
+    contexts: dict[int, Context] = {}
     batch = Batch()
     in_batch: set[str] = set()
 
-    def bad(rec: RawRecord, reason: str) -> None:
-        out.records_bad += 1
-        out.problems.append(Problem(source, rec.line, reason))
-        batch.quarantine.append(
-            (import_id, file_id, source, rec.line, reason, rec.payload, datetime.now(UTC))
-        )
-
-    for rec, rid in zip(records, ids, strict=True):
-        out.records_in += 1
+    for i, (rec, rid) in enumerate(zip(records, ids, strict=True)):
+        o = origins[i] if origins is not None else own
+        part = file_part(out, o.file_id) if origins is not None else out
+        part.records_in += 1
         # A duplicate is not parsed: its bytes were stored raw, so they parse (a line that is not
         # JSON is never stored raw). A reader's error still comes first, as it always did.
         if rec.error is None and (rid in existing or rid in in_batch):
-            out.records_duplicate += 1
+            part.records_duplicate += 1
             continue
         rec.parse()
-        if rec.error is not None:
-            bad(rec, rec.error)
-            continue
-        try:
-            rec_fmt = fmt or rec.hint or normalize.sniff(rec.obj)
-            if rec_fmt is None:
-                raise BadRecord(_unknown(rec.obj))
-            items = list(normalize.get(rec_fmt)(rec.obj, ctx))
-        except BadRecord as exc:
-            bad(rec, str(exc))
+        reason = rec.error
+        rec_fmt = ""
+        if reason is None:
+            ctx = contexts.get(id(o))
+            if ctx is None:
+                ctx = contexts[id(o)] = Context(observed_at=o.observed_at, account=o.account)
+            try:
+                sniffed = fmt or rec.hint or normalize.sniff(rec.obj)
+                if sniffed is None:
+                    raise BadRecord(_unknown(rec.obj))
+                rec_fmt = sniffed
+                items = list(normalize.get(rec_fmt)(rec.obj, ctx))
+            except BadRecord as exc:
+                reason = str(exc)
+        if reason is not None:  # quarantined with the record's own file and line
+            part.records_bad += 1
+            part.problems.append(Problem(o.source, rec.line, reason))
+            batch.quarantine.append(
+                (import_id, o.file_id, o.source, rec.line, reason, rec.payload, datetime.now(UTC))
+            )
             continue
         in_batch.add(rid)
-        out.formats[rec_fmt] = out.formats.get(rec_fmt, 0) + 1
-        batch.add_raw(rid, rec_fmt, rec.payload, file_id, rec.line, source, retrieved_at)
-        batch.add_items(items, rid, observed_at)
+        part.formats[rec_fmt] = part.formats.get(rec_fmt, 0) + 1
+        batch.add_raw(rid, rec_fmt, rec.payload, o.file_id, rec.line, o.source, retrieved_at)
+        batch.add_items(items, rid, o.observed_at)
+    if origins is not None:
+        for part in out.by_file.values():
+            add_outcome(out, part, by_file=False)
     return batch, out
 
 
@@ -163,20 +190,39 @@ def write_batch(
     a duplicate, not quarantined twice (``salon.store.quarantine``)."""
     known = quarantine.known_occurrences(writer.con, batch.quarantine)
     if known:
-        batch.quarantine = [r for i, r in enumerate(batch.quarantine) if i not in known]
-        # ``prepare_batch`` appends a problem with each quarantine row, in the same order.
-        offset = len(out.problems) - (len(batch.quarantine) + len(known))
-        out.problems[offset:] = [p for i, p in enumerate(out.problems[offset:]) if i not in known]
-        out.records_bad -= len(known)
-        out.records_duplicate += len(known)
+        rows = batch.quarantine
+        batch.quarantine = [r for i, r in enumerate(rows) if i not in known]
+        for i in sorted(known):
+            # ``prepare_batch`` made a problem with each quarantine row (import, file, source,
+            # line, reason, ...), in its file's part too.
+            _, fid, source, line, reason = rows[i][:5]
+            parts = [out, out.by_file[fid]] if out.by_file else [out]
+            for part in parts:
+                _drop_problem(part.problems, Problem(source, line, reason))
+                part.records_bad -= 1
+                part.records_duplicate += 1
     result = writer.write(batch, import_id)
     out.records_new = result.raw_new
     out.posts_new = result.posts_new
+    if out.by_file:
+        for fid, n in result.raw_new_by_file.items():
+            file_part(out, fid).records_new = n
+        for fid, n in result.posts_new_by_file.items():
+            file_part(out, fid).posts_new = n
     return out
 
 
-def add_outcome(total: BatchOutcome, out: BatchOutcome) -> None:
-    """Add one outcome's counts, formats and problems to ``total``."""
+def _drop_problem(problems: list[Problem], p: Problem) -> None:
+    """Remove the last problem equal to ``p`` (the batch's are at the end of the list)."""
+    for k in range(len(problems) - 1, -1, -1):
+        if problems[k] == p:
+            del problems[k]
+            return
+
+
+def add_outcome(total: BatchOutcome, out: BatchOutcome, *, by_file: bool = True) -> None:
+    """Add one outcome's counts, formats and problems to ``total`` (and, unless ``by_file`` is
+    false, each file's part to the same file's part of ``total``)."""
     total.records_in += out.records_in
     total.records_new += out.records_new
     total.records_duplicate += out.records_duplicate
@@ -185,6 +231,9 @@ def add_outcome(total: BatchOutcome, out: BatchOutcome) -> None:
     for k, v in out.formats.items():
         total.formats[k] = total.formats.get(k, 0) + v
     total.problems.extend(out.problems)
+    if by_file:
+        for fid, part in out.by_file.items():
+            add_outcome(file_part(total, fid), part, by_file=False)
 
 
 def _unknown(obj: Any) -> str:

@@ -17,11 +17,11 @@ import orjson
 
 from salon import normalize
 from salon.ingest import batches
-from salon.ingest.batches import BatchOutcome, add_outcome
+from salon.ingest.batches import BatchOutcome, add_outcome, file_part
 from salon.model import Author
 from salon.sources.files import RawRecord
 from salon.store import x_v2_sql
-from salon.store.batch import raw_id
+from salon.store.batch import Origin, raw_id
 from salon.store.writer import Writer
 
 __all__ = [
@@ -47,8 +47,18 @@ def bulk_source(fmt: str | None, account: Author | None) -> bool:
 
 def bulk_records(records: list[RawRecord]) -> bool:
     """Whether a batch is made of what the bulk path reads: unparsed JSON lines. A last line
-    without newline (maybe truncated) is left to Python, which says so if it is not JSON."""
-    return bool(records) and not any(r.parsed or not r.eol for r in records)
+    without newline (maybe truncated) is left to Python, which says so, unless it is JSON (the
+    one record of a small file often ends without one: its batch, which may hold many other
+    files' lines, still takes the bulk path)."""
+    return bool(records) and not any(r.parsed or not (r.eol or _is_json(r.payload)) for r in records)
+
+
+def _is_json(payload: bytes) -> bool:
+    try:
+        orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return False
+    return True
 
 
 def looks_x_v2(rec: RawRecord) -> bool:
@@ -80,35 +90,43 @@ def read_alike(payloads: list[bytes]) -> bool:
 
 
 def new_lines(
-    records: list[RawRecord], ids: list[str], existing: set[str]
+    records: list[RawRecord], ids: list[str], existing: set[str], kept: list[int] | None = None
 ) -> tuple[list[bytes], list[str], list[int], int]:
     """The payloads, raw ids and line numbers of the records not stored yet (nor repeated in
-    the batch), and how many were left out as duplicates."""
+    the batch), and how many were left out as duplicates; ``kept``, when given, receives the
+    positions of the records returned."""
     payloads: list[bytes] = []
     rids: list[str] = []
     linenos: list[int] = []
     seen: set[str] = set()
-    for rec, rid in zip(records, ids, strict=True):
+    for i, (rec, rid) in enumerate(zip(records, ids, strict=True)):
         if rid in existing or rid in seen:
             continue
         seen.add(rid)
         payloads.append(rec.payload)
         rids.append(rid)
         linenos.append(rec.line)
+        if kept is not None:
+            kept.append(i)
     return payloads, rids, linenos, len(records) - len(payloads)
 
 
-def repeated(records: list[RawRecord], ids: list[str], existing: set[str]) -> list[RawRecord]:
+def repeated(
+    records: list[RawRecord], ids: list[str], existing: set[str], at: list[int] | None = None
+) -> list[RawRecord]:
     """The records ``new_lines`` leaves out as repeats within the batch (not stored yet): good
     lines' repeats are duplicates, but when the bulk path turns the batch down, a repeated bad
-    line is its own occurrence, quarantined at its own line (``write_bulk``)."""
+    line is its own occurrence, quarantined at its own line (``write_bulk``). ``at``, when
+    given, receives their positions."""
     seen: set[str] = set()
     out: list[RawRecord] = []
-    for rec, rid in zip(records, ids, strict=True):
+    for i, (rec, rid) in enumerate(zip(records, ids, strict=True)):
         if rid in existing:
             continue
         if rid in seen:
             out.append(rec)
+            if at is not None:
+                at.append(i)
         seen.add(rid)
     return out
 
@@ -188,13 +206,23 @@ def write_lines(
     finally:
         if staged_here:
             x_v2_sql.drop(con)
-    return BatchOutcome(
+    out = BatchOutcome(
         records_in=records_in,
         records_new=result.raw_new,
         records_duplicate=duplicates,
         posts_new=result.posts_new,
         formats={x_v2_sql.FORMAT: len(lines)},
     )
+    if lines.origins is not None:  # each file's part (its lines are all new: ``records_in``)
+        for o in lines.origins:
+            part = file_part(out, o.file_id)
+            part.records_in += 1
+            part.formats[x_v2_sql.FORMAT] = part.formats.get(x_v2_sql.FORMAT, 0) + 1
+        for fid, n in result.raw_new_by_file.items():
+            file_part(out, fid).records_new = n
+        for fid, n in result.posts_new_by_file.items():
+            file_part(out, fid).posts_new = n
+    return out
 
 
 class MemoryWatch:
@@ -234,6 +262,7 @@ def write_bulk(
     turned_down: threading.Event,
     memory: MemoryWatch,
     repeats: list[RawRecord] | None = None,
+    repeat_origins: list[Origin] | None = None,
 ) -> BatchOutcome:
     """Write a batch of new X v2 lines, by the bulk path where it can. When DuckDB's memory
     limit stops it (pages far larger than usual, or the next batch's parse holding memory at
@@ -255,6 +284,11 @@ def write_bulk(
             out = write_lines(
                 writer, part, len(part), 0, kw["source"], kw["observed_at"], kw["file_id"], memory.apart
             )
+            if out is None and (cut := x_v2_sql.file_cut(part)) is not None:
+                # Lines of several files: the file(s) the bulk path does not read are found by
+                # halves, at file boundaries; the others still take it.
+                parts[:0] = part.split(cut)
+                continue
             if out is None:  # a shape the bulk path does not read
                 turned_down.set()
         except _NoMemoryToStage:
@@ -270,16 +304,22 @@ def write_bulk(
             recs = [
                 RawRecord(p, ln, parsed=False) for p, ln in zip(part.payloads(), part.linenos, strict=True)
             ]
-            batch, out = batches.prepare_batch(recs, part.rids, set(), **kw)
+            batch, out = batches.prepare_batch(recs, part.rids, set(), origins=part.origins, **kw)
             out = batches.write_batch(writer, batch, out, kw.get("import_id"))
         add_outcome(total, out)
     if in_python and repeats:
         ids = [raw_id(r.payload) for r in repeats]
-        batch, out = batches.prepare_batch(repeats, ids, writer.existing_raw_ids(ids), **kw)
+        batch, out = batches.prepare_batch(
+            repeats, ids, writer.existing_raw_ids(ids), origins=repeat_origins, **kw
+        )
         add_outcome(total, batches.write_batch(writer, batch, out, kw.get("import_id")))
         # The caller counted them in and duplicate: what Python found replaces that.
         total.records_in -= len(repeats)
         total.records_duplicate -= len(repeats)
+        for o in repeat_origins or ():
+            counted = file_part(total, o.file_id)
+            counted.records_in -= 1
+            counted.records_duplicate -= 1
     if not ran_short:
         memory.written()
     return total

@@ -18,7 +18,7 @@ from salon.hashtags import tag_key, tag_norm
 from salon.model import Author, Post, Tombstone
 from salon.store import rawstore
 
-__all__ = ["AUTHOR_FIELDS", "TS", "Batch", "raw_id"]
+__all__ = ["AUTHOR_FIELDS", "TS", "Batch", "Origin", "raw_id"]
 
 
 TS = pa.timestamp("us", tz="UTC")
@@ -27,6 +27,20 @@ TS = pa.timestamp("us", tz="UTC")
 def raw_id(payload: bytes) -> str:
     """Key of a raw record: blake2b-128 of its bytes (fast, and collisions are not a concern)."""
     return hashlib.blake2b(payload, digest_size=16).hexdigest()
+
+
+@dataclass(eq=False, slots=True)
+class Origin:
+    """Where a record of a file import comes from, carried by each record of a batch that spans
+    several files (many small files are written in one transaction, each record keeping its
+    own provenance): the file's ``import_files`` row, its label (``raw.source``, quarantine,
+    problems), the time its payloads were observed (the file's modification time) and, for an
+    X archive, its owner."""
+
+    file_id: int | None
+    source: str
+    observed_at: datetime
+    account: Author | None = None
 
 
 @dataclass

@@ -11,6 +11,7 @@ from typing import Any
 
 __all__ = [
     "DELETIONS",
+    "PARTITION_PREFIX",
     "SCHEMA_FILE",
     "ExportError",
     "duckdb_source",
@@ -21,6 +22,7 @@ __all__ = [
 
 DELETIONS = "post_deletions"
 SCHEMA_FILE = "schema.json"
+PARTITION_PREFIX = "_part_"  # view_sql(keep_partitions=True): a partition column the table lacks
 
 
 class ExportError(ValueError):
@@ -36,11 +38,21 @@ def load_schema(directory: str | Path) -> dict[str, Any]:
     return dict(json.loads(p.read_text()))
 
 
-def view_sql(schema: dict[str, Any], table: str, source: str, deletions: str | None = None) -> str:
+def view_sql(
+    schema: dict[str, Any],
+    table: str,
+    source: str,
+    deletions: str | None = None,
+    *,
+    keep_partitions: bool = False,
+) -> str:
     """DuckDB SQL giving ``table`` back as it is in the archive (its columns, in order, without
     the partition columns it lacks; ``posts`` with the exported deletions applied) from
     ``source``, a relation of its files read with hive partitioning (``deletions``: of
-    ``post_deletions``). The Spark engine runs the same text, transpiled."""
+    ``post_deletions``). The Spark engine runs the same text, transpiled, with
+    ``keep_partitions``: the partition columns the archive lacks follow the table's own, named
+    ``_part_<column>`` (so a query bounded in time can name them and read only those
+    partitions)."""
     t = schema["tables"][table]
     cols: list[str] = []
     for col in t["columns"]:
@@ -51,6 +63,8 @@ def view_sql(schema: dict[str, Any], table: str, source: str, deletions: str | N
             cols.append(f"CAST(t.{name} AS VARCHAR) AS {name}")
         else:
             cols.append(f"t.{name}")
+    if keep_partitions:
+        cols += [f"t.{name} AS {PARTITION_PREFIX}{name}" for name in t.get("added_partition_columns", [])]
     sql = f"SELECT {', '.join(cols)} FROM {source} t"
     if table == "posts" and deletions:
         sql += f" LEFT JOIN (SELECT uid, min(deleted_at) AS deleted_at FROM {deletions} GROUP BY uid) d ON d.uid = t.uid"

@@ -9,7 +9,10 @@ tables it is written from, is ``salon.store.batch``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +36,10 @@ class BatchResult:
     posts_new: int = 0
     posts_updated: int = 0
     tombstones_new: int = 0
+    # A batch of records from several files (``Writer.write`` and the bulk path's
+    # ``write_staged``): the new raw records and new posts of each file, by file id.
+    raw_new_by_file: dict[int | None, int] = field(default_factory=dict)
+    posts_new_by_file: dict[int | None, int] = field(default_factory=dict)
 
 
 # Digest of an author snapshot's content (uid and fields), computed in SQL so every write path
@@ -79,6 +86,11 @@ class Writer:
             raise ValueError("cannot write to an archive opened read-only")
         self.archive = archive
         self.con = archive.con
+        # ``import_files`` rows waiting for the next batch's transaction (``queue_file_start``,
+        # ``queue_file_finish``): a folder of many small files costs no transaction per file.
+        self._file_starts: list[tuple[int, int, str, int | None]] = []
+        self._file_finishes: list[tuple[Any, ...]] = []
+        self.commits = 0  # transactions committed by ``transaction`` (tests count them)
 
     # -- imports bookkeeping ------------------------------------------------------------------
 
@@ -122,6 +134,94 @@ class Writer:
             ],
         )
 
+    def new_file_ids(self, n: int) -> list[int]:
+        """``n`` file ids for ``import_files`` rows, in one statement (a folder's files are
+        numbered before any is read)."""
+        if n <= 0:
+            return []
+        rows = self.con.execute("SELECT nextval('file_id_seq') FROM range(?)", [n]).fetchall()
+        return [int(r[0]) for r in rows]
+
+    def queue_file_start(self, import_id: int, file_id: int, path: str, size: int | None) -> None:
+        """``start_file`` for a file id from ``new_file_ids``, written in the transaction of the
+        next batch (``transaction``), before the batch's records: its row and its first records
+        commit together, so a file's row never misses while its records are kept."""
+        self._file_starts.append((import_id, file_id, path, size))
+
+    def queue_file_finish(
+        self, file_id: int, sha256: str | None, fmt: str | None, status: str, counts: dict[str, int]
+    ) -> None:
+        """``finish_file``, written in the transaction of the next batch or by ``flush_files``."""
+        self._file_finishes.append(
+            (
+                file_id,
+                sha256,
+                fmt,
+                status,
+                counts.get("in", 0),
+                counts.get("new", 0),
+                counts.get("duplicate", 0),
+                counts.get("bad", 0),
+            )
+        )
+
+    def flush_files(self) -> None:
+        """Write the queued ``import_files`` rows now, in a transaction of their own (at the end
+        of an import: its last files' rows)."""
+        if self._file_starts or self._file_finishes:
+            with self.transaction():
+                pass
+
+    @contextmanager
+    def transaction(
+        self, commit_lock: AbstractContextManager[Any] | None = None
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A batch's transaction (``Archive.transaction``), which first writes the queued
+        ``import_files`` rows. They are kept queued when the transaction fails."""
+        starts, finishes = self._file_starts, self._file_finishes
+        self._file_starts, self._file_finishes = [], []
+        try:
+            with self.archive.transaction(commit_lock) as con:
+                self._write_files(starts, finishes)
+                yield con
+        except BaseException:
+            self._file_starts[:0] = starts
+            self._file_finishes[:0] = finishes
+            raise
+        self.commits += 1
+
+    def _write_files(self, starts: list[tuple[Any, ...]], finishes: list[tuple[Any, ...]]) -> None:
+        con = self.con
+        if starts:
+            tbl = pa.table(
+                {
+                    "import_id": pa.array([r[0] for r in starts], pa.int64()),
+                    "file_id": pa.array([r[1] for r in starts], pa.int64()),
+                    "path": pa.array([r[2] for r in starts], pa.string()),
+                    "size_bytes": pa.array([r[3] for r in starts], pa.int64()),
+                }
+            )
+            with registered(con, _q_files=tbl):
+                con.execute(
+                    "INSERT INTO import_files (import_id, file_id, path, size_bytes, status)"
+                    " SELECT import_id, file_id, path, size_bytes, 'reading' FROM _q_files"
+                )
+        if finishes:
+            cols = ("file_id", "sha256", "format", "status", "rin", "rnew", "rdup", "rbad")
+            types = [pa.int64(), pa.string(), pa.string(), pa.string()] + [pa.int64()] * 4
+            tbl = pa.table(
+                {
+                    c: pa.array([r[i] for r in finishes], t)
+                    for i, (c, t) in enumerate(zip(cols, types, strict=True))
+                }
+            )
+            with registered(con, _q_done=tbl):
+                con.execute(
+                    "UPDATE import_files SET sha256 = q.sha256, format = q.format, status = q.status,"
+                    " records_in = q.rin, records_new = q.rnew, records_duplicate = q.rdup, records_bad = q.rbad"
+                    " FROM _q_done q WHERE import_files.file_id = q.file_id"
+                )
+
     def existing_raw_ids(self, ids: list[str], con: duckdb.DuckDBPyConnection | None = None) -> set[str]:
         """Which of these raw ids the archive already holds (read through ``con``, a cursor of
         this archive, when another thread asks)."""
@@ -138,7 +238,10 @@ class Writer:
         """Write one batch in one transaction."""
         result = BatchResult()
         now = datetime.now(UTC)
-        with self.archive.transaction() as con:
+        file_ids = batch.raw["file_id"]
+        several = len(set(file_ids)) > 1
+        by_raw: dict[str, int] | None = {} if several else None
+        with self.transaction() as con:
             if batch.raw["raw_id"]:
                 result.raw_new = self.insert_raw(
                     batch.raw["raw_id"],
@@ -151,7 +254,12 @@ class Writer:
                     retrieved_at=batch.raw["retrieved_at"],
                 )
             if batch.posts:
-                self._write_posts(batch, now, result)
+                self._write_posts(batch, now, result, by_raw)
+            if several:
+                self.split_by_file(result, batch.raw["raw_id"], file_ids, by_raw or {})
+            elif file_ids:
+                result.raw_new_by_file[file_ids[0]] = result.raw_new
+                result.posts_new_by_file[file_ids[0]] = result.posts_new
             if batch.tombstones:
                 self._write_tombstones(batch, now, result)
             if batch.snapshots:
@@ -208,17 +316,45 @@ class Writer:
             ).fetchone()
         return int(row[0]) if row else 0
 
-    def _write_posts(self, batch: Batch, now: datetime, result: BatchResult) -> None:
-        with registered(self.con, **batch.built("posts")):
-            self.merge_posts(now, result)
+    def split_by_file(
+        self, result: BatchResult, raw_ids: list[str], file_ids: list[Any], posts_by_raw: dict[str, int]
+    ) -> None:
+        """Give a batch of several files' records each file's new raw records and new posts
+        (``result.raw_new_by_file``, ``posts_new_by_file``), inside the batch's transaction:
+        ``raw_ids``/``file_ids`` are the batch's raw records and their files, ``posts_by_raw``
+        the new posts of each raw record (``merge_posts``)."""
+        of_file = dict(zip(raw_ids, file_ids, strict=True))
+        if result.raw_new == len(raw_ids):  # every record was new (the caller left out the stored ones)
+            result.raw_new_by_file = dict(Counter(file_ids))
+        else:  # some were stored meanwhile by another writer: those rows carry another file id
+            tbl = pa.table(
+                {"raw_id": pa.array(raw_ids, pa.string()), "file_id": pa.array(file_ids, pa.int64())}
+            )
+            with registered(self.con, _b_split=tbl):
+                rows = self.con.execute(
+                    "SELECT b.file_id, count(*) FROM _b_split b JOIN raw r USING (raw_id)"
+                    " WHERE r.file_id IS NOT DISTINCT FROM b.file_id GROUP BY b.file_id"
+                ).fetchall()
+            result.raw_new_by_file = {r[0]: int(r[1]) for r in rows}
+        posts: Counter[Any] = Counter()
+        for rid, n in posts_by_raw.items():
+            posts[of_file.get(rid)] += n
+        result.posts_new_by_file = dict(posts)
 
-    def merge_posts(self, now: datetime, result: BatchResult) -> None:
+    def _write_posts(
+        self, batch: Batch, now: datetime, result: BatchResult, by_raw: dict[str, int] | None = None
+    ) -> None:
+        with registered(self.con, **batch.built("posts")):
+            self.merge_posts(now, result, by_raw)
+
+    def merge_posts(self, now: datetime, result: BatchResult, by_raw: dict[str, int] | None = None) -> None:
         """Merge a batch's posts into the archive, set-based. The batch is in relations
         ``_s_posts`` (one row per uid, the batch's best observation), ``_s_tags``,
         ``_s_mentions``, ``_s_urls``, ``_s_media`` (its entities) and ``_s_aliases`` (other keys
         of its posts, ``alias_uid, uid``): a new uid is inserted, a
         newer version of an edited post replaces the stored one (entities included), and a
-        post stored only as context becomes top-level when seen top-level."""
+        post stored only as context becomes top-level when seen top-level. ``by_raw``, when
+        given, receives the number of new posts of each raw record (``split_by_file``)."""
         con = self.con
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _s_class AS SELECT s.uid,"
@@ -290,6 +426,13 @@ class Writer:
                 f" WHERE posts.uid = t.uid AND posts.uid IN {changed}"
             )
         result.posts_new += counts.get("insert", 0)
+        if by_raw is not None and counts.get("insert"):
+            by_raw.update(
+                con.execute(
+                    "SELECT s.raw_id, count(*) FROM _s_posts s JOIN _s_class c ON c.uid = s.uid"
+                    " WHERE c.action = 'insert' GROUP BY s.raw_id"
+                ).fetchall()
+            )
         if counts.get("promote"):
             con.execute(
                 "UPDATE posts SET is_context = false WHERE uid IN"

@@ -33,6 +33,7 @@ import pyarrow as pa
 
 from salon.hashtags import tag_key, tag_norm
 from salon.store import rawstore
+from salon.store.batch import TS, Origin
 from salon.store.relations import registered
 from salon.store.writer import BatchResult, Writer
 from salon.store.x_v2_read import (
@@ -51,7 +52,7 @@ from salon.store.x_v2_read import (
     v2_tweet,
 )
 
-__all__ = ["FORMAT", "Lines", "drop", "prepare_lines", "stage", "write_staged"]
+__all__ = ["FORMAT", "Lines", "drop", "file_cut", "prepare_lines", "stage", "write_staged"]
 
 FORMAT = "x-v2"
 
@@ -71,6 +72,8 @@ class Lines:
     parsed_on: duckdb.DuckDBPyConnection | None = None
     # False when ``parse`` found a line of a shape this path does not reproduce.
     readable: bool = True
+    # Each line's file, when the batch holds lines of several files (``prepare_lines``).
+    origins: list[Origin] | None = None
 
     def __len__(self) -> int:
         return len(self.rids)
@@ -88,27 +91,48 @@ class Lines:
         """Each line's bytes (for the Python normaliser, when the bulk path turns them down)."""
         return [bytes(v) for v in self._views()]
 
-    def split(self) -> tuple[Lines, Lines]:
+    def split(self, at: int | None = None) -> tuple[Lines, Lines]:
         """The batch in two halves, in order (when DuckDB's memory limit stops a parse of the
-        whole). Each keeps its lines' ``j`` (their order in the batch) and gets its own raw
-        blocks."""
-        half = len(self) // 2
+        whole), or cut before line ``at``. Each keeps its lines' ``j`` (their order in the
+        batch) and gets its own raw blocks."""
+        half = len(self) // 2 if at is None else at
         views = self._views()
 
         def part(a: int, b: int) -> Lines:
             # A slice shares the buffers (``_views`` reads its offset).
             table = self.table.slice(a, b - a)
-            return Lines(table, self.rids[a:b], self.linenos[a:b], rawstore.pack(views[a:b]))
+            origins = self.origins[a:b] if self.origins is not None else None
+            return Lines(table, self.rids[a:b], self.linenos[a:b], rawstore.pack(views[a:b]), origins=origins)
 
         return part(0, half), part(half, len(self))
 
 
+def file_cut(lines: Lines) -> int | None:
+    """Where to cut a batch of several files' lines in two, at the file boundary nearest its
+    middle (None for the lines of one file): a file the bulk path turns down is then found
+    by halves, and the other files' lines still take the bulk path."""
+    if lines.origins is None:
+        return None
+    bounds = [
+        i for i in range(1, len(lines.origins)) if lines.origins[i].file_id != lines.origins[i - 1].file_id
+    ]
+    if not bounds:
+        return None
+    return min(bounds, key=lambda i: abs(2 * i - len(lines.origins or ())))
+
+
 def prepare_lines(
-    con: duckdb.DuckDBPyConnection, payloads: list[bytes], rids: list[str], linenos: list[int]
+    con: duckdb.DuckDBPyConnection,
+    payloads: list[bytes],
+    rids: list[str],
+    linenos: list[int],
+    origins: list[Origin] | None = None,
 ) -> Lines | None:
     """The lines as one Arrow table (shapes told, UTF-8 checked) and their raw blocks; None
     when their bytes already show this path cannot read them (not JSON objects, not UTF-8).
-    ``con`` (any cursor of the archive) tells the shape of the rare lines whose bytes do not."""
+    ``con`` (any cursor of the archive) tells the shape of the rare lines whose bytes do not.
+    ``origins`` gives each line's file when the batch spans several (its provenance and
+    observation time; otherwise the caller's, given when writing)."""
     if not payloads:
         return None
     shapes: list[str | None] = []
@@ -137,11 +161,12 @@ def prepare_lines(
             "rid": pa.array(rids, pa.string()),
             "payload": text,
             "shape": pa.array(shapes, pa.string()),
+            "observed": pa.array([o.observed_at for o in origins] if origins else [None] * len(payloads), TS),
         }
     )
     view = memoryview(buf)
     packed = rawstore.pack([view[offsets[i] : offsets[i + 1]] for i in range(len(payloads))])
-    return Lines(table, rids, linenos, packed)
+    return Lines(table, rids, linenos, packed, origins=origins)
 
 
 def stage(con: duckdb.DuckDBPyConnection, lines: Lines, observed_at: datetime) -> bool:
@@ -301,6 +326,8 @@ def _parse(con: duckdb.DuckDBPyConnection) -> int:
         UNION ALL SELECT j, shape, NULL, NULL, false FROM {src} WHERE shape = 'X'"""
     )
     con.execute("DROP TABLE _fx_rows")
+    # Each line's observation time when its batch spans several files (else the batch's).
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _fx_obs AS SELECT j, observed FROM {src}")
     return bad_users
 
 
@@ -450,11 +477,11 @@ def _derive(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _s_snap AS
         SELECT 'x:' || p.id AS uid,
-          CASE WHEN coalesce(d.retrieved_at, '') <> '' THEN {ts("d.retrieved_at")} ELSE getvariable('fx_observed') END
-            AS observed_at,
+          CASE WHEN coalesce(d.retrieved_at, '') <> '' THEN {ts("d.retrieved_at")}
+            ELSE coalesce(o.observed, getvariable('fx_observed')) END AS observed_at,
           p.pm.like_count AS likes, p.pm.retweet_count AS reposts, p.pm.reply_count AS replies,
           p.pm.quote_count AS quotes, p.rid AS raw_id, p.ord
-        FROM _fx_proj p JOIN _fx_lines d USING (j)
+        FROM _fx_proj p JOIN _fx_lines d USING (j) JOIN _fx_obs o USING (j)
         WHERE p.emit AND p.pm IS NOT NULL AND (p.pm.like_count IS NOT NULL OR p.pm.retweet_count IS NOT NULL
           OR p.pm.reply_count IS NOT NULL OR p.pm.quote_count IS NOT NULL)"""
     )
@@ -470,9 +497,11 @@ def _derive(con: duckdb.DuckDBPyConnection) -> None:
           coalesce(u.verified, CASE WHEN u.verified_type IS NOT NULL THEN u.verified_type NOT IN ('none', '') END)
             AS verified,
           CAST(nullif(u.created_at, '') AS TIMESTAMPTZ) AS created_at, NULL::BOOLEAN AS indexable,
-          getvariable('fx_observed') AS observed_at
-        FROM (SELECT ord, flat_author AS u FROM _fx_proj WHERE emit AND flat_author IS NOT NULL
-              UNION ALL SELECT j::BIGINT * {LINE_SPAN} + {LINE_SPAN - 1}, u FROM _fx_users WHERE id IS NOT NULL)
+          coalesce(a.observed, getvariable('fx_observed')) AS observed_at
+        FROM (SELECT x.ord, x.u, o.observed FROM
+               (SELECT ord, j, flat_author AS u FROM _fx_proj WHERE emit AND flat_author IS NOT NULL
+                UNION ALL SELECT j::BIGINT * {LINE_SPAN} + {LINE_SPAN - 1}, j, u FROM _fx_users WHERE id IS NOT NULL) x
+               JOIN _fx_obs o USING (j)) a
         QUALIFY row_number() OVER (PARTITION BY u.id ORDER BY ord DESC) = 1"""
     )
 
@@ -489,19 +518,33 @@ def write_staged(
 ) -> BatchResult:
     """Write a staged batch in one transaction: staged on the writer's connection (``stage``
     returned True), or elsewhere and handed over as ``staged`` (``staged_tables``).
-    ``commit_lock`` is held while committing (``Archive.transaction``)."""
+    ``commit_lock`` is held while committing (``Archive.transaction``). The lines' provenance
+    is ``file_id`` and ``source``, or each line's own (``lines.origins``)."""
     result = BatchResult()
-    with registered(writer.con, **(staged or {})), writer.archive.transaction(commit_lock):
+    file_ids: Any = file_id
+    sources: Any = source
+    if lines.origins is not None:
+        file_ids = [o.file_id for o in lines.origins]
+        sources = [o.source for o in lines.origins]
+    several = lines.origins is not None and len(set(file_ids)) > 1
+    by_raw: dict[str, int] | None = {} if several else None
+    with registered(writer.con, **(staged or {})), writer.transaction(commit_lock):
         result.raw_new = writer.insert_raw(
             lines.rids,
             now,
             packed=lines.packed,
             format=FORMAT,
-            file_id=file_id,
+            file_id=file_ids,
             line=list(lines.linenos),
-            source=source,
+            source=sources,
         )
-        writer.merge_posts(now, result)
+        writer.merge_posts(now, result, by_raw)
+        if several:
+            writer.split_by_file(result, lines.rids, file_ids, by_raw or {})
+        else:
+            fid = file_ids[0] if isinstance(file_ids, list) else file_ids
+            result.raw_new_by_file[fid] = result.raw_new
+            result.posts_new_by_file[fid] = result.posts_new
         writer.insert_snapshots("_s_snap")
         writer.upsert_authors("_s_auth")
     return result
@@ -510,6 +553,6 @@ def write_staged(
 def drop(con: duckdb.DuckDBPyConnection) -> None:
     for t in (
         "_fx_rows", "_fx_incdup", "_fx_flat", "_fx_lines", "_fx_proj", "_fx_n1", "_fx_reflist", "_fx_users",
-        "_fx_media", "_fx_refs", "_fx_win", *STAGED,
+        "_fx_media", "_fx_refs", "_fx_win", "_fx_obs", *STAGED,
     ):  # fmt: skip
         con.execute(f"DROP TABLE IF EXISTS {t}")

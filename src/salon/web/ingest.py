@@ -8,43 +8,55 @@ the path file imports and live collectors share, so the archive ends up exactly 
 import would leave it, and live pages update as batches land.
 
 Records travel framed: for each record a JSON header line ``{"n": bytes, "line": int, "hint":
-str|null, "error": str|null, "obj": ...}`` then the ``n`` payload bytes and a newline. ``obj`` is
-sent only when the parse is not the payload's JSON (TAGS CSV rows); otherwise the server parses
-the payload again.
+str|null, "error": str|null, "obj": ..., "fid": int}`` then the ``n`` payload bytes and a newline.
+``obj`` is sent only when the parse is not the payload's JSON (TAGS CSV rows); otherwise the
+server parses the payload again. ``fid`` (the record's file) is sent to ``/imports/{iid}/batch``,
+whose batches run across files as a direct import's do: a JSON line first says the files of its
+records (``files``: file id -> path, observation time, X archive owner), the ``import_files``
+rows to start (``start``: ``[file_id, path, size]``) and to finish (``finish``: ``[file_id,
+sha256, format, status, counts]``), all written in the batch's one transaction.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-import secrets
 from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Body, HTTPException, Request
 from fastapi.responses import Response
 
-from salon import __version__
 from salon.campaigns.index import refresh_after_import
-from salon.ingest.batches import BatchOutcome, ingest_batch
+from salon.ingest.batches import BatchOutcome, ingest_batch, prepare_batch, write_batch
 from salon.model import Author
 from salon.sources.files import RawRecord
 from salon.store.archive import Archive
+from salon.store.batch import Origin, raw_id
 from salon.store.writer import Writer
 from salon.web import accounts, auth
 from salon.web.deps import svc
+from salon.web.serverfile import (
+    PROBE_TIMEOUT,
+    TOKEN_HEADER,
+    ServerFile,
+    read_server_file,
+    remove_server_file,
+    server_file_path,
+    write_server_file,
+)
 
 __all__ = [
+    "PROBE_TIMEOUT",
+    "TOKEN_HEADER",
     "ServerFile",
     "decode_records",
     "encode_records",
     "outcome_dict",
     "read_server_file",
+    "remove_server_file",
     "router",
     "server_file_path",
     "write_server_file",
@@ -52,84 +64,17 @@ __all__ = [
 
 router = APIRouter(prefix="/api/local", include_in_schema=False)
 JsonBody = Annotated[dict[str, Any], Body()]
-TOKEN_HEADER = "x-salon-local-token"
 
 
-def server_file_path(archive: str) -> Path:
-    return Path(str(archive) + ".serve.json")
-
-
-ServerFile = dict[str, Any]
-
-
-def write_server_file(archive: str, host: str, port: int) -> ServerFile:
-    """Advertise the running server beside the archive (mode 0600: only this user may read the
-    token). Returns what was written."""
-    info: ServerFile = {
-        "pid": os.getpid(),
-        "url": f"http://{'127.0.0.1' if host in ('0.0.0.0', '::', '') else host}:{port}",
-        "token": secrets.token_urlsafe(32),
-        "archive": str(Path(archive).resolve()),
-        "started_at": datetime.now(UTC).isoformat(),
-        "salon_version": __version__,
-    }
-    path = server_file_path(archive)
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(info, fh, indent=2)
-    os.replace(tmp, path)
-    return info
-
-
-def remove_server_file(archive: str) -> None:
-    """Remove the file if this process wrote it."""
-    path = server_file_path(archive)
-    with contextlib.suppress(OSError, ValueError):
-        if json.loads(path.read_text(encoding="utf-8")).get("pid") == os.getpid():
-            path.unlink()
-
-
-PROBE_TIMEOUT = 3.0  # seconds a live server has to answer the probe
-
-
-def read_server_file(archive: str, *, probe: bool = True) -> ServerFile | None:
-    """The advertised server of ``archive`` if it is there, else None.
-
-    There means: the file names a live process and (with ``probe``) a server at its URL answers
-    with its token. A file left behind by a server killed with -9 whose pid now belongs to
-    another process (a container's PID 1 is always alive) is then treated as absent, and the
-    command opens the archive itself (DuckDB's lock still refuses it if a hung server holds it)."""
-    path = server_file_path(archive)
-    try:
-        info: ServerFile = json.loads(path.read_text(encoding="utf-8"))
-        os.kill(int(info["pid"]), 0)
-        url, token = str(info["url"]), str(info["token"])
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
-    if probe and not _answers(url, token):
-        return None
-    return info
-
-
-def _answers(url: str, token: str) -> bool:
-    import httpx
-
-    try:
-        r = httpx.get(
-            f"{url}/api/local/ping", headers={TOKEN_HEADER: token}, timeout=PROBE_TIMEOUT, trust_env=False
-        )
-    except (httpx.HTTPError, ValueError):
-        return False
-    return r.status_code == 200
-
-
-def encode_records(records: list[RawRecord]) -> bytes:
+def encode_records(records: list[RawRecord], fids: list[int] | None = None) -> bytes:
+    """Frame records for the server (see the module's docstring); ``fids``: each one's file."""
     parts = []
-    for r in records:
+    for i, r in enumerate(records):
         head: dict[str, Any] = {"n": len(r.payload), "line": r.line, "hint": r.hint, "error": r.error}
         if r.error is None and r.hint == "tags-csv":
             head["obj"] = r.obj
+        if fids is not None:
+            head["fid"] = fids[i]
         parts.append(orjson.dumps(head))
         parts.append(b"\n")
         parts.append(r.payload)
@@ -137,11 +82,14 @@ def encode_records(records: list[RawRecord]) -> bytes:
     return b"".join(parts)
 
 
-def decode_records(body: bytes) -> Iterator[RawRecord]:
+def decode_records(body: bytes, fids: list[int] | None = None) -> Iterator[RawRecord]:
+    """The records framed in ``body``; ``fids``, when given, receives each one's file."""
     pos = 0
     while pos < len(body):
         nl = body.index(b"\n", pos)
         head = orjson.loads(body[pos:nl])
+        if fids is not None:
+            fids.append(int(head["fid"]))
         start = nl + 1
         payload = body[start : start + int(head["n"])]
         pos = start + int(head["n"]) + 1
@@ -160,6 +108,7 @@ def decode_records(body: bytes) -> Iterator[RawRecord]:
 def outcome_dict(o: BatchOutcome) -> dict[str, Any]:
     d = asdict(o)
     d["problems"] = [[p.path, p.line, p.reason] for p in o.problems]
+    d["by_file"] = {str(fid): outcome_dict(part) for fid, part in o.by_file.items()}
     return d
 
 
@@ -236,6 +185,74 @@ async def records(request: Request, iid: int, fid: int) -> Response:
         )
     )
     return Response(orjson.dumps(outcome_dict(out)), media_type="application/json")
+
+
+@router.post("/imports/{iid}/file-ids")
+async def file_ids(request: Request, iid: int, body: JsonBody) -> dict[str, list[int]]:
+    """Ids for a remote import's files, drawn at once (``Writer.new_file_ids``)."""
+    _check(request)
+    n = body.get("n")
+    if not isinstance(n, int) or not 0 <= n <= MAX_FILE_IDS:
+        raise HTTPException(400, f"n must be an integer from 0 to {MAX_FILE_IDS}")
+    return {"file_ids": await svc(request).write(lambda a, w: w.new_file_ids(n), changes=False)}
+
+
+MAX_FILE_IDS = 10_000_000
+
+
+@router.post("/imports/{iid}/batch")
+async def batch(request: Request, iid: int) -> Response:
+    """One batch of a remote import, across files (see the module's docstring): its files'
+    rows and its records written in one transaction; the outcome says each file's part."""
+    _check(request)
+    body = await request.body()
+    fids: list[int] = []
+    try:
+        nl = body.index(b"\n") if body else 0
+        head = orjson.loads(body[:nl]) if body else {}
+        origins_of = {int(k): _origin(k, f) for k, f in dict(head.get("files") or {}).items()}
+        starts = [(int(f), str(p), None if z is None else int(z)) for f, p, z in head.get("start") or []]
+        finishes = [
+            (int(f), None if h is None else str(h), None if m is None else str(m), str(st), dict(c))
+            for f, h, m, st, c in head.get("finish") or []
+        ]
+        recs = list(decode_records(body[nl + 1 :], fids)) if body else []
+        origins = [origins_of[f] for f in fids]
+        fmt = head.get("format") or None
+    except (ValueError, KeyError, TypeError, AttributeError, orjson.JSONDecodeError) as exc:
+        raise HTTPException(400, f"bad batch: {exc}") from None
+
+    def job(a: Archive, w: Writer) -> BatchOutcome:
+        for f, p, z in starts:
+            w.queue_file_start(iid, f, p, z)
+        for f, h, m, st, c in finishes:
+            w.queue_file_finish(f, h, m, st, c)
+        ids = [raw_id(r.payload) for r in recs]
+        prepared, out = prepare_batch(
+            recs,
+            ids,
+            w.existing_raw_ids(ids),
+            source="remote",
+            fmt=fmt,
+            observed_at=datetime.now(UTC),
+            import_id=iid,
+            origins=origins,
+        )
+        return write_batch(w, prepared, out, iid)  # the queued rows go in its transaction
+
+    out = await svc(request).write(job)
+    return Response(orjson.dumps(outcome_dict(out)), media_type="application/json")
+
+
+def _origin(fid: str, f: Any) -> Origin:
+    """A file's ``Origin`` as a remote import sends it (``/imports/{iid}/batch``)."""
+    acc = f.get("account")
+    account = (
+        Author("x", str(acc["accountId"]), handle=acc.get("userName"), display_name=acc.get("displayName"))
+        if acc
+        else None
+    )
+    return Origin(int(fid), str(f["path"]), datetime.fromisoformat(str(f["observed_at"])), account)
 
 
 @router.post("/imports/{iid}/files/{fid}/finish")

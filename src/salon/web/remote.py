@@ -10,15 +10,10 @@ from typing import Any
 import httpx
 import orjson
 
-from salon.importer import DEFAULT_BATCH, BatchOutcome, FileReport, ImportReport, Problem, import_arguments
-from salon.sources.files import (
-    InputFile,
-    RawRecord,
-    iter_inputs,
-    observation_time,
-    read_records,
-    x_archive_owner,
-)
+from salon.importer import DEFAULT_BATCH, BatchOutcome, ImportFiles, ImportReport, Problem, import_arguments
+from salon.ingest.pipeline import file_chunks
+from salon.sources.files import InputFile, RawRecord, iter_inputs
+from salon.store.batch import Origin
 from salon.web.ingest import TOKEN_HEADER, ServerFile, encode_records
 
 __all__ = ["RemoteError", "remote_admin", "remote_import", "remote_read"]
@@ -77,7 +72,9 @@ def remote_import(
     progress: Callable[[int, int], None] | None = None,
     on_file: Callable[[InputFile], None] | None = None,
 ) -> ImportReport:
-    """Like ``salon.importer.import_paths`` but written by the server."""
+    """Like ``salon.importer.import_paths`` but written by the server: batches run across files
+    (``salon.ingest.pipeline.file_chunks``), one request and one transaction each, each record
+    with its own file and line, each file's row sent with its first batch."""
     report = ImportReport()
     inputs = list(iter_inputs(paths))
     batch = min(batch_size, REMOTE_BATCH)
@@ -86,12 +83,12 @@ def remote_import(
         report.import_id = _post(c, "/api/local/imports", json={"kind": "import", "arguments": args})[
             "import_id"
         ]
+        sink = _Sink(c, report.import_id, fmt)
+        files = ImportFiles(sink, report, inputs, on_file)
         status = "done"
         try:
-            for inp in inputs:
-                if on_file:
-                    on_file(inp)
-                report.files.append(_file(c, report, inp, fmt, batch, progress))
+            _send_all(sink, files, fmt, batch, progress)
+            report.files = files.reports()
             if report.incomplete:
                 status = "incomplete"
         except KeyboardInterrupt:
@@ -102,68 +99,102 @@ def remote_import(
             status = "failed"
             raise
         finally:
-            _post(
-                c,
-                f"/api/local/imports/{report.import_id}/finish",
-                json={"status": status, "counts": report.counts()},
-            )
+            if status not in ("done", "incomplete"):
+                files.stopped(status)
+            report.files = files.reports()
+            try:
+                sink.send([], [])  # the last files' rows
+            finally:
+                _post(
+                    c,
+                    f"/api/local/imports/{report.import_id}/finish",
+                    json={"status": status, "counts": report.counts()},
+                )
     return report
 
 
-def _file(
-    c: httpx.Client,
-    report: ImportReport,
-    inp: InputFile,
-    fmt: str | None,
-    batch: int,
-    progress: Callable[[int, int], None] | None,
-) -> FileReport:
-    fr = FileReport(inp.label)
-    iid = report.import_id
-    fid = _post(c, f"/api/local/imports/{iid}/files", json={"path": inp.label, "size": inp.size})["file_id"]
-    observed = observation_time(inp)
-    owner = x_archive_owner(inp)
-    params = {"source": inp.label, "observed_at": observed.isoformat()}
-    if fmt:
-        params["format"] = fmt
-    if owner:
-        params["account"] = orjson.dumps(owner).decode()
-    formats: dict[str, int] = {}
-    status, last = "failed", 0
-    chunk: list[RawRecord] = []
-
-    def send() -> None:
-        nonlocal last
-        out = _post(
-            c, f"/api/local/imports/{iid}/files/{fid}/records", params=params, content=encode_records(chunk)
-        )
-        counted = ("records_in", "records_new", "records_duplicate", "records_bad", "posts_new")
-        outcome = BatchOutcome(
-            **{k: out[k] for k in counted},
-            formats=out["formats"],
-            problems=[Problem(p, line, reason) for p, line, reason in out["problems"]],
-        )
-        fr.add(outcome, report.problems, formats)
+def _send_all(
+    sink: _Sink, files: ImportFiles, fmt: str | None, batch: int, progress: Callable[[int, int], None] | None
+) -> None:
+    chunks = file_chunks(
+        files.inputs,
+        files.origins(),
+        fmt=fmt,
+        fast=False,
+        size=batch,
+        batch_bytes=None,
+        reading=files.reading,
+    )
+    last = 0
+    for chunk in chunks:
+        for idx in chunk.started:
+            files.start(idx)
+        out = sink.send(chunk.records, chunk.origins)
+        files.add(out)
+        for idx in chunk.ended:
+            files.end(idx)
         if progress:
-            progress(inp.bytes_read - last, out["posts_new"])
-            last = inp.bytes_read
-        chunk.clear()
+            done = files.read_bytes()
+            progress(done - last, out.posts_new)
+            last = done
 
-    try:
-        for rec in read_records(inp, fmt):
-            chunk.append(rec)
-            if len(chunk) >= batch:
-                send()
-        if chunk:
-            send()
-        status = "done"
-    finally:
-        counts = fr.close(inp, report.problems, formats)
-        if status == "done" and fr.incomplete:
-            status = "incomplete"
-        _post(
-            c,
-            f"/api/local/imports/{iid}/files/{fid}/finish",
-            json={"sha256": inp.sha256, "format": fr.format, "status": status, "counts": counts},
-        )
-    return fr
+
+class _Sink:
+    """The server side of a remote import's bookkeeping (``salon.importer.FileSink``): file ids
+    drawn by the server, rows queued here and sent with the next batch."""
+
+    def __init__(self, c: httpx.Client, import_id: int, fmt: str | None) -> None:
+        self.c = c
+        self.iid = import_id
+        self.fmt = fmt
+        self.starts: list[list[Any]] = []
+        self.finishes: list[list[Any]] = []
+        self.owners: dict[int, Any] = {}
+
+    def new_file_ids(self, n: int) -> list[int]:
+        ids: list[int] = _post(self.c, f"/api/local/imports/{self.iid}/file-ids", json={"n": n})["file_ids"]
+        return ids
+
+    def queue_file_start(self, import_id: int, file_id: int, path: str, size: int | None) -> None:
+        self.starts.append([file_id, path, size])
+
+    def queue_file_finish(
+        self, file_id: int, sha256: str | None, fmt: str | None, status: str, counts: dict[str, int]
+    ) -> None:
+        self.finishes.append([file_id, sha256, fmt, status, counts])
+
+    def send(self, records: list[RawRecord], origins: list[Origin]) -> BatchOutcome:
+        """Write one batch (and the queued rows) through the server; what it did, by file."""
+        if not (records or self.starts or self.finishes):
+            return BatchOutcome()
+        files: dict[str, Any] = {}
+        for o in origins:
+            if str(o.file_id) not in files:
+                owner = o.account
+                files[str(o.file_id)] = {
+                    "path": o.source,
+                    "observed_at": o.observed_at.isoformat(),
+                    "account": None
+                    if owner is None
+                    else {
+                        "accountId": owner.native_id,
+                        "userName": owner.handle,
+                        "displayName": owner.display_name,
+                    },
+                }
+        head = {"files": files, "start": self.starts, "finish": self.finishes, "format": self.fmt}
+        fids = [int(o.file_id) for o in origins]  # type: ignore[arg-type]
+        body = orjson.dumps(head) + b"\n" + encode_records(records, fids)
+        out = _post(self.c, f"/api/local/imports/{self.iid}/batch", content=body)
+        self.starts, self.finishes = [], []
+        return _outcome(out)
+
+
+def _outcome(d: dict[str, Any]) -> BatchOutcome:
+    counted = ("records_in", "records_new", "records_duplicate", "records_bad", "posts_new")
+    return BatchOutcome(
+        **{k: d[k] for k in counted},
+        formats=d["formats"],
+        problems=[Problem(p, line, reason) for p, line, reason in d["problems"]],
+        by_file={int(k): _outcome(v) for k, v in (d.get("by_file") or {}).items()},
+    )
