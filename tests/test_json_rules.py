@@ -234,3 +234,17 @@ def test_noise_between_values_loses_no_record(
     recs = list(read_records(inp))
     assert [r.line for r in recs if r.error] == bad
     assert [r.obj for r in recs if not r.error] == good
+
+
+def test_a_gzip_file_is_sniffed_from_a_full_head(tmp_path: Path) -> None:
+    """``peek`` on a gzip stream reads once and may give a few KB: a JSON lines file whose
+    first line is garbage was sniffed from less than its first good line, taken for binary
+    data, and lost whole."""
+    lines = [ln for ln in twarc("flat.jsonl").read_bytes().split(b"\n") if len(ln) > 9000][:3]
+    (tmp_path / "g.jsonl.gz").write_bytes(
+        gzip.compress(b"\x00\x01\xff garbage\n" + b"\n".join(lines) + b"\n")
+    )
+    (inp,) = list(iter_inputs([str(tmp_path / "g.jsonl.gz")]))
+    recs = list(read_records(inp))
+    assert [r.line for r in recs if r.error] == [1]
+    assert [r.payload for r in recs if not r.error] == lines

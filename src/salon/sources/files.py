@@ -98,6 +98,30 @@ class _CountingReader(io.RawIOBase):
         super().close()
 
 
+HEAD = 65536  # bytes a file's shape is sniffed from
+
+
+class _Prefixed(io.RawIOBase):
+    """``prefix``, then the rest of ``rest``."""
+
+    def __init__(self, prefix: bytes, rest: IO[bytes]) -> None:
+        self._prefix = prefix
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        if self._prefix:
+            n = min(len(b), len(self._prefix))
+            b[:n] = self._prefix[:n]
+            self._prefix = self._prefix[n:]
+            return n
+        data = self._rest.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+
 def _decompressed(stream: IO[bytes]) -> IO[bytes]:
     """Wrap gzip/zstd streams (sniffed by magic bytes) in a streaming decompressor."""
     buffered = io.BufferedReader(stream, CHUNK)  # type: ignore[arg-type,type-var]
@@ -141,7 +165,12 @@ def _split(
     stream: IO[bytes], inp: InputFile, fmt: str | None, lazy: bool = False, utf16: bool = False
 ) -> Iterator[RawRecord]:
     buffered = stream if hasattr(stream, "peek") else io.BufferedReader(stream, CHUNK)  # type: ignore[arg-type,type-var]
-    head: bytes = buffered.peek(65536)[:65536]  # type: ignore[attr-defined]
+    head: bytes = buffered.peek(HEAD)[:HEAD]  # type: ignore[attr-defined]
+    if 0 < len(head) < HEAD:
+        # ``peek`` reads once: a gzip stream may give a few KB, not even the first line, and
+        # the file would be sniffed from that. The head is read whole, then given back.
+        head = buffered.read(HEAD)
+        buffered = io.BufferedReader(_Prefixed(head, buffered), CHUNK)  # type: ignore[arg-type]
     if not head:
         inp.notes.append("empty file")
         return

@@ -82,10 +82,15 @@ def json_values(
         if indent is None:
             return None
         boundary = _next_value(indent, started)
+        at = pos + 1
         while True:
-            m = boundary.search(buf, pos + 1)
+            m = boundary.search(buf, at)
+            if m is not None and not _starts_value(decoder, buf, m.start() + 1):
+                at = m.start() + 1  # a line of other text (a string cut by a newline goes on)
+                continue
             if m is not None or eof or len(buf) - pos > limit or not fill():
                 break
+            at = 1  # the window was refilled from ``pos``
         if m is None:
             return None
         end = m.start() + 1
@@ -220,7 +225,11 @@ def json_values(
                         # closes its array, else the array's next elements.
                         cut = buf.find("\n", pos)
                         cut = len(buf) if cut < 0 else cut + 1
-                        started = started and not buf[pos:cut].rstrip().rstrip(";,").endswith("]")
+                        if started:
+                            # The array goes on unless this line closed it or the next opens
+                            # another (API pages one per line).
+                            nxt = buf[cut : cut + 256].lstrip(_BLANK)[:1]
+                            started = not buf[pos:cut].rstrip().rstrip(";,").endswith("]") and nxt != "["
                         yield RawRecord(
                             buf[pos:cut].encode("utf-8", "surrogateescape"),
                             line,
@@ -281,14 +290,31 @@ _CLOSES = {"{": "}", "[": "]", '"': '"'}
 
 def _next_value(indent: str, in_array: bool) -> re.Pattern[str]:
     """Where reading goes on after a malformed value that starts its line at ``indent``: the
-    next line starting an object or array at that indentation (its successor, in an array or
-    among documents printed alike; raw newlines never occur inside a JSON string), or, in an
-    array, the line closing it (``]`` indented less)."""
-    nxt = "\n" + re.escape(indent) + r"(?=[\[{])"
+    next line starting a value at that indentation (its successor, in an array or among
+    documents printed alike; raw newlines never occur inside a JSON string), or, in an array,
+    the line closing it (``]`` indented less). A line that merely starts like a scalar (a
+    string cut by a newline going on) is checked by ``_starts_value``; a line of garbage right
+    after the bad value is quarantined with it."""
+    nxt = "\n" + re.escape(indent) + r'(?=[\[{"\-0-9tfn])'
     if not in_array:
         return re.compile(nxt)
     closing = rf"\n[ \t]{{0,{len(indent) - 1}}}\]" if indent else r"\n\]"
     return re.compile(nxt + "|" + closing)
+
+
+def _starts_value(decoder: json.JSONDecoder, buf: str, at: int) -> bool:
+    """Whether the line at ``at`` starts a value (an object or an array, or a scalar that
+    parses and ends before a ``,``, a ``]`` or the end of its line) or closes the array."""
+    while at < len(buf) and buf[at] in " \t":
+        at += 1
+    if at >= len(buf) or buf[at] in "[{]":
+        return True
+    try:
+        _, end = decoder.raw_decode(buf, at)
+    except (json.JSONDecodeError, RecursionError):
+        return False
+    rest = buf[end : end + 64].lstrip(" \t\r")
+    return rest[:1] in ("", ",", "]", "\n")
 
 
 def _has_surrogates(text: str) -> bool:
