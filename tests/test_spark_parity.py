@@ -29,7 +29,7 @@ from salon.demo.run import add_campaign, sample
 from salon.importer import import_paths
 from salon.publish.exports.parquet import export_parquet
 from salon.store.archive import open_archive
-from tests.conftest import twarc
+from tests.campaigns.twarc_corpus import BREXIT, import_twarc
 
 SLUG = "museumweek-2025-demo"
 # ``spam`` (held posts by trust rule) is compared too: the export carries the trust_spam verdicts.
@@ -146,28 +146,10 @@ def test_compare_parity_sample(
     assert json.loads(capsys.readouterr().out) == json.loads(json.dumps(want, default=str))
 
 
-BREXIT = """
-[campaign]
-name = "Brexit week"
-slug = "brexit-2021"
-timezone = "Europe/London"
-start = 2021-09-14
-end = 2021-09-23
-hashtags = ["Brexit"]
-
-[[days]]
-date = 2021-09-21
-theme = "Johnson"
-hashtags = ["JohnsonOut", "BorisJohnson"]
-"""
-
-
 @pytest.mark.spark
 def test_tally_parity_real_corpus(spark: Any, tmp_path: Path) -> None:
     """Real X API v2 pages (docnow twarc-csv test data), three registered authors."""
-    files = [twarc(f) for f in ("brexit.jsonl", "2sets.jsonl")]  # skips without ../shared
-    path = tmp_path / "a.duckdb"
-    import_paths([str(f) for f in files], str(path))
+    path = import_twarc(tmp_path / "a.duckdb", ["brexit.jsonl", "2sets.jsonl"])  # skips without ../shared
     with open_archive(path) as arc:
         c0 = parse_campaign(BREXIT)
         sql = (
