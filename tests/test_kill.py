@@ -57,6 +57,20 @@ def salon_import(path: Path, archive: Path) -> subprocess.Popen[bytes]:
     )
 
 
+def kill_mid_import(src: Path, archive: Path, elapsed: float, wal_bytes: int) -> None:
+    """Start importing ``src`` into ``archive`` and kill -9 it once some batches are committed
+    (the write-ahead log has grown past ``wal_bytes``), well before the end (``elapsed``: how
+    long a whole import took)."""
+    proc = salon_import(src, archive)
+    wal = Path(f"{archive}.wal")
+    deadline = time.monotonic() + elapsed * 3 + 10
+    while time.monotonic() < deadline and not (wal.exists() and wal.stat().st_size > wal_bytes):
+        time.sleep(0.01)
+    assert proc.poll() is None, "import finished before it could be killed: make the input bigger"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
 def test_kill_9_mid_import_then_rerun_completes(tmp_path: Path) -> None:
     src = tmp_path / "big.jsonl"
     big_file(src, 30)
@@ -67,15 +81,7 @@ def test_kill_9_mid_import_then_rerun_completes(tmp_path: Path) -> None:
     reference = snapshot(clean)
 
     killed = tmp_path / "killed.duckdb"
-    proc = salon_import(src, killed)
-    # Kill once some batches are committed (the write-ahead log has grown), well before the end.
-    wal = Path(f"{killed}.wal")
-    deadline = time.monotonic() + elapsed * 3 + 10
-    while time.monotonic() < deadline and not (wal.exists() and wal.stat().st_size > 2_000_000):
-        time.sleep(0.01)
-    assert proc.poll() is None, "import finished before it could be killed: make the file bigger"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_mid_import(src, killed, elapsed, wal_bytes=2_000_000)
     partial = snapshot(killed)
     assert 0 < partial["raw"] < reference["raw"]
 
@@ -120,14 +126,7 @@ def test_kill_9_mid_import_of_many_small_files_then_rerun_completes(tmp_path: Pa
     reference = snapshot(clean)
 
     killed = tmp_path / "killed.duckdb"
-    proc = salon_import(folder, killed)
-    wal = Path(f"{killed}.wal")
-    deadline = time.monotonic() + elapsed * 3 + 10
-    while time.monotonic() < deadline and not (wal.exists() and wal.stat().st_size > 500_000):
-        time.sleep(0.01)
-    assert proc.poll() is None, "import finished before it could be killed: make the folder bigger"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_mid_import(folder, killed, elapsed, wal_bytes=500_000)
     partial = snapshot(killed)
     assert 0 < partial["raw"] < reference["raw"]
     con = duckdb.connect(str(killed))  # read-write, as salon would: no dead-run repair here

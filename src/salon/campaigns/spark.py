@@ -378,8 +378,8 @@ def campaign_from_export(
     directory: str | Path, campaign: Campaign | str, engine: SparkEngine | None = None
 ) -> Campaign:
     """A campaign stored in the export (by slug, with its learned account ids) or a campaign
-    file, as ``salon.campaigns.tally.resolve_campaign`` reads them from an archive (with
-    ``engine``, the registry tables are read by Spark: an export on object storage)."""
+    file, as ``salon.campaigns.tally.resolve_campaign`` reads them from an archive (the registry
+    read as ``registry_archive`` says)."""
     if isinstance(campaign, Campaign):
         return campaign
     with registry_archive(directory, engine) as arc:
@@ -388,9 +388,10 @@ def campaign_from_export(
 
 def registry_archive(directory: str | Path, engine: SparkEngine | None = None) -> Archive:
     """The export's campaign registry (its campaigns, with their chats) as a read-only Archive
-    for ``salon.campaigns.stored``: an in-memory DuckDB over the export's files, or (with
-    ``engine``) over the registry tables collected from Spark (an export on object storage)."""
-    if engine is None:
+    for ``salon.campaigns.stored``: an in-memory DuckDB over the export's files when they are
+    local (a few small tables, read without a Spark job each), or, for an export on object
+    storage, over the registry tables collected by ``engine`` (Spark)."""
+    if engine is None or "://" not in str(directory):
         return _export_archive(directory)
     import duckdb
 
@@ -417,9 +418,7 @@ def export_scope(
         raise ValueError(f"engine is one of {', '.join(ENGINES)}")
     if engine == "spark":
         eng = SparkEngine(spark if spark is not None else spark_session(), directory)
-        # The registry (a few small tables): read by DuckDB from a local export, without a Spark
-        # job per table; by Spark from object storage.
-        c = campaign_from_export(directory, campaign, eng if "://" in str(directory) else None)
+        c = campaign_from_export(directory, campaign, eng)
         with scan_scope(eng, c, at, basis=basis) as s:
             yield s
         return

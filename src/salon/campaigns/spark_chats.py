@@ -40,9 +40,7 @@ def chat_stats_export(
     eng = (
         SparkEngine(spark if spark is not None else spark_session(), directory) if engine == "spark" else None
     )
-    # The registry (a few small tables): read by DuckDB from a local export (no Spark job per
-    # table), by Spark from object storage.
-    with registry_archive(directory, eng if eng is not None and "://" in str(directory) else None) as arc:
+    with registry_archive(directory, eng) as arc:
         c = chat_by_slug(arc, chat)
         if c is None:
             raise ChatNotFound(f"no chat {chat!r} in the export {directory} (its campaigns' [[chats]])")
