@@ -156,6 +156,16 @@ def _run_child(kind: str, archive: Path, export: Path, o: argparse.Namespace) ->
     return dict(json.loads(r.stdout.strip().splitlines()[-1]))
 
 
+def _steps_file(n: int) -> Path:
+    return DATA / f"spark-{n}.steps.json"
+
+
+def _save_step(n: int, res: dict[str, Any]) -> None:
+    """Keep what was measured so far beside the kept archive: a long run (100M posts takes hours)
+    cut short by the end of a session is resumed with ``--reuse`` without losing the steps done."""
+    _steps_file(n).write_text(json.dumps(res, indent=2, default=str))
+
+
 def run_size(n: int, engines: list[str], o: argparse.Namespace) -> dict[str, Any]:
     from bench.tally_bench import build, campaign_toml
     from salon.campaigns.config import parse_campaign
@@ -165,12 +175,22 @@ def run_size(n: int, engines: list[str], o: argparse.Namespace) -> dict[str, Any
     DATA.mkdir(exist_ok=True)
     archive = DATA / f"spark-{n}.duckdb"
     export = DATA / f"spark-{n}-parquet"
-    reuse = o.reuse and archive.exists() and (export / "schema.json").exists()
-    if reuse and json.loads((export / "schema.json").read_text()).get("partition") != o.partition:
+    steps = _steps_file(n)
+    # What a --keep run left: a built archive (its build time in the steps file), maybe an export.
+    done: dict[str, Any] = json.loads(steps.read_text()) if o.reuse and steps.exists() else {}
+    built = o.reuse and archive.exists() and "build_s" in done
+    exported = built and (export / "schema.json").exists() and "export" in done
+    old_reuse = o.reuse and not built and archive.exists() and (export / "schema.json").exists()
+    if (exported or old_reuse) and json.loads((export / "schema.json").read_text()).get("partition") != o.partition:
         raise SystemExit(f"--reuse: {export} is partitioned otherwise; run without --reuse")
     res: dict[str, Any] = {"posts": n}
-    if not reuse:
-        for p in (archive, Path(f"{archive}.wal")):
+    if built:  # measured by an earlier run: carried over, marked as such
+        res.update({k: v for k, v in done.items() if k in ("build_s", "build_loadavg", "export", "copy")})
+        res["resumed"] = True
+    elif old_reuse:  # an archive and export kept without a steps file: the tallies only
+        res["reused"] = True
+    else:
+        for p in (archive, Path(f"{archive}.wal"), steps):
             p.unlink(missing_ok=True)
         shutil.rmtree(export, ignore_errors=True)
         t0 = time.perf_counter()
@@ -180,24 +200,30 @@ def run_size(n: int, engines: list[str], o: argparse.Namespace) -> dict[str, Any
             save_campaign(arc, parse_campaign(toml, participants_csv=csv))
             arc.con.execute("CHECKPOINT")
         res["build_s"] = round(time.perf_counter() - t0, 1)
-    else:  # the archive and export a --keep run left: the tallies only
-        res["reused"] = True
+        res["build_loadavg"] = [round(x, 2) for x in os.getloadavg()]
+        _save_step(n, res)
     try:
-        if not reuse:
+        if not old_reuse and not (exported and "copy" in res):
+            shutil.rmtree(export, ignore_errors=True)
             res["export"] = _run_child("export", archive, export, o)
+            _save_step(n, res)
             res["copy"] = _run_child("copy", archive, export, o)
+            _save_step(n, res)
+        if "export" in res and "copy" in res:
             res["export_vs_copy"] = round(res["export"]["seconds"] / res["copy"]["seconds"], 2)
         tallies = {}
         for e in engines:
             res[e] = _run_child(e, archive, export, o)
             tallies[e] = res[e].pop("tally")
+            res[e]["loadavg"] = [round(x, 2) for x in os.getloadavg()]
+            _save_step(n, res)
         res["members"] = tallies[engines[0]]["posts"] + tallies[engines[0]]["reposts"]
         res["engines_agree"] = all(t == tallies[engines[0]] for t in tallies.values()) and all(
             res[e].get("same", True) for e in engines
         )
     finally:
         if not o.keep:
-            for p in (archive, Path(f"{archive}.wal")):
+            for p in (archive, Path(f"{archive}.wal"), steps):
                 p.unlink(missing_ok=True)
             shutil.rmtree(export, ignore_errors=True)
     return res
@@ -205,7 +231,7 @@ def run_size(n: int, engines: list[str], o: argparse.Namespace) -> dict[str, Any
 
 def _line(r: dict[str, Any]) -> str:
     s = f"{r['posts']:>12,} posts ({r['members']:,} members of {SLUG})"
-    if "export" in r:
+    if "export" in r and "copy" in r:
         s += (
             f"  export {r['export']['seconds']:.1f} s {r['export']['peak_rss_mb']} MB"
             f" ({r['export']['bytes'] / 1e6:.0f} MB, {r['export']['files']:,} files)  DuckDB COPY posts "
@@ -239,7 +265,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     ap.add_argument(
         "--reuse",
         action="store_true",
-        help="Tally the archive and export a --keep run left in bench/data (no build, no export timed).",
+        help=(
+            "Resume from what a --keep run left in bench/data: its measured steps (spark-N.steps.json) "
+            "are carried over and only the missing ones run; an archive and export kept without a "
+            "steps file are tallied only."
+        ),
     )
     ap.add_argument("--child", nargs=3, metavar=("KIND", "ARCHIVE", "EXPORT"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)

@@ -246,7 +246,7 @@ def test_a_file_the_bulk_path_turns_down_goes_to_python(
 
     monkeypatch.setattr(x_v2_sql, "prepare_lines", counting)
     path = tmp_path / "users_then_tweets.jsonl"
-    path.write_bytes(twarc("users.jsonl").read_bytes() + twarc("flat.jsonl").read_bytes())
+    path.write_bytes(twarc("users.jsonl").read_bytes() + Path(_flat(tmp_path, 12)).read_bytes())
     rep = import_paths([str(path)], tmp_path / "a.duckdb", batch_size=1)
     ref = import_paths([str(path)], tmp_path / "b.duckdb", batch_size=1, fast=False)
     # Batches already made ready when the first was turned down were tried too (pipeline depth).
@@ -255,6 +255,15 @@ def test_a_file_the_bulk_path_turns_down_goes_to_python(
     a, b = _dump(tmp_path / "a.duckdb"), _dump(tmp_path / "b.duckdb")
     for table in [*TABLES, "payloads"]:
         assert a[table] == b[table], f"{table} differs"
+
+
+def _flat(tmp_path: Path, lines: int) -> str:
+    """The first ``lines`` tweets of the corpus's flat.jsonl (100 lines): these tests cut batches
+    of one to ten lines, and each batch is a transaction of its own; a few batches more than the
+    behaviour needs show it as well as a hundred."""
+    dest = tmp_path / f"flat-{lines}.jsonl"
+    dest.write_bytes(b"".join(twarc("flat.jsonl").read_bytes().splitlines(keepends=True)[:lines]))
+    return str(dest)
 
 
 def _short_of_memory(monkeypatch: pytest.MonkeyPatch, max_lines: int) -> list[int]:
@@ -307,7 +316,7 @@ def test_a_batch_short_of_memory_is_written_in_halves_by_the_bulk_path(
     written in halves (and halves of halves) by the bulk path, never by the Python path, and
     the archive is the same as the Python path's with batches of those halves (which raw record
     a post points to depends on which lines share a batch)."""
-    path = str(twarc("flat.jsonl"))
+    path = _flat(tmp_path, 24)
     ref = import_paths([path], tmp_path / "b.duckdb", batch_size=2, fast=False)
     parsed = _short_of_memory(monkeypatch, max_lines=2)
     in_python = _python_batches(monkeypatch)
@@ -321,7 +330,7 @@ def test_a_batch_short_of_memory_is_written_in_halves_by_the_bulk_path(
 
 def test_a_line_short_of_memory_alone_goes_to_python(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """When even one line does not fit, that line alone is normalised in Python."""
-    path = str(twarc("flat.jsonl"))
+    path = _flat(tmp_path, 12)
     ref = import_paths([path], tmp_path / "b.duckdb", batch_size=1, fast=False)
     parsed = _short_of_memory(monkeypatch, max_lines=0)
     in_python = _python_batches(monkeypatch)
@@ -346,7 +355,7 @@ def test_batches_are_parsed_by_the_preparing_thread_and_written_by_the_writer(
             return _real(*a, **kw)
 
         monkeypatch.setattr(x_v2_sql, name, spy)
-    path = str(twarc("flat.jsonl"))
+    path = _flat(tmp_path, 40)
     ref = import_paths([path], tmp_path / "b.duckdb", batch_size=10, fast=False)
     rep = import_paths([path], tmp_path / "a.duckdb", batch_size=10)
     assert threads["parse"] == {"salon-import-prepare"}
@@ -363,7 +372,7 @@ def test_a_write_short_of_memory_is_retried_in_halves_and_the_writer_parses_alon
     it: the transaction is rolled back, the batch is written in halves, and the next batches
     are parsed by the writer itself (one statement at a time in the memory budget) until a few
     were written without running short."""
-    path = str(twarc("flat.jsonl"))
+    path = _flat(tmp_path, 48)
     ref = import_paths([path], tmp_path / "b.duckdb", batch_size=4, fast=False)
     real_merge = importer.Writer.merge_posts
     failed: list[int] = []
@@ -410,7 +419,7 @@ def test_a_commit_short_of_memory_is_retried_in_halves(
     """DuckDB reports a commit that cannot pin a block within its memory limit as a failed
     commit (``TransactionException``), not as out of memory: the batch is written in halves all
     the same, and the archive is the same as the Python path's."""
-    path = str(twarc("flat.jsonl"))
+    path = _flat(tmp_path, 24)
     ref = import_paths([path], tmp_path / "b.duckdb", batch_size=4, fast=False)
     real = importer.Writer.upsert_authors
     failed: list[int] = []
