@@ -181,7 +181,8 @@ def run_size(n: int, engines: list[str], o: argparse.Namespace) -> dict[str, Any
     built = o.reuse and archive.exists() and "build_s" in done
     exported = built and (export / "schema.json").exists() and "export" in done
     old_reuse = o.reuse and not built and archive.exists() and (export / "schema.json").exists()
-    if (exported or old_reuse) and json.loads((export / "schema.json").read_text()).get("partition") != o.partition:
+    kept = json.loads((export / "schema.json").read_text()) if exported or old_reuse else {}
+    if kept and kept.get("partition") != o.partition:
         raise SystemExit(f"--reuse: {export} is partitioned otherwise; run without --reuse")
     res: dict[str, Any] = {"posts": n}
     if built:  # measured by an earlier run: carried over, marked as such
