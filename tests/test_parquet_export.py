@@ -184,3 +184,37 @@ def test_campaign_export_and_cli(arc_two_steps: Any, tmp_path: Path) -> None:
     assert json.loads((out / "_salon_export.json").read_text())["campaign"] == SLUG
     r = CliRunner().invoke(app, ["export", "parquet", "-a", str(path), "-o", str(out), "--since-last"])
     assert r.exit_code == 1 and "campaign" in r.output
+
+
+def test_export_runs_under_its_memory_limit_and_restores_the_setting(
+    arc_two_steps: Any, tmp_path: Path
+) -> None:
+    """DuckDB would cache up to 80% of the machine's memory during an export (20 GB of 24 for
+    100M posts): the export sets its own limit (spilling to disk past it) and gives the archive
+    its setting back afterwards, after a failure too."""
+    import duckdb
+
+    arc, _second, _path = arc_two_steps
+    before = arc.scalar("SELECT current_setting('memory_limit')")
+    probe = duckdb.connect()
+    probe.execute("SET memory_limit = '64MB'")
+    want = probe.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    assert want != before
+    seen: list[str] = []
+
+    def progress(_t: str, _r: int, _d: int) -> None:
+        seen.append(arc.scalar("SELECT current_setting('memory_limit')"))
+
+    export_parquet(arc, tmp_path / "pq", progress=progress, memory_limit="64MB")
+    assert seen and set(seen) == {want}
+    check_equal(arc, tmp_path / "pq", ["posts", "post_hashtags", "metrics_snapshots"])
+    assert arc.scalar("SELECT current_setting('memory_limit')") == before
+
+    def fail(_t: str, _r: int, _d: int) -> None:
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        export_parquet(arc, tmp_path / "pq2", progress=fail)
+    assert arc.scalar("SELECT current_setting('memory_limit')") == before
+    with pytest.raises(ExportError, match="a size such as"):
+        export_parquet(arc, tmp_path / "pq3", memory_limit="lots")

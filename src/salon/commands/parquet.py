@@ -35,6 +35,13 @@ def export_parquet_cmd(
             "sparse archive) or none. --since-last keeps the folder's."
         ),
     ] = "day",
+    memory_limit: Annotated[
+        str,
+        typer.Option(
+            help="DuckDB's memory during the export (e.g. 4GB); it spills to disk beyond it. "
+            "Without a limit DuckDB would take up to 80% of the machine's memory."
+        ),
+    ] = "2GB",
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Every normalised table as zstd Parquet, hive-partitioned by platform and UTC day, with
@@ -65,7 +72,13 @@ def export_parquet_cmd(
                 bar.update(task, completed=done, rows=total, description=f"exported {table}")
 
             summary = export_parquet(
-                arc, out, campaign=campaign, since_last=since_last, partition=partition, progress=progress
+                arc,
+                out,
+                campaign=campaign,
+                since_last=since_last,
+                partition=partition,
+                progress=progress,
+                memory_limit=memory_limit,
             )
     except (ExportError, CampaignNotFound) as exc:
         _fail(str(exc))

@@ -110,6 +110,24 @@ class Archive:
                 self.con.execute("ROLLBACK")
             raise
 
+    @contextmanager
+    def settings(self, **values: str) -> Iterator[None]:
+        """DuckDB settings (``memory_limit="2GB"``) for the time of a ``with`` block, the
+        previous values restored after it, even when the block fails."""
+        previous = {k: self.scalar(f"SELECT current_setting('{k}')") for k in values}
+        try:
+            for k, v in values.items():
+                self.con.execute(f"SET {k} = '{v}'")
+            yield
+        finally:
+            for k, v in previous.items():
+                # DuckDB shows a size rounded ('18.8 GiB'): setting that back would move it a
+                # little. The default is restored exactly by RESET; another value, closely.
+                with contextlib.suppress(duckdb.Error):
+                    self.con.execute(f"RESET {k}")
+                    if self.scalar(f"SELECT current_setting('{k}')") != v:
+                        self.con.execute(f"SET {k} = '{v}'")
+
     def applied_migrations(self) -> list[str]:
         return [r[0] for r in self.query("SELECT name FROM schema_migrations ORDER BY name")]
 
