@@ -43,8 +43,13 @@ MYPY_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/salon/mypy
 typecheck: setup
 	$(BIN)/mypy --cache-dir "$(MYPY_CACHE)"
 
+# Tests run in parallel (pytest-xdist), one worker per CPU: most of the suite waits on DuckDB,
+# subprocesses, servers and a browser, one test at a time. The Spark tests share one worker and
+# its JVM (their xdist_group, tests/conftest.py). The slowest tests are listed at the end.
+PYTEST_ARGS ?= -q -n auto --dist loadgroup --durations=15
+
 pytest: setup
-	$(BIN)/pytest -q
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 # The whole check, as CI runs it: ruff first (seconds, fails fast), then mypy in the background
 # while pytest runs (its report follows pytest's; either failing fails the target). bandit runs
@@ -54,7 +59,7 @@ test: setup
 	$(BIN)/ruff format --check src tests bench
 	@log=$$(mktemp); \
 	$(BIN)/mypy --cache-dir "$(MYPY_CACHE)" >"$$log" 2>&1 & types=$$!; \
-	$(BIN)/pytest -q; tests=$$?; \
+	$(BIN)/pytest $(PYTEST_ARGS); tests=$$?; \
 	wait $$types; typed=$$?; \
 	echo "mypy (run beside pytest):"; cat "$$log"; rm -f "$$log"; \
 	if [ $$tests -ne 0 ]; then echo "pytest failed"; fi; \

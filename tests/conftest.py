@@ -74,8 +74,12 @@ def needs_shared() -> Path:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests using ``needs_shared`` get the ``needs_shared`` mark (tests/test_fresh_clone.py runs
-    them without ../shared) and set it up first, so a heavier fixture never runs before the skip."""
+    them without ../shared) and set it up first, so a heavier fixture never runs before the skip.
+    Under pytest-xdist (``make test``), the ``spark`` tests go to one worker (``--dist loadgroup``),
+    which starts one JVM for them all rather than one per worker."""
     for item in items:
+        if item.get_closest_marker("spark") is not None:
+            item.add_marker(pytest.mark.xdist_group("spark"))
         names = getattr(item, "fixturenames", None)
         if names and "needs_shared" in names:
             item.add_marker("needs_shared")

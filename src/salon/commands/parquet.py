@@ -36,12 +36,12 @@ def export_parquet_cmd(
         ),
     ] = "day",
     memory_limit: Annotated[
-        str,
+        str | None,
         typer.Option(
             help="DuckDB's memory during the export (e.g. 4GB); it spills to disk beyond it. "
-            "Without a limit DuckDB would take up to 80% of the machine's memory."
+            "Default: DuckDB's own, up to 80% of the machine's memory."
         ),
-    ] = "2GB",
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Every normalised table as zstd Parquet, hive-partitioned by platform and UTC day, with

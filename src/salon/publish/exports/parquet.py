@@ -141,7 +141,7 @@ _CAMPAIGN_ROWS = {
 # (derived: rebuilt from these), the web app's users/sessions/tokens (secrets), collect_* state.
 
 _SIZE = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B)", re.IGNORECASE)
-EXPORT_MEMORY_LIMIT = "2GB"  # DuckDB's memory during an export (export_parquet)
+EXPORT_MEMORY_LIMIT: str | None = None  # DuckDB's own default (export_parquet, memory_limit)
 GRAINS = ("day", "month", "none")  # the time partition: UTC day (default), UTC month, or none
 
 
@@ -394,8 +394,8 @@ def export_parquet(
     written: dict[str, int] = {}
     names = ["_x_new", "_x_new_authors"] + (["_x_keep"] if c is not None else [])
     new_posts = _register_selection(arc, c, prev, out)
-    # DuckDB would otherwise cache up to 80% of the machine's memory: 20 GB of 24 exporting
-    # 100M posts, where its joins and partitioned writes spill to disk past the limit.
+    # DuckDB takes up to 80% of the machine's memory by default (20 GB of 24 exporting 100M
+    # posts); a limit of 2GB made that export fail (partitioned writes buffer per partition).
     limit = arc.settings(memory_limit=memory_limit) if memory_limit else contextlib.nullcontext()
     with limit:
         try:
