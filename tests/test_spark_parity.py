@@ -168,3 +168,24 @@ def test_tally_parity_real_corpus(spark: Any, tmp_path: Path) -> None:
         export_parquet(arc, tmp_path / "pq")
     assert want["posts"] > 0 and want["institutions"] > 0
     same(tally_export(tmp_path / "pq", c.slug, engine="spark", spark=spark), want)
+
+
+def test_shuffle_partitions_one_per_core_on_local_masters_only() -> None:
+    """On local[N] the shuffle has one partition per core; on a cluster's master Spark keeps its
+    own (200, coalesced by adaptive execution): two there made each task sort half the data."""
+    import os
+
+    from salon.campaigns.spark import SPARK_CONF, local_cores
+
+    assert "spark.sql.shuffle.partitions" not in SPARK_CONF
+    assert [
+        local_cores(m) for m in ("local", "local[2]", "local[8, 3]", "yarn", "spark://h:7077", "k8s://x")
+    ] == [
+        1,
+        2,
+        8,
+        None,
+        None,
+        None,
+    ]
+    assert local_cores("local[*]") == (os.cpu_count() or 1)

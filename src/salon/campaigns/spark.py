@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -51,6 +53,7 @@ __all__ = [
     "campaign_from_export",
     "compare_export",
     "export_scope",
+    "local_cores",
     "main",
     "registry_archive",
     "spark_session",
@@ -60,12 +63,14 @@ __all__ = [
 
 ENGINES = ("duckdb", "spark")
 
-# Spark settings the figures depend on (the time zone), and what suits one machine's local[N].
+# Spark settings the figures depend on (the time zone), and what suits any master. On local[N],
+# spark_session also makes the shuffle partitions one per core (Spark's 200 are a cluster's:
+# on one machine each costs a task); on a cluster Spark's own (200, coalesced by adaptive
+# execution) stay, since two partitions there would make each task sort half the data.
 SPARK_CONF = {
     "spark.sql.session.timeZone": "UTC",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
-    "spark.sql.shuffle.partitions": "2",  # one per core of local[2]; the default 200 is for clusters
     "spark.sql.adaptive.enabled": "true",
     "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
     "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
@@ -84,8 +89,22 @@ def spark_session(master: str | None = "local[2]", conf: dict[str, str] | None =
         builder = builder.config(k, v)
     spark = builder.getOrCreate()
     spark.conf.set("spark.sql.session.timeZone", "UTC")
+    cores = local_cores(spark.sparkContext.master)
+    key = "spark.sql.shuffle.partitions"
+    if cores is not None and key not in (conf or {}) and not spark.sparkContext.getConf().contains(key):
+        spark.conf.set(key, str(cores))
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def local_cores(master: str) -> int | None:
+    """The cores of a ``local``, ``local[N]``, ``local[*]`` or ``local[N,F]`` master; None for
+    a cluster's."""
+    m = re.fullmatch(r"local(?:\[(\*|\d+)(?:,\s*\d+)?\])?", master.strip())
+    if m is None:
+        return None
+    n = m.group(1)
+    return 1 if n is None else (os.cpu_count() or 1) if n == "*" else int(n)
 
 
 def to_spark_sql(
