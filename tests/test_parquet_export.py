@@ -204,11 +204,13 @@ def test_export_runs_under_its_memory_limit_and_restores_the_setting(
 
     def progress(_t: str, _r: int, _d: int) -> None:
         seen.append(arc.scalar("SELECT current_setting('memory_limit')"))
+        assert arc.scalar("SELECT current_setting('preserve_insertion_order')") is False
 
     export_parquet(arc, tmp_path / "pq", progress=progress, memory_limit="64MB")
     assert seen and set(seen) == {want}
     check_equal(arc, tmp_path / "pq", ["posts", "post_hashtags", "metrics_snapshots"])
     assert arc.scalar("SELECT current_setting('memory_limit')") == before
+    assert arc.scalar("SELECT current_setting('preserve_insertion_order')") is True
 
     def fail(_t: str, _r: int, _d: int) -> None:
         raise RuntimeError("disk full")

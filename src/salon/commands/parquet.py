@@ -38,8 +38,9 @@ def export_parquet_cmd(
     memory_limit: Annotated[
         str | None,
         typer.Option(
-            help="DuckDB's memory during the export (e.g. 4GB); it spills to disk beyond it. "
-            "Default: DuckDB's own, up to 80% of the machine's memory."
+            help="DuckDB's memory during the export (e.g. 4GB); it spills to disk beyond it and "
+            "writes rows in any order within a file. Default: DuckDB's own, up to 80% of the "
+            "machine's memory (100M posts: 20 GB; with 4GB, 1.3x the time)."
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
