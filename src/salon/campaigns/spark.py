@@ -89,7 +89,7 @@ def spark_session(master: str | None = "local[2]", conf: dict[str, str] | None =
         builder = builder.config(k, v)
     spark = builder.getOrCreate()
     spark.conf.set("spark.sql.session.timeZone", "UTC")
-    cores = local_cores(spark.sparkContext.master)
+    cores = local_cores(spark.sparkContext.master or "")
     key = "spark.sql.shuffle.partitions"
     if cores is not None and key not in (conf or {}) and not spark.sparkContext.getConf().contains(key):
         spark.conf.set(key, str(cores))
