@@ -220,3 +220,43 @@ def test_export_runs_under_its_memory_limit_and_restores_the_setting(
     assert arc.scalar("SELECT current_setting('memory_limit')") == before
     with pytest.raises(ExportError, match="a size such as"):
         export_parquet(arc, tmp_path / "pq3", memory_limit="lots")
+
+
+def _failing_after(table: str) -> Any:
+    def progress(t: str, _r: int, _d: int) -> None:
+        if t == table:
+            raise RuntimeError(f"killed after {t}")
+
+    return progress
+
+
+def test_an_export_that_fails_midway_is_neither_appended_to_nor_counted_twice(
+    arc_two_steps: Any, tmp_path: Path
+) -> None:
+    """A full export cut short leaves a folder the next full export takes over, and that
+    --since-last refuses (its tables are gone or half written); an incremental export cut short
+    leaves files the next one replaces, so no row is exported twice."""
+    arc, second, path = arc_two_steps
+    out = tmp_path / "pq"
+    with pytest.raises(RuntimeError, match="killed"):
+        export_parquet(arc, out, progress=_failing_after("post_hashtags"))
+    with pytest.raises(ExportError, match="no previous export"):
+        export_parquet(arc, out, since_last=True)
+    export_parquet(arc, out)
+    check_equal(arc, out)
+    assert not (out / "_salon_export.partial").exists()
+    # A full export over a finished one, cut short: the old state no longer invites --since-last.
+    with pytest.raises(RuntimeError, match="killed"):
+        export_parquet(arc, out, progress=_failing_after("posts"))
+    with pytest.raises(ExportError, match="no previous export"):
+        export_parquet(arc, out, since_last=True)
+    export_parquet(arc, out)
+    # An incremental export cut short after some tables were appended, then run again.
+    arc.close()
+    import_paths(second, str(path))
+    with open_archive(path) as arc2:
+        with pytest.raises(RuntimeError, match="killed"):
+            export_parquet(arc2, out, since_last=True, progress=_failing_after("metrics_snapshots"))
+        summary = export_parquet(arc2, out, since_last=True)
+        assert summary["export"] == 2 and summary["new_posts"] > 0
+        check_equal(arc2, out, ["posts", "post_hashtags", "metrics_snapshots", "authors"])

@@ -71,6 +71,8 @@ __all__ = [
 ]
 
 STATE_FILE = "_salon_export.json"
+PARTIAL_FILE = "_salon_export.partial"  # a full export under way, or one that failed
+_PARTIAL_TEXT = "A full Salon export began here and has not finished: the next full export replaces it.\n"
 FORMAT = "salon-parquet"
 FORMAT_VERSION = 1
 
@@ -378,18 +380,30 @@ def export_parquet(
         if prev.get("campaign") != (c.slug if c else None):
             raise ExportError(f"{out}: the previous export's campaign was {prev.get('campaign')!r}")
     else:
-        if out.exists() and any(out.iterdir()) and prev is None:
+        failed = (out / PARTIAL_FILE).exists()  # a full export that did not finish
+        if out.exists() and any(out.iterdir()) and prev is None and not failed:
             raise ExportError(f"{out}: not empty and not a Salon Parquet export; choose another folder")
-        if prev is not None:  # a full export replaces the previous one
+        if prev is not None or failed:  # a full export replaces the previous (or unfinished) one
+            # The state goes first: were this export to fail, --since-last must not append to
+            # tables that are gone; the marker lets the next full export take the folder.
+            out.mkdir(parents=True, exist_ok=True)
+            (out / PARTIAL_FILE).write_text(_PARTIAL_TEXT)
+            (out / STATE_FILE).unlink(missing_ok=True)
             for spec in (*TABLES, TableSpec(DELETIONS, "", "")):
                 shutil.rmtree(out / spec.name, ignore_errors=True)
+                shutil.rmtree(out / f"_{spec.name}.tmp", ignore_errors=True)
             prev = None
     out.mkdir(parents=True, exist_ok=True)
+    if prev is None:
+        (out / PARTIAL_FILE).write_text(_PARTIAL_TEXT)
     con = arc.con
     if not arc.read_only:
         _refresh_trust(arc, c)
     specs = _present(con)
     n = int(prev["exports"][-1]["export"]) + 1 if prev else 1
+    if prev is not None:  # files an unfinished export numbered n appended (it recorded nothing)
+        for f in out.rglob(f"e{n}_*.parquet"):
+            f.unlink()
     marks = _marks(con)  # read first: rows arriving during the export go to the next one
     written: dict[str, int] = {}
     names = ["_x_new", "_x_new_authors"] + (["_x_keep"] if c is not None else [])
@@ -448,6 +462,7 @@ def export_parquet(
     }
     _write_schema(con, out, state, specs)
     (out / STATE_FILE).write_text(json.dumps(state, indent=2) + "\n")
+    (out / PARTIAL_FILE).unlink(missing_ok=True)
     _write_readme(out)
     return entry
 
