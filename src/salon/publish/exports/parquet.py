@@ -383,19 +383,17 @@ def export_parquet(
         failed = (out / PARTIAL_FILE).exists()  # a full export that did not finish
         if out.exists() and any(out.iterdir()) and prev is None and not failed:
             raise ExportError(f"{out}: not empty and not a Salon Parquet export; choose another folder")
-        if prev is not None or failed:  # a full export replaces the previous (or unfinished) one
-            # The state goes first: were this export to fail, --since-last must not append to
-            # tables that are gone; the marker lets the next full export take the folder.
-            out.mkdir(parents=True, exist_ok=True)
-            (out / PARTIAL_FILE).write_text(_PARTIAL_TEXT)
+        # The marker first, then the state, then the tables: were this export to fail,
+        # --since-last must not append to tables that are gone, and the marker lets the next
+        # full export take the folder. A full export replaces the previous (or unfinished) one.
+        out.mkdir(parents=True, exist_ok=True)
+        (out / PARTIAL_FILE).write_text(_PARTIAL_TEXT)
+        if prev is not None or failed:
             (out / STATE_FILE).unlink(missing_ok=True)
             for spec in (*TABLES, TableSpec(DELETIONS, "", "")):
                 shutil.rmtree(out / spec.name, ignore_errors=True)
                 shutil.rmtree(out / f"_{spec.name}.tmp", ignore_errors=True)
             prev = None
-    out.mkdir(parents=True, exist_ok=True)
-    if prev is None:
-        (out / PARTIAL_FILE).write_text(_PARTIAL_TEXT)
     con = arc.con
     if not arc.read_only:
         _refresh_trust(arc, c)
