@@ -57,10 +57,17 @@ def salon_import(path: Path, archive: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def kill_mid_import(src: Path, archive: Path, elapsed: float, wal_bytes: int) -> None:
-    """Start importing ``src`` into ``archive`` and kill -9 it once some batches are committed
-    (the write-ahead log has grown past ``wal_bytes``), well before the end (``elapsed``: how
-    long a whole import took)."""
+def kill_mid_import(src: Path, tmp_path: Path, wal_bytes: int) -> tuple[dict[str, int], Path, dict[str, int]]:
+    """Import ``src`` once whole (the reference snapshot, and how long it takes), then again
+    into a second archive killed -9 once some batches are committed (its write-ahead log past
+    ``wal_bytes``), well before the end. Returns the reference, the killed archive and its
+    snapshot, which holds some but not all of the records."""
+    clean = tmp_path / "clean.duckdb"
+    t0 = time.monotonic()
+    assert salon_import(src, clean).wait() == 0
+    elapsed = time.monotonic() - t0
+    reference = snapshot(clean)
+    archive = tmp_path / "killed.duckdb"
     proc = salon_import(src, archive)
     wal = Path(f"{archive}.wal")
     deadline = time.monotonic() + elapsed * 3 + 10
@@ -69,22 +76,15 @@ def kill_mid_import(src: Path, archive: Path, elapsed: float, wal_bytes: int) ->
     assert proc.poll() is None, "import finished before it could be killed: make the input bigger"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    partial = snapshot(archive)
+    assert 0 < partial["raw"] < reference["raw"]
+    return reference, archive, partial
 
 
 def test_kill_9_mid_import_then_rerun_completes(tmp_path: Path) -> None:
     src = tmp_path / "big.jsonl"
     big_file(src, 30)
-    clean = tmp_path / "clean.duckdb"
-    t0 = time.monotonic()
-    assert salon_import(src, clean).wait() == 0
-    elapsed = time.monotonic() - t0
-    reference = snapshot(clean)
-
-    killed = tmp_path / "killed.duckdb"
-    kill_mid_import(src, killed, elapsed, wal_bytes=2_000_000)
-    partial = snapshot(killed)
-    assert 0 < partial["raw"] < reference["raw"]
-
+    reference, killed, _partial = kill_mid_import(src, tmp_path, wal_bytes=2_000_000)
     assert salon_import(src, killed).wait() == 0
     assert snapshot(killed) == reference
     con = duckdb.connect(str(killed), read_only=True)
@@ -119,16 +119,7 @@ def test_kill_9_mid_import_of_many_small_files_then_rerun_completes(tmp_path: Pa
     folder.mkdir()
     for i, line in enumerate(src.read_bytes().splitlines()):
         (folder / f"{i:05d}.jsonl").write_bytes(line + b"\n")
-    clean = tmp_path / "clean.duckdb"
-    t0 = time.monotonic()
-    assert salon_import(folder, clean).wait() == 0
-    elapsed = time.monotonic() - t0
-    reference = snapshot(clean)
-
-    killed = tmp_path / "killed.duckdb"
-    kill_mid_import(folder, killed, elapsed, wal_bytes=500_000)
-    partial = snapshot(killed)
-    assert 0 < partial["raw"] < reference["raw"]
+    reference, killed, partial = kill_mid_import(folder, tmp_path, wal_bytes=500_000)
     con = duckdb.connect(str(killed))  # read-write, as salon would: no dead-run repair here
     orphans = con.execute(
         "SELECT count(*) FROM raw WHERE file_id NOT IN (SELECT file_id FROM import_files)"

@@ -77,6 +77,14 @@ def finish_import_row(
     )
 
 
+def _finish_row(
+    file_id: int, sha256: str | None, fmt: str | None, status: str, counts: dict[str, int]
+) -> tuple[Any, ...]:
+    """A file's finished ``import_files`` values: file id, sha256, format, status, then its
+    records in, new, duplicate and bad."""
+    return (file_id, sha256, fmt, status, *(counts.get(k, 0) for k in ("in", "new", "duplicate", "bad")))
+
+
 class Writer:
     """Writes batches to an archive. Every write of imported or collected records goes through
     one instance of this."""
@@ -119,19 +127,11 @@ class Writer:
     def finish_file(
         self, file_id: int, sha256: str | None, fmt: str | None, status: str, counts: dict[str, int]
     ) -> None:
+        fid, *values = _finish_row(file_id, sha256, fmt, status, counts)
         self.con.execute(
             "UPDATE import_files SET sha256 = ?, format = ?, status = ?, records_in = ?, records_new = ?,"
             " records_duplicate = ?, records_bad = ? WHERE file_id = ?",
-            [
-                sha256,
-                fmt,
-                status,
-                counts.get("in", 0),
-                counts.get("new", 0),
-                counts.get("duplicate", 0),
-                counts.get("bad", 0),
-                file_id,
-            ],
+            [*values, fid],
         )
 
     def new_file_ids(self, n: int) -> list[int]:
@@ -152,18 +152,7 @@ class Writer:
         self, file_id: int, sha256: str | None, fmt: str | None, status: str, counts: dict[str, int]
     ) -> None:
         """``finish_file``, written in the transaction of the next batch or by ``flush_files``."""
-        self._file_finishes.append(
-            (
-                file_id,
-                sha256,
-                fmt,
-                status,
-                counts.get("in", 0),
-                counts.get("new", 0),
-                counts.get("duplicate", 0),
-                counts.get("bad", 0),
-            )
-        )
+        self._file_finishes.append(_finish_row(file_id, sha256, fmt, status, counts))
 
     def flush_files(self) -> None:
         """Write the queued ``import_files`` rows now, in a transaction of their own (at the end
